@@ -1,1 +1,4 @@
-//! placeholder
+//! Orion runtime: the RNS-CKKS library ([`ckks`]) and, next to it, the
+//! interpreter of the ckks dialect.
+
+pub mod ckks;

@@ -1,0 +1,423 @@
+//! The CKKS context: primes, NTT plans and every precomputed constant.
+//!
+//! Built once per parameter set and shared (`Arc`) by the encoder, key
+//! generator, encryptor, decryptor and evaluator, so that the per-operation
+//! code only indexes tables.
+//!
+//! Prime layout: the global prime index `i` is `q_i` for `i <= max_level`
+//! and `p_{i - max_level - 1}` after that. A ciphertext at level `l` lives
+//! on the basis `0..=l`; key-switching keys live on all primes (QP).
+//!
+//! Hybrid key switching (Han-Ki / GHS with dnum digits): the Q primes are cut
+//! into `dnum = ceil(#Q / #P)` digits of `alpha = #P` consecutive primes;
+//! digit `j` is `q_{j*alpha} .. q_{min((j+1)*alpha, #Q) - 1}`. Since each
+//! digit's product is below P (when the P primes are at least as large as
+//! the Q primes), the key-switching error divided by P stays small.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use tfhe_ntt::prime64::Plan;
+
+use super::arith::{Modulus, ShoupConst};
+use super::automorphism::{measure_slot_exponents, ntt_permutation};
+use super::basis::BasisConverter;
+use super::crt::Garner;
+use super::error::CkksError;
+use super::params::CkksParams;
+use super::primes::generate_primes;
+use super::security::max_log_qp_128;
+
+/// One prime with its Barrett constants and its NTT plan.
+#[derive(Clone, Debug)]
+pub(crate) struct PrimeTable {
+    pub(crate) m: Modulus,
+    pub(crate) plan: Plan,
+}
+
+/// Constants to rescale by `q_l` (drop the last prime of level `l`).
+#[derive(Clone, Debug)]
+pub(crate) struct RescaleConsts {
+    /// `q_l^-1 mod q_i` for `i < l`.
+    pub(crate) inv_ql: Vec<ShoupConst>,
+    /// `floor(q_l / 2) mod q_i` for `i < l` (rounding instead of flooring).
+    pub(crate) half_ql_mod_qi: Vec<u64>,
+}
+
+/// The CKKS context. See the module documentation.
+pub struct Context {
+    params: CkksParams,
+    n: usize,
+    q: Vec<u64>,
+    p: Vec<u64>,
+    log_qp: f64,
+    pub(crate) primes: Vec<PrimeTable>,
+    /// Digit size of hybrid key switching (= number of P primes).
+    pub(crate) alpha: usize,
+    /// Number of digits at the top level.
+    pub(crate) dnum: usize,
+    /// `rescale[l]` for `l >= 1` (index 0 unused).
+    pub(crate) rescale: Vec<RescaleConsts>,
+    /// `P^-1 mod q_i`.
+    pub(crate) p_inv_mod_q: Vec<ShoupConst>,
+    /// `P mod prime_i` for every global prime (0 for the P primes).
+    pub(crate) p_mod: Vec<u64>,
+    /// `floor(P/2) mod prime_i` for every global prime.
+    pub(crate) half_p_mod: Vec<u64>,
+    /// ModDown: conversion from the P basis.
+    pub(crate) moddown: BasisConverter,
+    /// ModUp: `modup[j][len - 1]` converts from the first `len` primes of digit `j`.
+    pub(crate) modup: Vec<Vec<BasisConverter>>,
+    pub(crate) garner: Garner,
+    /// NTT slot exponents relative to slot 0 (see `automorphism.rs`).
+    slot_exps: Vec<u32>,
+    perm_cache: Mutex<HashMap<u64, Arc<Vec<u32>>>>,
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context")
+            .field("log_n", &self.params.log_n)
+            .field("q", &self.q)
+            .field("p", &self.p)
+            .field("log_qp", &self.log_qp)
+            .field("dnum", &self.dnum)
+            .finish()
+    }
+}
+
+impl Context {
+    /// Validates `params`, generates the primes and precomputes all tables.
+    ///
+    /// Fails if the set is malformed, or above the HE Standard's 128-bit
+    /// bound for its N unless `params.insecure_ok` (then a warning is
+    /// printed on stderr).
+    pub fn new(params: CkksParams) -> Result<Arc<Context>, CkksError> {
+        let log_n = params.log_n;
+        let bound = max_log_qp_128(log_n).ok_or_else(|| {
+            CkksError::InvalidParams(format!("log_n = {log_n} is outside the supported range 10..=17"))
+        })?;
+        if params.log_q.is_empty() {
+            return Err(CkksError::InvalidParams("log_q is empty".into()));
+        }
+        if params.log_p.is_empty() {
+            return Err(CkksError::InvalidParams(
+                "log_p is empty: hybrid key switching needs at least one special prime".into(),
+            ));
+        }
+        if params.log_p.len() > 60 {
+            return Err(CkksError::InvalidParams("more than 60 special primes".into()));
+        }
+        let min_bits = log_n + 2;
+        for &b in params.log_q.iter().chain(&params.log_p) {
+            if b < min_bits || b > 61 {
+                return Err(CkksError::InvalidParams(format!(
+                    "prime size {b} bits is outside {min_bits}..=61 for N = 2^{log_n}"
+                )));
+            }
+        }
+        if params.log_scale == 0 || params.log_scale > 62 {
+            return Err(CkksError::InvalidParams(format!(
+                "log_scale = {} is outside 1..=62",
+                params.log_scale
+            )));
+        }
+        let n = 1usize << log_n;
+        if let super::params::SecretDist::Ternary { hamming_weight: Some(h) } = params.secret {
+            if h == 0 || h > n {
+                return Err(CkksError::InvalidParams(format!("hamming weight {h} is outside 1..={n}")));
+            }
+        }
+
+        let q = generate_primes(log_n, &params.log_q, &[])?;
+        let p = generate_primes(log_n, &params.log_p, &q)?;
+        let log_qp: f64 = q.iter().chain(&p).map(|&x| (x as f64).log2()).sum();
+        if log_qp > bound as f64 {
+            let err = CkksError::InsecureParams { log_n, log_qp, bound };
+            if params.insecure_ok {
+                eprintln!("warning: {err} (accepted because insecure_ok is set)");
+            } else {
+                return Err(err);
+            }
+        }
+
+        let primes: Vec<PrimeTable> = q
+            .iter()
+            .chain(&p)
+            .map(|&x| {
+                let plan = Plan::try_new(n, x).ok_or_else(|| {
+                    CkksError::InvalidParams(format!("tfhe-ntt cannot build a plan for prime {x}"))
+                })?;
+                Ok(PrimeTable {
+                    m: Modulus::new(x),
+                    plan,
+                })
+            })
+            .collect::<Result<_, CkksError>>()?;
+
+        let nq = q.len();
+        let np = p.len();
+        let alpha = np;
+        let dnum = nq.div_ceil(alpha);
+
+        // Rescale constants.
+        let mut rescale = vec![RescaleConsts {
+            inv_ql: vec![],
+            half_ql_mod_qi: vec![],
+        }];
+        for l in 1..nq {
+            let ql = q[l];
+            let inv_ql = (0..l)
+                .map(|i| {
+                    let m = &primes[i].m;
+                    ShoupConst::new(m, m.inv(m.reduce(ql)))
+                })
+                .collect();
+            let half_ql_mod_qi = (0..l).map(|i| primes[i].m.reduce(ql / 2)).collect();
+            rescale.push(RescaleConsts { inv_ql, half_ql_mod_qi });
+        }
+
+        // P-related constants. floor(P/2) mod r = (P - 1)/2 mod r since P is odd.
+        let p_mod: Vec<u64> = primes
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                if i >= nq {
+                    0
+                } else {
+                    p.iter().fold(1u64, |acc, &pk| t.m.mul(acc, t.m.reduce(pk)))
+                }
+            })
+            .collect();
+        let half_p_mod: Vec<u64> = primes
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let pm = if i >= nq { 0 } else { p_mod[i] };
+                // (P - 1) / 2 = (P - 1) * 2^-1 mod r.
+                let inv2 = t.m.inv(2);
+                t.m.mul(t.m.sub(pm, 1), inv2)
+            })
+            .collect();
+        let p_inv_mod_q = (0..nq)
+            .map(|i| ShoupConst::new(&primes[i].m, primes[i].m.inv(p_mod[i])))
+            .collect();
+
+        let moddown = BasisConverter::new(&primes, (nq..nq + np).collect());
+        let modup = (0..dnum)
+            .map(|j| {
+                let start = j * alpha;
+                let end = ((j + 1) * alpha).min(nq);
+                (1..=end - start)
+                    .map(|len| BasisConverter::new(&primes, (start..start + len).collect()))
+                    .collect()
+            })
+            .collect();
+        let garner = Garner::new(&q);
+
+        // Measure the NTT slot order on the polynomial X.
+        let mut x = vec![0u64; n];
+        x[1] = 1;
+        primes[0].plan.fwd(&mut x);
+        let slot_exps = measure_slot_exponents(&x, &primes[0].m);
+
+        Ok(Arc::new(Context {
+            params,
+            n,
+            q,
+            p,
+            log_qp,
+            primes,
+            alpha,
+            dnum,
+            rescale,
+            p_inv_mod_q,
+            p_mod,
+            half_p_mod,
+            moddown,
+            modup,
+            garner,
+            slot_exps,
+            perm_cache: Mutex::new(HashMap::new()),
+        }))
+    }
+
+    /// The parameter set.
+    pub fn params(&self) -> &CkksParams {
+        &self.params
+    }
+
+    /// Ring degree N.
+    pub fn n(&self) -> usize {
+        self.n
+    }
+
+    /// log2 of N.
+    pub fn log_n(&self) -> u32 {
+        self.params.log_n
+    }
+
+    /// Number of complex slots, N/2.
+    pub fn slots(&self) -> usize {
+        self.n / 2
+    }
+
+    /// The highest level (number of Q primes minus one).
+    pub fn max_level(&self) -> usize {
+        self.q.len() - 1
+    }
+
+    /// The Q prime `q_level` (the one a rescale at `level` divides by).
+    ///
+    /// # Panics
+    /// If `level > max_level()`.
+    pub fn q(&self, level: usize) -> u64 {
+        self.q[level]
+    }
+
+    /// log2 of the default scale.
+    pub fn log_scale(&self) -> u32 {
+        self.params.log_scale
+    }
+
+    /// The default scale `2^log_scale`.
+    pub fn default_scale(&self) -> f64 {
+        (self.params.log_scale as f64).exp2()
+    }
+
+    /// The Q primes.
+    pub fn moduli_q(&self) -> &[u64] {
+        &self.q
+    }
+
+    /// The special primes P.
+    pub fn moduli_p(&self) -> &[u64] {
+        &self.p
+    }
+
+    /// log2 of the product of all Q and P primes.
+    pub fn log_qp(&self) -> f64 {
+        self.log_qp
+    }
+
+    /// Number of key-switching digits at the top level.
+    pub fn dnum(&self) -> usize {
+        self.dnum
+    }
+
+    /// Number of key-switching digits at `level`.
+    pub(crate) fn dnum_at(&self, level: usize) -> usize {
+        (level + 1).div_ceil(self.alpha)
+    }
+
+    /// Global index of the first P prime.
+    pub(crate) fn p_start(&self) -> usize {
+        self.q.len()
+    }
+
+    /// The basis `q_0 .. q_level`.
+    pub(crate) fn basis_q(&self, level: usize) -> Vec<usize> {
+        (0..=level).collect()
+    }
+
+    /// The basis `q_0 .. q_level, p_0 .. p_{k-1}`.
+    pub(crate) fn basis_qp(&self, level: usize) -> Vec<usize> {
+        (0..=level).chain(self.p_start()..self.primes.len()).collect()
+    }
+
+    /// The basis of all primes (Q then P).
+    pub(crate) fn basis_all(&self) -> Vec<usize> {
+        (0..self.primes.len()).collect()
+    }
+
+    /// The NTT-domain permutation of the automorphism `X -> X^g` (cached).
+    pub(crate) fn galois_permutation(&self, g: u64) -> Arc<Vec<u32>> {
+        let mut cache = self.perm_cache.lock().unwrap_or_else(|e| e.into_inner());
+        cache
+            .entry(g)
+            .or_insert_with(|| Arc::new(ntt_permutation(&self.slot_exps, g)))
+            .clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ckks::automorphism::{automorphism_coeff, permute};
+    use crate::ckks::params::SecretDist;
+
+    #[test]
+    fn mnist_set_is_secure() {
+        let ctx = Context::new(CkksParams::mnist_mlp()).unwrap();
+        assert_eq!(ctx.n(), 8192);
+        assert_eq!(ctx.max_level(), 5);
+        assert_eq!(ctx.dnum(), 3);
+        assert!(ctx.log_qp() <= 217.0);
+        eprintln!("mnist set: {ctx:?}");
+    }
+
+    #[test]
+    fn insecure_set_is_refused_with_bound() {
+        let params = CkksParams {
+            log_n: 12,
+            log_q: vec![40, 30, 30],
+            log_p: vec![40],
+            log_scale: 30,
+            secret: SecretDist::default(),
+            insecure_ok: false,
+        };
+        let err = Context::new(params.clone()).unwrap_err();
+        let msg = err.to_string();
+        assert!(matches!(err, CkksError::InsecureParams { bound: 109, .. }), "{msg}");
+        assert!(msg.contains("109") && msg.contains("140.0"), "{msg}");
+        let ok = Context::new(CkksParams {
+            insecure_ok: true,
+            ..params
+        });
+        assert!(ok.is_ok());
+    }
+
+    #[test]
+    fn bad_sets_are_refused() {
+        let base = CkksParams::mnist_mlp();
+        for bad in [
+            CkksParams { log_n: 9, ..base.clone() },
+            CkksParams { log_n: 18, ..base.clone() },
+            CkksParams { log_q: vec![], ..base.clone() },
+            CkksParams { log_p: vec![], ..base.clone() },
+            CkksParams { log_q: vec![62], ..base.clone() },
+            CkksParams { log_q: vec![14], ..base.clone() },
+        ] {
+            assert!(matches!(Context::new(bad), Err(CkksError::InvalidParams(_))));
+        }
+    }
+
+    #[test]
+    fn ntt_automorphism_matches_coefficient_automorphism() {
+        let params = CkksParams {
+            log_n: 10,
+            log_q: vec![50, 30],
+            log_p: vec![61],
+            log_scale: 30,
+            secret: SecretDist::default(),
+            insecure_ok: true,
+        };
+        let ctx = Context::new(params).unwrap();
+        let n = ctx.n();
+        for g in [5u64, 25, 2 * n as u64 - 1, crate::ckks::automorphism::galois_element(-3, n)] {
+            let perm = ctx.galois_permutation(g);
+            for t in &ctx.primes {
+                let m = &t.m;
+                let a: Vec<u64> = (0..n as u64).map(|i| m.reduce(i * i * 7919 + 3)).collect();
+                let mut want = vec![0; n];
+                automorphism_coeff(&a, g, m, &mut want);
+                t.plan.fwd(&mut want);
+                let mut a_ntt = a.clone();
+                t.plan.fwd(&mut a_ntt);
+                let mut got = vec![0; n];
+                permute(&a_ntt, &perm, &mut got);
+                assert_eq!(got, want, "g = {g}, p = {}", m.value());
+            }
+        }
+    }
+}

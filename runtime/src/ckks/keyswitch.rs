@@ -1,0 +1,188 @@
+//! Hybrid key switching: ModUp, key inner product, ModDown.
+//!
+//! To switch a polynomial `c` (decrypting under `s_in`) to `s_out`:
+//!
+//! 1. **Decompose / ModUp.** Cut `c` (level `l`) into digits
+//!    `d_j = [c]_{Q_j}` over the primes of digit `j`, and extend each to the
+//!    whole basis `Q_l ∪ P` with a fast basis conversion. The conversion
+//!    returns `d_j + u Q_j`; the extra multiple of `Q_j` is killed by the
+//!    gadget factor `P g_j` in the key (`Q_j g_j ≡ 0 mod Q`, `P ≡ 0 mod P`).
+//!    This step does not depend on the key, so hoisted rotations do it once.
+//! 2. **Inner product.** `(Σ d_j b_j, Σ d_j a_j)` over `Q_l ∪ P`, which
+//!    decrypts under `s_out` to `P c s_in + Σ d_j e_j`.
+//! 3. **ModDown.** Divide by P with rounding, back to `Q_l`; the error
+//!    `Σ d_j e_j / P` is small because each `d_j < Q_j <= P` (roughly).
+//!
+//! Cost at level `l` with `k = #P` and `β` digits: `l+1` inverse NTTs,
+//! `β (l+1+k-α)` forward NTTs for ModUp, `2k` inverse and `2(l+1)` forward
+//! NTTs for ModDown, and `2β(l+1+k)` pointwise product-accumulates.
+
+use rayon::prelude::*;
+
+use super::context::Context;
+use super::keys::SwitchingKey;
+use super::poly::{RnsPoly, PAR_THRESHOLD};
+
+/// The ModUp of every digit of a polynomial (step 1 above), reusable with
+/// any key at the same level.
+#[derive(Clone, Debug)]
+pub(crate) struct Decomposed {
+    pub(crate) level: usize,
+    /// One polynomial per digit, on the basis `Q_l ∪ P`, NTT form.
+    pub(crate) digits: Vec<RnsPoly>,
+}
+
+impl Context {
+    /// Step 1: decompose `c` (NTT form, basis `Q_level`) and extend each digit to `Q_level ∪ P`.
+    pub(crate) fn decompose(&self, level: usize, c: &RnsPoly) -> Decomposed {
+        let basis_q = self.basis_q(level);
+        let basis_qp = self.basis_qp(level);
+        let mut coeff = c.clone();
+        self.poly_intt(&mut coeff, &basis_q);
+        let n = self.n();
+        let nd = self.dnum_at(level);
+        let parallel = n * basis_qp.len() >= PAR_THRESHOLD;
+        let digits = (0..nd)
+            .map(|j| {
+                let start = j * self.alpha;
+                let end = ((j + 1) * self.alpha).min(level + 1);
+                let conv = &self.modup[j][end - start - 1];
+                let src: Vec<&[u64]> = coeff.limbs[start..end].iter().map(|v| v.as_slice()).collect();
+                let mut y = vec![vec![0u64; n]; end - start];
+                conv.scale_inputs(&self.primes, &src, &mut y);
+                let mut out = RnsPoly::zero(n, basis_qp.len(), true);
+                let job = |(limb, &g): (&mut Vec<u64>, &usize)| {
+                    if g >= start && g < end {
+                        limb.copy_from_slice(&c.limbs[g]);
+                    } else {
+                        let t = &self.primes[g];
+                        conv.convert_to(g, &t.m, &y, limb);
+                        t.plan.fwd(limb);
+                    }
+                };
+                if parallel {
+                    out.limbs.par_iter_mut().zip(basis_qp.par_iter()).for_each(job);
+                } else {
+                    out.limbs.iter_mut().zip(basis_qp.iter()).for_each(job);
+                }
+                out
+            })
+            .collect();
+        Decomposed { level, digits }
+    }
+
+    /// Step 2: `(Σ_j d_j b_j, Σ_j d_j a_j)` on `Q_level ∪ P`, NTT form.
+    pub(crate) fn key_inner_product(&self, dec: &Decomposed, key: &SwitchingKey) -> (RnsPoly, RnsPoly) {
+        let basis_qp = self.basis_qp(dec.level);
+        let n = self.n();
+        let mut acc0 = RnsPoly::zero(n, basis_qp.len(), true);
+        let mut acc1 = RnsPoly::zero(n, basis_qp.len(), true);
+        let job = |((o0, o1), (t, &g)): ((&mut Vec<u64>, &mut Vec<u64>), (usize, &usize))| {
+            let plan = &self.primes[g].plan;
+            for (d, (kb, ka)) in dec.digits.iter().zip(&key.digits) {
+                plan.mul_accumulate(o0, &d.limbs[t], &kb.limbs[g]);
+                plan.mul_accumulate(o1, &d.limbs[t], &ka.limbs[g]);
+            }
+        };
+        if n * basis_qp.len() >= PAR_THRESHOLD {
+            acc0.limbs
+                .par_iter_mut()
+                .zip(acc1.limbs.par_iter_mut())
+                .zip(basis_qp.par_iter().enumerate())
+                .for_each(job);
+        } else {
+            acc0.limbs
+                .iter_mut()
+                .zip(acc1.limbs.iter_mut())
+                .zip(basis_qp.iter().enumerate())
+                .for_each(job);
+        }
+        (acc0, acc1)
+    }
+
+    /// Step 3: divide `x` (basis `Q_level ∪ P`, NTT form) by P with
+    /// rounding; returns the result on `Q_level`, NTT form.
+    pub(crate) fn mod_down(&self, level: usize, mut x: RnsPoly) -> RnsPoly {
+        let n = self.n();
+        let nq = level + 1;
+        let p0 = self.p_start();
+        // P limbs to coefficient form, plus floor(P/2) for rounding.
+        let mut pc: Vec<Vec<u64>> = x.limbs.split_off(nq);
+        let job_p = |(limb, k): (&mut Vec<u64>, usize)| {
+            let t = &self.primes[p0 + k];
+            t.plan.inv(limb);
+            t.plan.normalize(limb);
+            let h = self.half_p_mod[p0 + k];
+            for v in limb.iter_mut() {
+                *v = t.m.add(*v, h);
+            }
+        };
+        pc.iter_mut().zip(0..).for_each(job_p);
+        let src: Vec<&[u64]> = pc.iter().map(|v| v.as_slice()).collect();
+        let mut y = vec![vec![0u64; n]; pc.len()];
+        self.moddown.scale_inputs(&self.primes, &src, &mut y);
+        let job_q = |(limb, i): (&mut Vec<u64>, usize)| {
+            let t = &self.primes[i];
+            let mut tmp = vec![0u64; n];
+            self.moddown.convert_to(i, &t.m, &y, &mut tmp);
+            let h = self.half_p_mod[i];
+            for v in tmp.iter_mut() {
+                *v = t.m.sub(*v, h);
+            }
+            t.plan.fwd(&mut tmp);
+            let c = self.p_inv_mod_q[i];
+            for (v, &w) in limb.iter_mut().zip(&tmp) {
+                *v = c.mul(&t.m, t.m.sub(*v, w));
+            }
+        };
+        if n * nq >= PAR_THRESHOLD {
+            x.limbs.par_iter_mut().zip(0..nq).for_each(job_q);
+        } else {
+            x.limbs.iter_mut().zip(0..nq).for_each(job_q);
+        }
+        x
+    }
+
+    /// Full key switch of `c` (NTT, basis `Q_level`): returns `(ks0, ks1)`
+    /// on `Q_level` with `ks0 + ks1 s_out ≈ c s_in`.
+    pub(crate) fn key_switch(&self, level: usize, c: &RnsPoly, key: &SwitchingKey) -> (RnsPoly, RnsPoly) {
+        let dec = self.decompose(level, c);
+        self.key_switch_decomposed(&dec, key)
+    }
+
+    /// Steps 2 and 3 on an existing decomposition.
+    pub(crate) fn key_switch_decomposed(&self, dec: &Decomposed, key: &SwitchingKey) -> (RnsPoly, RnsPoly) {
+        let (a0, a1) = self.key_inner_product(dec, key);
+        rayon::join(|| self.mod_down(dec.level, a0), || self.mod_down(dec.level, a1))
+    }
+
+    /// Divides `poly` (NTT, basis `Q_level`, `level >= 1`) by `q_level` with
+    /// rounding and drops its last limb (the rescale of one polynomial).
+    pub(crate) fn divide_round_by_last(&self, poly: &mut RnsPoly, level: usize) {
+        let n = self.n();
+        let mut last = poly.limbs.pop().expect("level >= 1");
+        let tl = &self.primes[level];
+        tl.plan.inv(&mut last);
+        tl.plan.normalize(&mut last);
+        let half = tl.m.value() / 2;
+        for v in last.iter_mut() {
+            *v = tl.m.add(*v, half);
+        }
+        let consts = &self.rescale[level];
+        let job = |(limb, i): (&mut Vec<u64>, usize)| {
+            let t = &self.primes[i];
+            let h = consts.half_ql_mod_qi[i];
+            let mut tmp: Vec<u64> = last.iter().map(|&v| t.m.sub(t.m.reduce(v), h)).collect();
+            t.plan.fwd(&mut tmp);
+            let c = consts.inv_ql[i];
+            for (v, &w) in limb.iter_mut().zip(&tmp) {
+                *v = c.mul(&t.m, t.m.sub(*v, w));
+            }
+        };
+        if n * level >= PAR_THRESHOLD {
+            poly.limbs.par_iter_mut().zip(0..level).for_each(job);
+        } else {
+            poly.limbs.iter_mut().zip(0..level).for_each(job);
+        }
+    }
+}

@@ -1,0 +1,54 @@
+//! RNS-CKKS: approximate homomorphic encryption over `Z_Q[X]/(X^N+1)`.
+//!
+//! Layered bottom-up, one job per module:
+//! - [`arith`]: modular arithmetic (Barrett, Shoup) on one prime;
+//! - `primes`, `security`, [`params`], [`context`]: parameter sets, prime
+//!   generation, the HE Standard check, and every precomputed table;
+//! - `poly`, `basis`, `crt`, `automorphism`: RNS polynomials, basis
+//!   conversion, CRT reconstruction, Galois automorphisms;
+//! - [`fft`], [`encoder`]: the canonical embedding (slots <-> coefficients);
+//! - `sampler`, [`keys`], [`keygen`]: secret/public/evaluation keys;
+//! - `keyswitch`: hybrid key switching (ModUp, key inner product, ModDown);
+//! - [`encryptor`], [`decryptor`], [`evaluator`]: the user-facing operations.
+//!
+//! Conventions: a ciphertext at level `l` has `l + 1` Q limbs and is kept in
+//! NTT form; `rescale` divides by `q_l`. Slot `i` rotates by the Galois
+//! element `5^i mod 2N` (a positive step rotates left).
+
+pub mod arith;
+mod automorphism;
+mod basis;
+mod ciphertext;
+pub mod context;
+mod crt;
+pub mod decryptor;
+pub mod encoder;
+pub mod encryptor;
+pub mod error;
+pub mod evaluator;
+pub mod fft;
+mod keyswitch;
+pub mod keygen;
+pub mod keys;
+pub mod params;
+mod poly;
+mod primes;
+mod sampler;
+mod security;
+
+#[cfg(test)]
+mod tests;
+
+pub use automorphism::{conjugation_element, galois_element};
+pub use ciphertext::{Ciphertext, Plaintext};
+pub use decryptor::Decryptor;
+pub use encoder::Encoder;
+pub use encryptor::Encryptor;
+pub use error::CkksError;
+pub use evaluator::Evaluator;
+pub use fft::Complex;
+pub use keygen::KeyGenerator;
+pub use keys::{GaloisKeys, PublicKey, RelinearizationKey, SecretKey};
+pub use params::{CkksParams, Context, SecretDist};
+pub use poly::RnsPoly;
+pub use security::max_log_qp_128;
