@@ -301,16 +301,26 @@ mod tests {
                 let z: u128 = rng.random();
                 assert_eq!(m.reduce_u128_any(z) as u128, z % p as u128);
                 let w = rng.random::<u64>() % p;
-                assert_eq!(m.mul_shoup(x, w, m.shoup(w)) as u128, (x as u128 * w as u128) % p as u128);
+                assert_eq!(
+                    m.mul_shoup(x, w, m.shoup(w)) as u128,
+                    (x as u128 * w as u128) % p as u128
+                );
             }
-            for x in [(p - 1) as u128 * (p - 1) as u128, ((p as u128) << 64) - 1, 0] {
+            for x in [
+                (p - 1) as u128 * (p - 1) as u128,
+                ((p as u128) << 64) - 1,
+                0,
+            ] {
                 assert_eq!(m.reduce_u128(x) as u128, x % p as u128);
             }
             if is_prime(p) {
                 assert_eq!(m.mul(m.inv(12345), 12345), 1);
             }
             assert_eq!(m.from_i64(-5), p - 5);
-            assert_eq!(m.from_i128(-(1i128 << 100)), p - ((1u128 << 100) % p as u128) as u64);
+            assert_eq!(
+                m.from_i128(-(1i128 << 100)),
+                p - ((1u128 << 100) % p as u128) as u64
+            );
         }
     }
 

@@ -29,6 +29,12 @@ pub(crate) struct BasisConverter {
     hat_inv: Vec<ShoupConst>,
     /// `hat_mod[t][i] = (S/s_i) mod prime_t` for every global prime `t`.
     hat_mod: Vec<Vec<u64>>,
+    /// `S mod prime_t` for every global prime `t`.
+    prod_mod: Vec<u64>,
+    /// `floor(S/2) mod prime_t` for every global prime `t`.
+    half_mod: Vec<u64>,
+    /// `1 / s_i` in floating point.
+    inv_src: Vec<f64>,
 }
 
 impl BasisConverter {
@@ -58,22 +64,90 @@ impl BasisConverter {
                     .collect()
             })
             .collect();
-        Self { src, hat_inv, hat_mod }
+        let prod_mod = primes
+            .iter()
+            .map(|t| {
+                src.iter().fold(1u64, |acc, &j| {
+                    t.m.mul(acc, t.m.reduce(primes[j].m.value()))
+                })
+            })
+            .collect();
+        let inv_src = src
+            .iter()
+            .map(|&i| 1.0 / primes[i].m.value() as f64)
+            .collect();
+        // floor(S/2) = (S - 1)/2 because S is odd.
+        let half_mod = primes
+            .iter()
+            .zip(&prod_mod)
+            .map(|(t, &sm)| t.m.mul(t.m.sub(sm, 1), t.m.inv(2)))
+            .collect();
+        Self {
+            src,
+            hat_inv,
+            hat_mod,
+            prod_mod,
+            half_mod,
+            inv_src,
+        }
     }
 
-    /// Number of source primes.
-    pub(crate) fn len(&self) -> usize {
-        self.src.len()
-    }
-
-    /// First step: `y_i = x_i * (S/s_i)^-1 mod s_i` for every source limb
-    /// (coefficient form), written into `y`.
-    pub(crate) fn scale_inputs(&self, primes: &[PrimeTable], x: &[&[u64]], y: &mut [Vec<u64>]) {
+    /// First step: `y_i = x'_i * (S/s_i)^-1 mod s_i` for every source limb
+    /// (coefficient form), written into `y`. With `center`, `x' = x + floor(S/2)`
+    /// so that [`Self::correct`] can return the centered representative.
+    pub(crate) fn scale_inputs(
+        &self,
+        primes: &[PrimeTable],
+        x: &[&[u64]],
+        y: &mut [Vec<u64>],
+        center: bool,
+    ) {
         for (((xi, yi), &gi), c) in x.iter().zip(y.iter_mut()).zip(&self.src).zip(&self.hat_inv) {
             let m = &primes[gi].m;
+            let h = if center { self.half_mod[gi] } else { 0 };
             for (o, &v) in yi.iter_mut().zip(xi.iter()) {
-                *o = c.mul(m, v);
+                *o = c.mul(m, m.add(v, h));
             }
+        }
+    }
+
+    /// For an exact conversion: the multiple `u` of S that the fast
+    /// conversion adds, per coefficient, from the scaled inputs `y`:
+    /// `u = floor(sum_i y_i / s_i)` evaluated in floating point (Halevi,
+    /// Polyakov, Shoup). It can be off by one only when the value is within
+    /// ~2^-50 S of a multiple of S, which for ModDown's uniform-looking
+    /// inputs happens with negligible probability and then costs an error
+    /// of 1 after the division.
+    pub(crate) fn overflow(&self, y: &[Vec<u64>], out: &mut [u64]) {
+        out.fill(0);
+        let mut acc = vec![0f64; out.len()];
+        for (yi, &inv) in y.iter().zip(&self.inv_src) {
+            for (a, &v) in acc.iter_mut().zip(yi) {
+                *a += v as f64 * inv;
+            }
+        }
+        for (o, a) in out.iter_mut().zip(&acc) {
+            *o = *a as u64;
+        }
+    }
+
+    /// Subtracts `u * S` (and `floor(S/2)` with `center`) modulo the global
+    /// prime `target` from a converted limb, making the fast conversion
+    /// exact (see [`Self::overflow`]): the result is then the representative
+    /// of `x mod S` in `[0, S)`, or in `[-S/2, S/2)` with `center`.
+    pub(crate) fn correct(
+        &self,
+        target: usize,
+        tm: &Modulus,
+        u: &[u64],
+        center: bool,
+        out: &mut [u64],
+    ) {
+        let sm = self.prod_mod[target];
+        let sms = tm.shoup(sm);
+        let h = if center { self.half_mod[target] } else { 0 };
+        for (o, &k) in out.iter_mut().zip(u) {
+            *o = tm.sub(tm.sub(*o, tm.mul_shoup(k, sm, sms)), h);
         }
     }
 

@@ -41,7 +41,9 @@ impl Ciphertext {
 /// Checks that `poly` fits `ctx` at `level` (NTT form, right sizes).
 fn check_poly(ctx: &Context, poly: &RnsPoly, level: usize, what: &str) -> Result<(), CkksError> {
     if !poly.is_ntt() {
-        return Err(CkksError::ContextMismatch(format!("{what} is not in NTT form")));
+        return Err(CkksError::ContextMismatch(format!(
+            "{what} is not in NTT form"
+        )));
     }
     if poly.num_limbs() != level + 1 {
         return Err(CkksError::ContextMismatch(format!(

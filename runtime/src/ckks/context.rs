@@ -62,8 +62,6 @@ pub struct Context {
     pub(crate) p_inv_mod_q: Vec<ShoupConst>,
     /// `P mod prime_i` for every global prime (0 for the P primes).
     pub(crate) p_mod: Vec<u64>,
-    /// `floor(P/2) mod prime_i` for every global prime.
-    pub(crate) half_p_mod: Vec<u64>,
     /// ModDown: conversion from the P basis.
     pub(crate) moddown: BasisConverter,
     /// ModUp: `modup[j][len - 1]` converts from the first `len` primes of digit `j`.
@@ -95,7 +93,9 @@ impl Context {
     pub fn new(params: CkksParams) -> Result<Arc<Context>, CkksError> {
         let log_n = params.log_n;
         let bound = max_log_qp_128(log_n).ok_or_else(|| {
-            CkksError::InvalidParams(format!("log_n = {log_n} is outside the supported range 10..=17"))
+            CkksError::InvalidParams(format!(
+                "log_n = {log_n} is outside the supported range 10..=17"
+            ))
         })?;
         if params.log_q.is_empty() {
             return Err(CkksError::InvalidParams("log_q is empty".into()));
@@ -106,7 +106,9 @@ impl Context {
             ));
         }
         if params.log_p.len() > 60 {
-            return Err(CkksError::InvalidParams("more than 60 special primes".into()));
+            return Err(CkksError::InvalidParams(
+                "more than 60 special primes".into(),
+            ));
         }
         let min_bits = log_n + 2;
         for &b in params.log_q.iter().chain(&params.log_p) {
@@ -123,9 +125,14 @@ impl Context {
             )));
         }
         let n = 1usize << log_n;
-        if let super::params::SecretDist::Ternary { hamming_weight: Some(h) } = params.secret {
+        if let super::params::SecretDist::Ternary {
+            hamming_weight: Some(h),
+        } = params.secret
+        {
             if h == 0 || h > n {
-                return Err(CkksError::InvalidParams(format!("hamming weight {h} is outside 1..={n}")));
+                return Err(CkksError::InvalidParams(format!(
+                    "hamming weight {h} is outside 1..={n}"
+                )));
             }
         }
 
@@ -133,7 +140,11 @@ impl Context {
         let p = generate_primes(log_n, &params.log_p, &q)?;
         let log_qp: f64 = q.iter().chain(&p).map(|&x| (x as f64).log2()).sum();
         if log_qp > bound as f64 {
-            let err = CkksError::InsecureParams { log_n, log_qp, bound };
+            let err = CkksError::InsecureParams {
+                log_n,
+                log_qp,
+                bound,
+            };
             if params.insecure_ok {
                 eprintln!("warning: {err} (accepted because insecure_ok is set)");
             } else {
@@ -174,10 +185,13 @@ impl Context {
                 })
                 .collect();
             let half_ql_mod_qi = (0..l).map(|i| primes[i].m.reduce(ql / 2)).collect();
-            rescale.push(RescaleConsts { inv_ql, half_ql_mod_qi });
+            rescale.push(RescaleConsts {
+                inv_ql,
+                half_ql_mod_qi,
+            });
         }
 
-        // P-related constants. floor(P/2) mod r = (P - 1)/2 mod r since P is odd.
+        // P-related constants.
         let p_mod: Vec<u64> = primes
             .iter()
             .enumerate()
@@ -187,16 +201,6 @@ impl Context {
                 } else {
                     p.iter().fold(1u64, |acc, &pk| t.m.mul(acc, t.m.reduce(pk)))
                 }
-            })
-            .collect();
-        let half_p_mod: Vec<u64> = primes
-            .iter()
-            .enumerate()
-            .map(|(i, t)| {
-                let pm = if i >= nq { 0 } else { p_mod[i] };
-                // (P - 1) / 2 = (P - 1) * 2^-1 mod r.
-                let inv2 = t.m.inv(2);
-                t.m.mul(t.m.sub(pm, 1), inv2)
             })
             .collect();
         let p_inv_mod_q = (0..nq)
@@ -233,7 +237,6 @@ impl Context {
             rescale,
             p_inv_mod_q,
             p_mod,
-            half_p_mod,
             moddown,
             modup,
             garner,
@@ -322,7 +325,9 @@ impl Context {
 
     /// The basis `q_0 .. q_level, p_0 .. p_{k-1}`.
     pub(crate) fn basis_qp(&self, level: usize) -> Vec<usize> {
-        (0..=level).chain(self.p_start()..self.primes.len()).collect()
+        (0..=level)
+            .chain(self.p_start()..self.primes.len())
+            .collect()
     }
 
     /// The basis of all primes (Q then P).
@@ -368,7 +373,10 @@ mod tests {
         };
         let err = Context::new(params.clone()).unwrap_err();
         let msg = err.to_string();
-        assert!(matches!(err, CkksError::InsecureParams { bound: 109, .. }), "{msg}");
+        assert!(
+            matches!(err, CkksError::InsecureParams { bound: 109, .. }),
+            "{msg}"
+        );
         assert!(msg.contains("109") && msg.contains("140.0"), "{msg}");
         let ok = Context::new(CkksParams {
             insecure_ok: true,
@@ -381,14 +389,35 @@ mod tests {
     fn bad_sets_are_refused() {
         let base = CkksParams::mnist_mlp();
         for bad in [
-            CkksParams { log_n: 9, ..base.clone() },
-            CkksParams { log_n: 18, ..base.clone() },
-            CkksParams { log_q: vec![], ..base.clone() },
-            CkksParams { log_p: vec![], ..base.clone() },
-            CkksParams { log_q: vec![62], ..base.clone() },
-            CkksParams { log_q: vec![14], ..base.clone() },
+            CkksParams {
+                log_n: 9,
+                ..base.clone()
+            },
+            CkksParams {
+                log_n: 18,
+                ..base.clone()
+            },
+            CkksParams {
+                log_q: vec![],
+                ..base.clone()
+            },
+            CkksParams {
+                log_p: vec![],
+                ..base.clone()
+            },
+            CkksParams {
+                log_q: vec![62],
+                ..base.clone()
+            },
+            CkksParams {
+                log_q: vec![14],
+                ..base.clone()
+            },
         ] {
-            assert!(matches!(Context::new(bad), Err(CkksError::InvalidParams(_))));
+            assert!(matches!(
+                Context::new(bad),
+                Err(CkksError::InvalidParams(_))
+            ));
         }
     }
 
@@ -404,7 +433,12 @@ mod tests {
         };
         let ctx = Context::new(params).unwrap();
         let n = ctx.n();
-        for g in [5u64, 25, 2 * n as u64 - 1, crate::ckks::automorphism::galois_element(-3, n)] {
+        for g in [
+            5u64,
+            25,
+            2 * n as u64 - 1,
+            crate::ckks::automorphism::galois_element(-3, n),
+        ] {
             let perm = ctx.galois_permutation(g);
             for t in &ctx.primes {
                 let m = &t.m;

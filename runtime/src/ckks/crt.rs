@@ -41,7 +41,11 @@ impl Garner {
             inv_w.push(ShoupConst::new(m, m.inv(w)));
             w_mod.push(row);
         }
-        Self { moduli, inv_w, w_mod }
+        Self {
+            moduli,
+            inv_w,
+            w_mod,
+        }
     }
 
     /// The centered value of the integer with residues `res` (one per
@@ -78,14 +82,28 @@ mod tests {
         let q = crate::ckks::primes::generate_primes(10, &[60, 40, 40], &[]).unwrap();
         let g = Garner::new(&q);
         let mut d = [0i64; 3];
-        for &x in &[0i128, 1, -1, 123456789, -987654321012345678, 1i128 << 100, -(1i128 << 120) + 17] {
+        for &x in &[
+            0i128,
+            1,
+            -1,
+            123456789,
+            -987654321012345678,
+            1i128 << 100,
+            -(1i128 << 120) + 17,
+        ] {
             let res: Vec<u64> = q.iter().map(|&p| x.rem_euclid(p as i128) as u64).collect();
             let got = g.to_f64(&res, &mut d);
             let want = x as f64;
-            assert!((got - want).abs() <= want.abs() * 1e-15, "x = {x}: {got} vs {want}");
+            assert!(
+                (got - want).abs() <= want.abs() * 1e-15,
+                "x = {x}: {got} vs {want}"
+            );
         }
         // Prefix (lower level).
-        let res: Vec<u64> = q[..1].iter().map(|&p| (-5i128).rem_euclid(p as i128) as u64).collect();
+        let res: Vec<u64> = q[..1]
+            .iter()
+            .map(|&p| (-5i128).rem_euclid(p as i128) as u64)
+            .collect();
         assert_eq!(g.to_f64(&res, &mut d), -5.0);
     }
 }

@@ -52,7 +52,12 @@ impl Encoder {
     }
 
     /// Encodes complex `values` (zero-padded to N/2 slots) at `level` and `scale`.
-    pub fn encode_complex(&self, values: &[Complex], level: usize, scale: f64) -> Result<Plaintext, CkksError> {
+    pub fn encode_complex(
+        &self,
+        values: &[Complex],
+        level: usize,
+        scale: f64,
+    ) -> Result<Plaintext, CkksError> {
         let ctx = &self.ctx;
         if values.len() > ctx.slots() {
             return Err(CkksError::TooManyValues {
@@ -88,7 +93,10 @@ impl Encoder {
         }
         let max_abs = scaled.iter().fold(0f64, |a, &b| a.max(b.abs()));
         // The coefficients must stay below Q_level / 2 to be decodable.
-        let log_q: f64 = ctx.moduli_q()[..=level].iter().map(|&q| (q as f64).log2()).sum();
+        let log_q: f64 = ctx.moduli_q()[..=level]
+            .iter()
+            .map(|&q| (q as f64).log2())
+            .sum();
         if max_abs > 0.0 && max_abs.log2() >= log_q - 1.0 {
             return Err(CkksError::ValueOutOfRange {
                 value: max_abs / scale,

@@ -41,7 +41,9 @@ pub enum CkksError {
     },
 
     /// Two operands have different levels.
-    #[error("level mismatch in {op}: left operand at level {left}, right operand at level {right}")]
+    #[error(
+        "level mismatch in {op}: left operand at level {left}, right operand at level {right}"
+    )]
     LevelMismatch {
         /// The operation.
         op: &'static str,

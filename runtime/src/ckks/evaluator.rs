@@ -35,7 +35,11 @@ pub struct Evaluator {
 
 impl Evaluator {
     /// An evaluator; keys are shared, not copied.
-    pub fn new(ctx: &Arc<Context>, rlk: Option<&RelinearizationKey>, gks: Option<&GaloisKeys>) -> Self {
+    pub fn new(
+        ctx: &Arc<Context>,
+        rlk: Option<&RelinearizationKey>,
+        gks: Option<&GaloisKeys>,
+    ) -> Self {
         Self {
             ctx: ctx.clone(),
             rlk: rlk.cloned(),
@@ -53,7 +57,13 @@ impl Evaluator {
         self.gks.as_ref()
     }
 
-    fn check_same(&self, op: &'static str, a: &Ciphertext, b_level: usize, b_scale: f64) -> Result<(), CkksError> {
+    fn check_same(
+        &self,
+        op: &'static str,
+        a: &Ciphertext,
+        b_level: usize,
+        b_scale: f64,
+    ) -> Result<(), CkksError> {
         if a.level != b_level {
             return Err(CkksError::LevelMismatch {
                 op,
@@ -108,7 +118,13 @@ impl Evaluator {
         self.add_sub_assign(a, b, true, "sub")
     }
 
-    fn add_sub_assign(&self, a: &mut Ciphertext, b: &Ciphertext, sub: bool, op: &'static str) -> Result<(), CkksError> {
+    fn add_sub_assign(
+        &self,
+        a: &mut Ciphertext,
+        b: &Ciphertext,
+        sub: bool,
+        op: &'static str,
+    ) -> Result<(), CkksError> {
         let ctx = &self.ctx;
         ctx.check_ciphertext(a)?;
         ctx.check_ciphertext(b)?;
@@ -149,7 +165,13 @@ impl Evaluator {
         self.add_sub_plain(ct, pt, true, "sub_plain")
     }
 
-    fn add_sub_plain(&self, ct: &Ciphertext, pt: &Plaintext, sub: bool, op: &'static str) -> Result<Ciphertext, CkksError> {
+    fn add_sub_plain(
+        &self,
+        ct: &Ciphertext,
+        pt: &Plaintext,
+        sub: bool,
+        op: &'static str,
+    ) -> Result<Ciphertext, CkksError> {
         let ctx = &self.ctx;
         ctx.check_ciphertext(ct)?;
         ctx.check_plaintext(pt)?;
@@ -198,7 +220,11 @@ impl Evaluator {
             });
         }
         let basis = ctx.basis_q(ct.level);
-        let parts = ct.parts.iter().map(|p| ctx.poly_mul(p, &pt.poly, &basis)).collect();
+        let parts = ct
+            .parts
+            .iter()
+            .map(|p| ctx.poly_mul(p, &pt.poly, &basis))
+            .collect();
         Ok(Ciphertext {
             parts,
             level: ct.level,
@@ -210,7 +236,12 @@ impl Evaluator {
     /// integer `round(c * const_scale)`; the result's scale is
     /// `ct.scale * const_scale`. With `const_scale = 1` and an integer `c`
     /// the scale is unchanged and no rescale is needed.
-    pub fn mul_const(&self, ct: &Ciphertext, c: f64, const_scale: f64) -> Result<Ciphertext, CkksError> {
+    pub fn mul_const(
+        &self,
+        ct: &Ciphertext,
+        c: f64,
+        const_scale: f64,
+    ) -> Result<Ciphertext, CkksError> {
         let ctx = &self.ctx;
         ctx.check_ciphertext(ct)?;
         if !(const_scale.is_finite() && const_scale > 0.0) {
@@ -355,10 +386,11 @@ impl Evaluator {
 
     fn check_key(ctx: &Context, key: &SwitchingKey) -> Result<(), CkksError> {
         let ok = key.digits.len() == ctx.dnum
-            && key
-                .digits
-                .iter()
-                .all(|(b, a)| b.num_limbs() == ctx.basis_all().len() && a.num_limbs() == b.num_limbs() && b.n() == ctx.n());
+            && key.digits.iter().all(|(b, a)| {
+                b.num_limbs() == ctx.basis_all().len()
+                    && a.num_limbs() == b.num_limbs()
+                    && b.n() == ctx.n()
+            });
         if ok {
             Ok(())
         } else {
@@ -380,7 +412,13 @@ impl Evaluator {
 
     /// Applies `X -> X^g` with the key of `g` to a ciphertext whose `c_1`
     /// was already decomposed.
-    fn galois_decomposed(&self, ct: &Ciphertext, dec: &Decomposed, g: u64, key: &SwitchingKey) -> Ciphertext {
+    fn galois_decomposed(
+        &self,
+        ct: &Ciphertext,
+        dec: &Decomposed,
+        g: u64,
+        key: &SwitchingKey,
+    ) -> Ciphertext {
         let ctx = &self.ctx;
         let basis = ctx.basis_q(ct.level);
         let (ks0, ks1) = ctx.key_switch_decomposed(dec, key);
@@ -420,7 +458,11 @@ impl Evaluator {
     /// Rotations of `ct` by every step of `steps`, sharing one decomposition
     /// of `c_1` (hoisting): the ModUp is paid once instead of per step.
     /// The result is in the order of `steps`.
-    pub fn hoisted_rotate(&self, ct: &Ciphertext, steps: &[i64]) -> Result<Vec<Ciphertext>, CkksError> {
+    pub fn hoisted_rotate(
+        &self,
+        ct: &Ciphertext,
+        steps: &[i64],
+    ) -> Result<Vec<Ciphertext>, CkksError> {
         let ctx = &self.ctx;
         ctx.check_ciphertext(ct)?;
         Self::check_degree("hoisted_rotate", ct, 1)?;

@@ -69,7 +69,10 @@ impl Sub for Complex {
 impl Mul for Complex {
     type Output = Complex;
     fn mul(self, o: Complex) -> Complex {
-        Complex::new(self.re * o.re - self.im * o.im, self.re * o.im + self.im * o.re)
+        Complex::new(
+            self.re * o.re - self.im * o.im,
+            self.re * o.im + self.im * o.re,
+        )
     }
 }
 
@@ -186,7 +189,8 @@ mod tests {
             .map(|_| {
                 let mut acc = Complex::default();
                 for (k, &c) in coeffs.iter().enumerate() {
-                    let ang = std::f64::consts::PI * ((e * k as u64) % (2 * n as u64)) as f64 / n as f64;
+                    let ang =
+                        std::f64::consts::PI * ((e * k as u64) % (2 * n as u64)) as f64 / n as f64;
                     acc = acc + Complex::cis(ang).scale(c);
                 }
                 e = e * 5 % (2 * n as u64);
@@ -200,7 +204,9 @@ mod tests {
         let n = 64;
         let f = SlotFft::new(n / 2);
         let coeffs: Vec<f64> = (0..n).map(|i| ((i * 37 % 11) as f64) - 5.0).collect();
-        let folded: Vec<Complex> = (0..n / 2).map(|k| Complex::new(coeffs[k], coeffs[k + n / 2])).collect();
+        let folded: Vec<Complex> = (0..n / 2)
+            .map(|k| Complex::new(coeffs[k], coeffs[k + n / 2]))
+            .collect();
         let fast = f.folded_to_slots(folded.clone());
         let slow = naive_decode(&coeffs);
         for (a, b) in fast.iter().zip(&slow) {

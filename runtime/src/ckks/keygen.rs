@@ -59,7 +59,10 @@ impl KeyGenerator {
 
     fn check_sk(&self, sk: &SecretKey) -> Result<(), CkksError> {
         let ctx = &self.ctx;
-        if sk.coeffs.len() != ctx.n() || sk.ntt.num_limbs() != ctx.basis_all().len() || sk.ntt.n() != ctx.n() {
+        if sk.coeffs.len() != ctx.n()
+            || sk.ntt.num_limbs() != ctx.basis_all().len()
+            || sk.ntt.n() != ctx.n()
+        {
             return Err(CkksError::ContextMismatch(
                 "secret key was generated for another parameter set".into(),
             ));
@@ -176,7 +179,8 @@ impl KeyGenerator {
             let g = galois_element(step, n);
             rotations.insert(step, (g, Arc::new(self.gen_galois_key(sk, g))));
         }
-        let conjugation = conjugation.then(|| Arc::new(self.gen_galois_key(sk, conjugation_element(n))));
+        let conjugation =
+            conjugation.then(|| Arc::new(self.gen_galois_key(sk, conjugation_element(n))));
         Ok(GaloisKeys {
             rotations,
             conjugation,

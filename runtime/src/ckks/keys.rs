@@ -87,7 +87,9 @@ impl GaloisKeys {
         }
         let s = slots as i64;
         let r = step.rem_euclid(s);
-        self.rotations.get(&r).or_else(|| self.rotations.get(&(r - s)))
+        self.rotations
+            .get(&r)
+            .or_else(|| self.rotations.get(&(r - s)))
     }
 
     /// Adds the keys of `other` (e.g. keys generated in several batches).

@@ -22,7 +22,9 @@ pub enum SecretDist {
 
 impl Default for SecretDist {
     fn default() -> Self {
-        SecretDist::Ternary { hamming_weight: None }
+        SecretDist::Ternary {
+            hamming_weight: None,
+        }
     }
 }
 

@@ -93,8 +93,13 @@ where
 }
 
 /// Runs `f(out_limb, in_limb, global_prime_index)` over paired limbs.
-pub(crate) fn for_each_limb2<F>(out: &mut RnsPoly, other: &RnsPoly, basis: &[usize], heavy: bool, f: F)
-where
+pub(crate) fn for_each_limb2<F>(
+    out: &mut RnsPoly,
+    other: &RnsPoly,
+    basis: &[usize],
+    heavy: bool,
+    f: F,
+) where
     F: Fn(&mut [u64], &[u64], usize) + Sync + Send,
 {
     debug_assert_eq!(out.limbs.len(), basis.len());
@@ -146,7 +151,13 @@ impl Context {
 
     /// `acc += a * b` pointwise (both in NTT form) over `basis`, on
     /// `tfhe-ntt`'s SIMD kernel.
-    pub(crate) fn poly_mul_acc(&self, acc: &mut RnsPoly, a: &RnsPoly, b: &RnsPoly, basis: &[usize]) {
+    pub(crate) fn poly_mul_acc(
+        &self,
+        acc: &mut RnsPoly,
+        a: &RnsPoly,
+        b: &RnsPoly,
+        basis: &[usize],
+    ) {
         debug_assert!(a.ntt && b.ntt);
         let work = acc.n() * acc.limbs.len();
         let f = |(o, (x, y)): (&mut Vec<u64>, (&Vec<u64>, &Vec<u64>)), i: usize| {
@@ -159,7 +170,12 @@ impl Context {
                 .zip(basis.par_iter())
                 .for_each(|(t, &i)| f(t, i));
         } else {
-            for (t, &i) in acc.limbs.iter_mut().zip(a.limbs.iter().zip(&b.limbs)).zip(basis) {
+            for (t, &i) in acc
+                .limbs
+                .iter_mut()
+                .zip(a.limbs.iter().zip(&b.limbs))
+                .zip(basis)
+            {
                 f(t, i);
             }
         }

@@ -12,7 +12,11 @@ use super::error::CkksError;
 /// Returns primes `p ≡ 1 mod 2N`, `2^(bits-1) < p < 2^bits`, one for each
 /// entry of `bit_sizes`, all distinct and distinct from `exclude`. Primes of
 /// equal size are handed out in decreasing order.
-pub fn generate_primes(log_n: u32, bit_sizes: &[u32], exclude: &[u64]) -> Result<Vec<u64>, CkksError> {
+pub fn generate_primes(
+    log_n: u32,
+    bit_sizes: &[u32],
+    exclude: &[u64],
+) -> Result<Vec<u64>, CkksError> {
     let two_n = 1u64 << (log_n + 1);
     let mut taken: Vec<u64> = exclude.to_vec();
     let mut out = Vec::with_capacity(bit_sizes.len());
