@@ -227,7 +227,7 @@ pub fn is_prime(n: u64) -> bool {
         return false;
     }
     for sp in [2u64, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37] {
-        if n % sp == 0 {
+        if n.is_multiple_of(sp) {
             return n == sp;
         }
     }

@@ -80,7 +80,9 @@ pub(crate) fn permute(input: &[u64], perm: &[u32], out: &mut [u64]) {
     }
 }
 
-/// Coefficient-domain automorphism `X -> X^g` of one limb modulo `m`.
+/// Coefficient-domain automorphism `X -> X^g` of one limb modulo `m`
+/// (the reference the NTT-domain permutation is tested against).
+#[cfg(test)]
 pub(crate) fn automorphism_coeff(input: &[u64], g: u64, m: &Modulus, out: &mut [u64]) {
     let n = input.len();
     let mask = 2 * n - 1;

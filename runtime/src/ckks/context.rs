@@ -176,15 +176,12 @@ impl Context {
             inv_ql: vec![],
             half_ql_mod_qi: vec![],
         }];
-        for l in 1..nq {
-            let ql = q[l];
-            let inv_ql = (0..l)
-                .map(|i| {
-                    let m = &primes[i].m;
-                    ShoupConst::new(m, m.inv(m.reduce(ql)))
-                })
+        for (l, &ql) in q.iter().enumerate().skip(1) {
+            let inv_ql = primes[..l]
+                .iter()
+                .map(|t| ShoupConst::new(&t.m, t.m.inv(t.m.reduce(ql))))
                 .collect();
-            let half_ql_mod_qi = (0..l).map(|i| primes[i].m.reduce(ql / 2)).collect();
+            let half_ql_mod_qi = primes[..l].iter().map(|t| t.m.reduce(ql / 2)).collect();
             rescale.push(RescaleConsts {
                 inv_ql,
                 half_ql_mod_qi,

@@ -33,6 +33,9 @@ use super::context::Context;
 use super::keys::SwitchingKey;
 use super::poly::{RnsPoly, PAR_THRESHOLD};
 
+/// The two accumulator limbs of one prime in the key inner product.
+type AccPair<'a> = (&'a mut Vec<u64>, &'a mut Vec<u64>);
+
 /// The ModUp of every digit of a polynomial (step 1 above), reusable with
 /// any key at the same level.
 #[derive(Clone, Debug)]
@@ -100,7 +103,7 @@ impl Context {
         let n = self.n();
         let mut acc0 = RnsPoly::zero(n, basis_qp.len(), true);
         let mut acc1 = RnsPoly::zero(n, basis_qp.len(), true);
-        let job = |((o0, o1), (t, &g)): ((&mut Vec<u64>, &mut Vec<u64>), (usize, &usize))| {
+        let job = |((o0, o1), (t, &g)): (AccPair<'_>, (usize, &usize))| {
             let plan = &self.primes[g].plan;
             for (d, (kb, ka)) in dec.digits.iter().zip(&key.digits) {
                 plan.mul_accumulate(o0, &d.limbs[t], &kb.limbs[g]);

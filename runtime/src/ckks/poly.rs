@@ -200,13 +200,6 @@ impl Context {
         });
     }
 
-    /// Forward NTT of every limb (coefficient -> evaluation form).
-    pub(crate) fn poly_ntt(&self, a: &mut RnsPoly, basis: &[usize]) {
-        debug_assert!(!a.ntt);
-        for_each_limb(a, basis, true, |x, i| self.primes[i].plan.fwd(x));
-        a.ntt = true;
-    }
-
     /// Inverse NTT of every limb (evaluation -> coefficient form), normalized.
     pub(crate) fn poly_intt(&self, a: &mut RnsPoly, basis: &[usize]) {
         debug_assert!(a.ntt);

@@ -433,7 +433,7 @@ fn chain_through_all_levels() {
         while ct.level > 0 {
             let y = random_values(slots, 100 + k);
             let cy = s.encrypt(&y, ct.level, ct.scale);
-            let step = if k % 2 == 0 { 3 } else { -5 };
+            let step = if k.is_multiple_of(2) { 3 } else { -5 };
             ct = s
                 .eval
                 .rescale(&s.eval.mul_relin(&ct, &cy).unwrap())
