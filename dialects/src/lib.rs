@@ -1,1 +1,12 @@
-//! placeholder
+//! The IR of Orion-RS: core structures, textual syntax (custom and generic
+//! MLIR forms), verifier, and the `nn`, `pack` and `ckks` dialects with their
+//! cleartext reference interpreters.
+
+pub mod diag;
+pub mod ir;
+
+pub use diag::Diagnostic;
+pub use ir::{Attribute, ElemType, Func, Location, Module, Op, Type, ValueId};
+pub mod nn;
+pub mod tensor;
+pub mod verify;

@@ -1,0 +1,60 @@
+//! The `nn` dialect: one op per network operation on `tensor<...xf32>` values.
+//!
+//! | op | operands | attributes |
+//! |----|----------|------------|
+//! | `nn.constant` | - | `value` (dense / dense_resource) |
+//! | `nn.gemm` | a, b, [c] | `alpha`, `beta`, `trans_a`, `trans_b` (ONNX Gemm) |
+//! | `nn.matmul` | a, b | - (2-D) |
+//! | `nn.add` `nn.sub` `nn.mul` `nn.div` | a, b | - (NumPy broadcasting) |
+//! | `nn.relu` `nn.sigmoid` `nn.silu` `nn.gelu` `nn.square` `nn.neg` | x | - |
+//! | `nn.pow` | x | `exponent` |
+//! | `nn.polynomial` | x | `coeffs`, `basis` ("monomial" / "chebyshev"), `domain` [lo, hi] |
+//! | `nn.flatten` | x | `axis` |
+//! | `nn.reshape` | x | - (shape from the result type) |
+//! | `nn.batchnorm` | x, scale, bias, mean, var | `epsilon` |
+//!
+//! Activations may carry `range = array<f64: lo, hi>`, the calibrated input
+//! range, which approximation passes need.
+
+pub mod interp;
+mod shapes;
+
+pub use interp::{eval_polynomial, interpret};
+pub use shapes::infer_result_types;
+
+use crate::ir::{Func, Module, Op};
+
+/// Ops applied elementwise to a single operand.
+pub const UNARY_OPS: &[&str] = &[
+    "nn.relu",
+    "nn.sigmoid",
+    "nn.silu",
+    "nn.gelu",
+    "nn.square",
+    "nn.neg",
+    "nn.pow",
+    "nn.polynomial",
+];
+
+pub const BINARY_OPS: &[&str] = &["nn.add", "nn.sub", "nn.mul", "nn.div"];
+
+/// Checks one `nn` op: operand count, attributes and that the declared result
+/// types are the ones its semantics give.
+pub fn verify_op(op: &Op, func: &Func, module: &Module) -> Result<(), String> {
+    let operand_types: Vec<_> = op.operands.iter().map(|&v| func.ty(v).clone()).collect();
+    let declared: Vec<_> = op.results.iter().map(|&v| func.ty(v).clone()).collect();
+    let expected = infer_result_types(op, &operand_types, &declared)?;
+    if expected.len() != declared.len() {
+        return Err(format!("has {} results, expected {}", declared.len(), expected.len()));
+    }
+    for (i, (e, d)) in expected.iter().zip(&declared).enumerate() {
+        if e != d {
+            return Err(format!("result #{i} has type {d}, but its operands give {e}"));
+        }
+    }
+    if op.name == "nn.constant" {
+        let value = op.attr("value").ok_or("needs a 'value' attribute")?;
+        module.resource_f32(value)?;
+    }
+    Ok(())
+}
