@@ -1,20 +1,26 @@
-//! Fast (approximate) RNS basis conversion.
+//! Exact, centered RNS basis conversion.
 //!
-//! Given `x` by its residues modulo the primes `s_i` of a basis `S`, the
-//! conversion computes, modulo another prime `t`,
+//! Given `x` by its residues modulo the primes `s_i` of a basis `S`, we want
+//! the residues modulo other primes `t` of the *centered* representative
+//! `[x]_S` in `[-S/2, S/2)`, without forming the big integer. With
+//! `x' = x + floor(S/2)` and `y_i = [x'_i (S/s_i)^-1]_{s_i}`,
 //!
 //! ```text
-//!     sum_i [x_i * (S/s_i)^-1]_{s_i} * (S/s_i)   =   x + u*S,   0 <= u < |S|
+//!     sum_i y_i (S/s_i) = x'' + u S,   x'' = x' mod S in [0, S),   u = floor(sum_i y_i / s_i)
 //! ```
 //!
-//! without ever forming the big integer `x`. The multiple `u*S` is harmless
-//! in both places it is used: in ModUp it is multiplied by a gadget factor
-//! that vanishes modulo QP, and in ModDown it becomes an error of at most
-//! `|P|` after the division by P (see `keyswitch.rs`).
+//! so `[x]_S = sum_i y_i (S/s_i) - u S - floor(S/2)`. The integer `u < |S|`
+//! is estimated in floating point (Halevi-Polyakov-Shoup); it can be off by
+//! one only when `x''` lies within ~2^-50 S of 0 or S, with negligible
+//! probability and then a harmless effect (an extra multiple of S, killed
+//! by the gadget in ModUp, an error of 1 in ModDown).
 //!
-//! Cost per coefficient and target: `|S|` products accumulated in 128 bits
-//! and one Barrett reduction (the sum of up to 64 products of 62-bit values
-//! fits in a `u128`).
+//! Why exact and centered rather than the cheaper approximate conversion:
+//! see `keyswitch.rs` (biased digits cost 4-6 bits of precision in the
+//! slots next to ζ).
+//!
+//! Cost per coefficient and target: `|S|` Shoup products by precomputed
+//! constants, a table lookup for the correction, and one reduction.
 
 use super::arith::{Modulus, ShoupConst};
 use super::context::PrimeTable;
@@ -27,14 +33,29 @@ pub(crate) struct BasisConverter {
     pub(crate) src: Vec<usize>,
     /// `(S/s_i)^-1 mod s_i`.
     hat_inv: Vec<ShoupConst>,
+    /// `floor(S/2) mod s_i`.
+    half_src: Vec<u64>,
     /// `hat_mod[t][i] = (S/s_i) mod prime_t` for every global prime `t`.
-    hat_mod: Vec<Vec<u64>>,
-    /// `S mod prime_t` for every global prime `t`.
-    prod_mod: Vec<u64>,
-    /// `floor(S/2) mod prime_t` for every global prime `t`.
-    half_mod: Vec<u64>,
+    hat_mod: Vec<Vec<ShoupConst>>,
+    /// `corr[t][u] = (-u S - floor(S/2)) mod prime_t` for `u <= |S|`: the
+    /// whole correction is a table lookup because `u` is tiny.
+    corr: Vec<Vec<u64>>,
+    /// `-S mod prime_t`, for the (practically unreachable) `u > |S|`.
+    neg_prod_mod: Vec<u64>,
     /// `1 / s_i` in floating point.
     inv_src: Vec<f64>,
+}
+
+/// `prod_{j in src, j != skip} p_j mod m`.
+fn partial_product(primes: &[PrimeTable], src: &[usize], skip: Option<usize>, m: &Modulus) -> u64 {
+    src.iter()
+        .filter(|&&j| Some(j) != skip)
+        .fold(1u64, |acc, &j| m.mul(acc, m.reduce(primes[j].m.value())))
+}
+
+/// `floor(S/2) mod m`, i.e. `(S - 1) / 2 mod m` as S is odd.
+fn half_mod(s_mod: u64, m: &Modulus) -> u64 {
+    m.mul(m.sub(s_mod, 1), m.inv(2))
 }
 
 impl BasisConverter {
@@ -44,149 +65,234 @@ impl BasisConverter {
             .iter()
             .map(|&i| {
                 let m = &primes[i].m;
-                let hat = src
-                    .iter()
-                    .filter(|&&j| j != i)
-                    .fold(1u64, |acc, &j| m.mul(acc, m.reduce(primes[j].m.value())));
-                ShoupConst::new(m, m.inv(hat))
+                ShoupConst::new(m, m.inv(partial_product(primes, &src, Some(i), m)))
+            })
+            .collect();
+        let half_src = src
+            .iter()
+            .map(|&i| {
+                let m = &primes[i].m;
+                half_mod(partial_product(primes, &src, None, m), m)
             })
             .collect();
         let hat_mod = primes
             .iter()
             .map(|t| {
-                let m = &t.m;
                 src.iter()
-                    .map(|&i| {
-                        src.iter()
-                            .filter(|&&j| j != i)
-                            .fold(1u64, |acc, &j| m.mul(acc, m.reduce(primes[j].m.value())))
-                    })
+                    .map(|&i| ShoupConst::new(&t.m, partial_product(primes, &src, Some(i), &t.m)))
                     .collect()
             })
             .collect();
-        let prod_mod = primes
+        let prod_mod: Vec<u64> = primes
             .iter()
-            .map(|t| {
-                src.iter().fold(1u64, |acc, &j| {
-                    t.m.mul(acc, t.m.reduce(primes[j].m.value()))
-                })
+            .map(|t| partial_product(primes, &src, None, &t.m))
+            .collect();
+        let neg_prod_mod: Vec<u64> = primes
+            .iter()
+            .zip(&prod_mod)
+            .map(|(t, &s)| t.m.neg(s))
+            .collect();
+        let corr = primes
+            .iter()
+            .zip(&prod_mod)
+            .zip(&neg_prod_mod)
+            .map(|((t, &s), &ns)| {
+                let nh = t.m.neg(half_mod(s, &t.m));
+                (0..=src.len() as u64)
+                    .map(|u| t.m.add(t.m.mul(t.m.reduce(u), ns), nh))
+                    .collect()
             })
             .collect();
         let inv_src = src
             .iter()
             .map(|&i| 1.0 / primes[i].m.value() as f64)
             .collect();
-        // floor(S/2) = (S - 1)/2 because S is odd.
-        let half_mod = primes
-            .iter()
-            .zip(&prod_mod)
-            .map(|(t, &sm)| t.m.mul(t.m.sub(sm, 1), t.m.inv(2)))
-            .collect();
         Self {
             src,
             hat_inv,
+            half_src,
             hat_mod,
-            prod_mod,
-            half_mod,
+            corr,
+            neg_prod_mod,
             inv_src,
         }
     }
 
-    /// First step: `y_i = x'_i * (S/s_i)^-1 mod s_i` for every source limb
-    /// (coefficient form), written into `y`. With `center`, `x' = x + floor(S/2)`
-    /// so that [`Self::correct`] can return the centered representative.
-    pub(crate) fn scale_inputs(
+    /// First step, shared by all targets: from the source limbs `x`
+    /// (coefficient form) computes `y_i` into `y` and the overflow `u`.
+    pub(crate) fn prepare(
         &self,
         primes: &[PrimeTable],
         x: &[&[u64]],
         y: &mut [Vec<u64>],
-        center: bool,
+        u: &mut [u64],
     ) {
-        for (((xi, yi), &gi), c) in x.iter().zip(y.iter_mut()).zip(&self.src).zip(&self.hat_inv) {
+        for (((xi, yi), &gi), (c, &h)) in x
+            .iter()
+            .zip(y.iter_mut())
+            .zip(&self.src)
+            .zip(self.hat_inv.iter().zip(&self.half_src))
+        {
             let m = &primes[gi].m;
-            let h = if center { self.half_mod[gi] } else { 0 };
             for (o, &v) in yi.iter_mut().zip(xi.iter()) {
                 *o = c.mul(m, m.add(v, h));
             }
         }
-    }
-
-    /// For an exact conversion: the multiple `u` of S that the fast
-    /// conversion adds, per coefficient, from the scaled inputs `y`:
-    /// `u = floor(sum_i y_i / s_i)` evaluated in floating point (Halevi,
-    /// Polyakov, Shoup). It can be off by one only when the value is within
-    /// ~2^-50 S of a multiple of S, which for ModDown's uniform-looking
-    /// inputs happens with negligible probability and then costs an error
-    /// of 1 after the division.
-    pub(crate) fn overflow(&self, y: &[Vec<u64>], out: &mut [u64]) {
-        out.fill(0);
-        let mut acc = vec![0f64; out.len()];
-        for (yi, &inv) in y.iter().zip(&self.inv_src) {
-            for (a, &v) in acc.iter_mut().zip(yi) {
-                *a += v as f64 * inv;
+        match y.len() {
+            1 => u.fill(0),
+            2 => {
+                let (i0, i1) = (self.inv_src[0], self.inv_src[1]);
+                // Through i64: values are < 2^62, and signed conversions are
+                // single instructions on baseline x86-64 (unsigned ones are not).
+                for ((o, &a), &b) in u.iter_mut().zip(&y[0]).zip(&y[1]) {
+                    *o = ((a as i64) as f64 * i0 + (b as i64) as f64 * i1) as i64 as u64;
+                }
             }
-        }
-        for (o, a) in out.iter_mut().zip(&acc) {
-            *o = *a as u64;
-        }
-    }
-
-    /// Subtracts `u * S` (and `floor(S/2)` with `center`) modulo the global
-    /// prime `target` from a converted limb, making the fast conversion
-    /// exact (see [`Self::overflow`]): the result is then the representative
-    /// of `x mod S` in `[0, S)`, or in `[-S/2, S/2)` with `center`.
-    pub(crate) fn correct(
-        &self,
-        target: usize,
-        tm: &Modulus,
-        u: &[u64],
-        center: bool,
-        out: &mut [u64],
-    ) {
-        let sm = self.prod_mod[target];
-        let sms = tm.shoup(sm);
-        let h = if center { self.half_mod[target] } else { 0 };
-        for (o, &k) in out.iter_mut().zip(u) {
-            *o = tm.sub(tm.sub(*o, tm.mul_shoup(k, sm, sms)), h);
+            _ => {
+                for (k, o) in u.iter_mut().enumerate() {
+                    let s: f64 = y
+                        .iter()
+                        .zip(&self.inv_src)
+                        .map(|(yi, &inv)| (yi[k] as i64) as f64 * inv)
+                        .sum();
+                    *o = s as i64 as u64;
+                }
+            }
         }
     }
 
     /// Second step: the residues modulo the global prime `target` of the
-    /// converted value, from the scaled inputs `y` of [`Self::scale_inputs`].
-    pub(crate) fn convert_to(&self, target: usize, tm: &Modulus, y: &[Vec<u64>], out: &mut [u64]) {
+    /// centered value, from `y` and `u` of [`Self::prepare`].
+    ///
+    /// Each `y_i * (S/s_i)` is a Shoup product by a per-target constant
+    /// (three word multiplications, no 128-bit Barrett); for up to three
+    /// sources the terms are summed lazily (each `< 2t`, total `< 7t < 2^64`)
+    /// and reduced once.
+    pub(crate) fn convert(
+        &self,
+        target: usize,
+        tm: &Modulus,
+        y: &[Vec<u64>],
+        u: &[u64],
+        out: &mut [u64],
+    ) {
         let hm = &self.hat_mod[target];
+        let corr = &self.corr[target];
+        let ns = self.neg_prod_mod[target];
+        let p = tm.value();
+        let fix = |k: u64| -> u64 {
+            match corr.get(k as usize) {
+                Some(&c) => c,
+                None => tm.add(tm.mul(tm.reduce(k), ns), corr[0]),
+            }
+        };
+        // Shoup product reduced to [0, 2p) (no final subtraction).
+        let lazy = |a: u64, c: &ShoupConst| -> u64 {
+            let q = ((a as u128 * c.ws as u128) >> 64) as u64;
+            a.wrapping_mul(c.w).wrapping_sub(q.wrapping_mul(p))
+        };
         match y.len() {
             1 => {
                 let h0 = hm[0];
-                for (o, &a) in out.iter_mut().zip(&y[0]) {
-                    *o = tm.reduce_u128(a as u128 * h0 as u128);
+                for ((o, &a), &k) in out.iter_mut().zip(&y[0]).zip(u) {
+                    *o = tm.reduce(lazy(a, &h0) + fix(k));
                 }
             }
             2 => {
-                let (h0, h1) = (hm[0] as u128, hm[1] as u128);
-                for ((o, &a), &b) in out.iter_mut().zip(&y[0]).zip(&y[1]) {
-                    *o = tm.reduce_u128(a as u128 * h0 + b as u128 * h1);
+                let (h0, h1) = (hm[0], hm[1]);
+                for (((o, &a), &b), &k) in out.iter_mut().zip(&y[0]).zip(&y[1]).zip(u) {
+                    *o = tm.reduce(lazy(a, &h0) + lazy(b, &h1) + fix(k));
                 }
             }
             3 => {
-                let (h0, h1, h2) = (hm[0] as u128, hm[1] as u128, hm[2] as u128);
-                for (((o, &a), &b), &c) in out.iter_mut().zip(&y[0]).zip(&y[1]).zip(&y[2]) {
-                    *o = tm.reduce_u128(a as u128 * h0 + b as u128 * h1 + c as u128 * h2);
+                let (h0, h1, h2) = (hm[0], hm[1], hm[2]);
+                for ((((o, &a), &b), &c), &k) in
+                    out.iter_mut().zip(&y[0]).zip(&y[1]).zip(&y[2]).zip(u)
+                {
+                    // 3 terms < 2p plus one < p: below 7p < 2^64 for p < 2^61.
+                    *o = tm.reduce(lazy(a, &h0) + lazy(b, &h1) + lazy(c, &h2) + fix(k));
                 }
             }
             _ => {
-                // Accumulate in chunks of 3 products (< 2^64 * p each time)
-                // so that reduce_u128's input bound always holds.
-                out.fill(0);
-                for (chunk_idx, chunk) in y.chunks(3).enumerate() {
-                    let hs = &hm[chunk_idx * 3..chunk_idx * 3 + chunk.len()];
-                    for (k, o) in out.iter_mut().enumerate() {
-                        let mut acc = *o as u128;
-                        for (yi, &h) in chunk.iter().zip(hs) {
-                            acc += yi[k] as u128 * h as u128;
-                        }
-                        *o = tm.reduce_u128(acc);
+                for (o, &k) in out.iter_mut().zip(u) {
+                    *o = fix(k);
+                }
+                for (yi, h) in y.iter().zip(hm) {
+                    for (o, &a) in out.iter_mut().zip(yi) {
+                        *o = tm.add(*o, h.mul(tm, a));
                     }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ckks::{CkksParams, Context, SecretDist};
+
+    /// Converts known centered integers from P to Q and from a 2-prime
+    /// digit to the rest, and checks every residue.
+    #[test]
+    fn exact_centered_conversion() {
+        let ctx = Context::new(CkksParams {
+            log_n: 10,
+            log_q: vec![60, 50, 40, 35, 30],
+            log_p: vec![61, 59, 45, 33],
+            log_scale: 30,
+            secret: SecretDist::default(),
+            insecure_ok: true,
+        })
+        .unwrap();
+        let primes = &ctx.primes;
+        for src in [vec![0usize, 1], vec![5, 6, 7, 8], vec![2], vec![6, 7, 8]] {
+            let conv = BasisConverter::new(primes, src.clone());
+            let s_big: u128 = src
+                .iter()
+                .fold(1u128, |a, &i| a.saturating_mul(primes[i].m.value() as u128))
+                .min(1 << 126);
+            let half = (s_big / 2) as i128;
+            let n = 1024;
+            // Values spread over the centered range, including the edges.
+            let vals: Vec<i128> = (0..n as i128)
+                .map(|k| match k {
+                    // Near (not at) the edges: exactly at them the float
+                    // estimate of u may be off by one (documented above).
+                    0 => -half + half / 1024,
+                    1 => half - half / 1024,
+                    2 => 0,
+                    3 => -1,
+                    _ => {
+                        (k * 0x9E37_79B9_7F4A_7C15 % (2 * half.min(1 << 100))) - half.min(1 << 100)
+                    }
+                })
+                .collect();
+            let limbs: Vec<Vec<u64>> = src
+                .iter()
+                .map(|&i| {
+                    let p = primes[i].m.value() as i128;
+                    vals.iter().map(|v| v.rem_euclid(p) as u64).collect()
+                })
+                .collect();
+            let x: Vec<&[u64]> = limbs.iter().map(|v| v.as_slice()).collect();
+            let mut y = vec![vec![0u64; n]; src.len()];
+            let mut u = vec![0u64; n];
+            conv.prepare(primes, &x, &mut y, &mut u);
+            for (t, pt) in primes.iter().enumerate() {
+                if src.contains(&t) {
+                    continue;
+                }
+                let mut out = vec![0u64; n];
+                conv.convert(t, &pt.m, &y, &u, &mut out);
+                let p = pt.m.value() as i128;
+                // (When S > 2^126 the range is clamped, which stays inside it.)
+                for (k, v) in vals.iter().enumerate() {
+                    assert_eq!(
+                        out[k] as i128,
+                        v.rem_euclid(p),
+                        "src {src:?} target {t} k {k}"
+                    );
                 }
             }
         }

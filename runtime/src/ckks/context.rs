@@ -26,6 +26,7 @@ use super::crt::Garner;
 use super::error::CkksError;
 use super::params::CkksParams;
 use super::primes::generate_primes;
+use super::scratch::Scratch;
 use super::security::max_log_qp_128;
 
 /// One prime with its Barrett constants and its NTT plan.
@@ -70,6 +71,8 @@ pub struct Context {
     /// NTT slot exponents relative to slot 0 (see `automorphism.rs`).
     slot_exps: Vec<u32>,
     perm_cache: Mutex<HashMap<u64, Arc<Vec<u32>>>>,
+    /// Reusable limb buffers for temporaries.
+    pub(crate) scratch: Scratch,
 }
 
 impl std::fmt::Debug for Context {
@@ -239,6 +242,7 @@ impl Context {
             garner,
             slot_exps,
             perm_cache: Mutex::new(HashMap::new()),
+            scratch: Scratch::new(n),
         }))
     }
 

@@ -316,11 +316,9 @@ impl Evaluator {
         let rlk = self.rlk.as_ref().ok_or(CkksError::MissingRelinKey)?;
         Self::check_key(ctx, &rlk.key)?;
         let basis = ctx.basis_q(ct.level);
-        let (ks0, ks1) = ctx.key_switch(ct.level, &ct.parts[2], &rlk.key);
-        let mut c0 = ct.parts[0].clone();
-        let mut c1 = ct.parts[1].clone();
-        ctx.poly_add_assign(&mut c0, &ks0, &basis);
-        ctx.poly_add_assign(&mut c1, &ks1, &basis);
+        let (mut c0, mut c1) = ctx.key_switch(ct.level, &ct.parts[2], &rlk.key);
+        ctx.poly_add_assign(&mut c0, &ct.parts[0], &basis);
+        ctx.poly_add_assign(&mut c1, &ct.parts[1], &basis);
         Ok(Ciphertext {
             parts: vec![c0, c1],
             level: ct.level,
@@ -421,20 +419,21 @@ impl Evaluator {
     ) -> Ciphertext {
         let ctx = &self.ctx;
         let basis = ctx.basis_q(ct.level);
-        let (ks0, ks1) = ctx.key_switch_decomposed(dec, key);
+        let (mut t0, ks1) = ctx.key_switch_decomposed(dec, key);
         // (c_0 + ks_0, ks_1) decrypts under σ_g^-1(s); permuting both
         // parts by σ_g makes it decrypt under s to σ_g(m).
-        let mut t0 = ct.parts[0].clone();
-        ctx.poly_add_assign(&mut t0, &ks0, &basis);
+        ctx.poly_add_assign(&mut t0, &ct.parts[0], &basis);
         let perm = ctx.galois_permutation(g);
-        let mut out0 = RnsPoly::zero(ctx.n(), ct.level + 1, true);
-        let mut out1 = RnsPoly::zero(ctx.n(), ct.level + 1, true);
+        let mut out0 = ctx.scratch.uninit_poly(ct.level + 1, true);
+        let mut out1 = ctx.scratch.uninit_poly(ct.level + 1, true);
         for (o, i) in out0.limbs.iter_mut().zip(&t0.limbs) {
             permute(i, &perm, o);
         }
         for (o, i) in out1.limbs.iter_mut().zip(&ks1.limbs) {
             permute(i, &perm, o);
         }
+        ctx.scratch.give_poly(t0);
+        ctx.scratch.give_poly(ks1);
         Ciphertext {
             parts: vec![out0, out1],
             level: ct.level,
@@ -452,7 +451,9 @@ impl Evaluator {
         }
         let (g, key) = self.rotation_key(step)?;
         let dec = ctx.decompose(ct.level, &ct.parts[1]);
-        Ok(self.galois_decomposed(ct, &dec, g, &key))
+        let out = self.galois_decomposed(ct, &dec, g, &key);
+        ctx.recycle_decomposed(dec);
+        Ok(out)
     }
 
     /// Rotations of `ct` by every step of `steps`, sharing one decomposition
@@ -482,13 +483,17 @@ impl Evaluator {
         } else {
             None
         };
-        Ok(keys
+        let out = keys
             .iter()
             .map(|k| match (k, &dec) {
                 (Some((g, key)), Some(dec)) => self.galois_decomposed(ct, dec, *g, key),
                 _ => ct.clone(),
             })
-            .collect())
+            .collect();
+        if let Some(dec) = dec {
+            ctx.recycle_decomposed(dec);
+        }
+        Ok(out)
     }
 
     /// Complex conjugation of the slots (needs the conjugation key).
@@ -503,7 +508,9 @@ impl Evaluator {
             .ok_or(CkksError::MissingConjugationKey)?;
         Self::check_key(ctx, &key)?;
         let dec = ctx.decompose(ct.level, &ct.parts[1]);
-        Ok(self.galois_decomposed(ct, &dec, conjugation_element(ctx.n()), &key))
+        let out = self.galois_decomposed(ct, &dec, conjugation_element(ctx.n()), &key);
+        ctx.recycle_decomposed(dec);
+        Ok(out)
     }
 }
 

@@ -50,7 +50,7 @@ impl Context {
     pub(crate) fn decompose(&self, level: usize, c: &RnsPoly) -> Decomposed {
         let basis_q = self.basis_q(level);
         let basis_qp = self.basis_qp(level);
-        let mut coeff = c.clone();
+        let mut coeff = self.poly_copy(c);
         self.poly_intt(&mut coeff, &basis_q);
         let n = self.n();
         let nd = self.dnum_at(level);
@@ -64,18 +64,16 @@ impl Context {
                     .iter()
                     .map(|v| v.as_slice())
                     .collect();
-                let mut y = vec![vec![0u64; n]; end - start];
-                conv.scale_inputs(&self.primes, &src, &mut y, true);
-                let mut u = vec![0u64; n];
-                conv.overflow(&y, &mut u);
-                let mut out = RnsPoly::zero(n, basis_qp.len(), true);
+                let mut y: Vec<Vec<u64>> = (start..end).map(|_| self.scratch.take()).collect();
+                let mut u = self.scratch.take();
+                conv.prepare(&self.primes, &src, &mut y, &mut u);
+                let mut out = self.scratch.uninit_poly(basis_qp.len(), true);
                 let job = |(limb, &g): (&mut Vec<u64>, &usize)| {
                     if g >= start && g < end {
                         limb.copy_from_slice(&c.limbs[g]);
                     } else {
                         let t = &self.primes[g];
-                        conv.convert_to(g, &t.m, &y, limb);
-                        conv.correct(g, &t.m, &u, true, limb);
+                        conv.convert(g, &t.m, &y, &u, limb);
                         t.plan.fwd(limb);
                     }
                 };
@@ -87,9 +85,14 @@ impl Context {
                 } else {
                     out.limbs.iter_mut().zip(basis_qp.iter()).for_each(job);
                 }
+                for v in y {
+                    self.scratch.give(v);
+                }
+                self.scratch.give(u);
                 out
             })
             .collect();
+        self.scratch.give_poly(coeff);
         Decomposed { level, digits }
     }
 
@@ -101,8 +104,8 @@ impl Context {
     ) -> (RnsPoly, RnsPoly) {
         let basis_qp = self.basis_qp(dec.level);
         let n = self.n();
-        let mut acc0 = RnsPoly::zero(n, basis_qp.len(), true);
-        let mut acc1 = RnsPoly::zero(n, basis_qp.len(), true);
+        let mut acc0 = self.scratch.zero_poly(basis_qp.len(), true);
+        let mut acc1 = self.scratch.zero_poly(basis_qp.len(), true);
         let job = |((o0, o1), (t, &g)): (AccPair<'_>, (usize, &usize))| {
             let plan = &self.primes[g].plan;
             for (d, (kb, ka)) in dec.digits.iter().zip(&key.digits) {
@@ -142,25 +145,27 @@ impl Context {
         // [x]_P in (-P/2, P/2], converted exactly to each q_i; then
         // (x - [x]_P) / P is x / P rounded to the nearest integer.
         let src: Vec<&[u64]> = pc.iter().map(|v| v.as_slice()).collect();
-        let mut y = vec![vec![0u64; n]; pc.len()];
-        self.moddown.scale_inputs(&self.primes, &src, &mut y, true);
-        let mut u = vec![0u64; n];
-        self.moddown.overflow(&y, &mut u);
+        let mut y: Vec<Vec<u64>> = pc.iter().map(|_| self.scratch.take()).collect();
+        let mut u = self.scratch.take();
+        self.moddown.prepare(&self.primes, &src, &mut y, &mut u);
         let job_q = |(limb, i): (&mut Vec<u64>, usize)| {
             let t = &self.primes[i];
-            let mut tmp = vec![0u64; n];
-            self.moddown.convert_to(i, &t.m, &y, &mut tmp);
-            self.moddown.correct(i, &t.m, &u, true, &mut tmp);
+            let mut tmp = self.scratch.take();
+            self.moddown.convert(i, &t.m, &y, &u, &mut tmp);
             t.plan.fwd(&mut tmp);
             let c = self.p_inv_mod_q[i];
             for (v, &w) in limb.iter_mut().zip(&tmp) {
                 *v = c.mul(&t.m, t.m.sub(*v, w));
             }
+            self.scratch.give(tmp);
         };
         if n * nq >= PAR_THRESHOLD {
             x.limbs.par_iter_mut().zip(0..nq).for_each(job_q);
         } else {
             x.limbs.iter_mut().zip(0..nq).for_each(job_q);
+        }
+        for v in pc.into_iter().chain(y).chain(std::iter::once(u)) {
+            self.scratch.give(v);
         }
         x
     }
@@ -174,7 +179,16 @@ impl Context {
         key: &SwitchingKey,
     ) -> (RnsPoly, RnsPoly) {
         let dec = self.decompose(level, c);
-        self.key_switch_decomposed(&dec, key)
+        let out = self.key_switch_decomposed(&dec, key);
+        self.recycle_decomposed(dec);
+        out
+    }
+
+    /// Returns the buffers of a decomposition to the pool.
+    pub(crate) fn recycle_decomposed(&self, dec: Decomposed) {
+        for d in dec.digits {
+            self.scratch.give_poly(d);
+        }
     }
 
     /// Steps 2 and 3 on an existing decomposition.
@@ -206,17 +220,22 @@ impl Context {
         let job = |(limb, i): (&mut Vec<u64>, usize)| {
             let t = &self.primes[i];
             let h = consts.half_ql_mod_qi[i];
-            let mut tmp: Vec<u64> = last.iter().map(|&v| t.m.sub(t.m.reduce(v), h)).collect();
+            let mut tmp = self.scratch.take();
+            for (o, &v) in tmp.iter_mut().zip(&last) {
+                *o = t.m.sub(t.m.reduce(v), h);
+            }
             t.plan.fwd(&mut tmp);
             let c = consts.inv_ql[i];
             for (v, &w) in limb.iter_mut().zip(&tmp) {
                 *v = c.mul(&t.m, t.m.sub(*v, w));
             }
+            self.scratch.give(tmp);
         };
         if n * level >= PAR_THRESHOLD {
             poly.limbs.par_iter_mut().zip(0..level).for_each(job);
         } else {
             poly.limbs.iter_mut().zip(0..level).for_each(job);
         }
+        self.scratch.give(last);
     }
 }

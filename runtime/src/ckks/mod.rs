@@ -34,6 +34,7 @@ pub mod params;
 mod poly;
 mod primes;
 mod sampler;
+mod scratch;
 mod security;
 
 #[cfg(test)]

@@ -12,23 +12,56 @@
 use rayon::prelude::*;
 
 use super::context::Context;
+use super::scratch;
 
 /// Work (limbs x N) above which limb-parallel loops go through rayon. Below
 /// it the fork/join overhead costs more than it saves.
 pub(crate) const PAR_THRESHOLD: usize = 1 << 14;
 
 /// A polynomial in RNS representation.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct RnsPoly {
     pub(crate) limbs: Vec<Vec<u64>>,
     pub(crate) ntt: bool,
+}
+
+impl Clone for RnsPoly {
+    fn clone(&self) -> Self {
+        Self {
+            limbs: self
+                .limbs
+                .iter()
+                .map(|l| {
+                    let mut v = scratch::take(l.len());
+                    v.copy_from_slice(l);
+                    v
+                })
+                .collect(),
+            ntt: self.ntt,
+        }
+    }
+}
+
+/// Limbs go back to the buffer pool (see `scratch.rs`).
+impl Drop for RnsPoly {
+    fn drop(&mut self) {
+        for l in self.limbs.drain(..) {
+            scratch::give(l);
+        }
+    }
 }
 
 impl RnsPoly {
     /// The zero polynomial with `num_limbs` limbs of `n` coefficients.
     pub fn zero(n: usize, num_limbs: usize, ntt: bool) -> Self {
         Self {
-            limbs: vec![vec![0u64; n]; num_limbs],
+            limbs: (0..num_limbs)
+                .map(|_| {
+                    let mut v = scratch::take(n);
+                    v.fill(0);
+                    v
+                })
+                .collect(),
             ntt,
         }
     }
@@ -60,13 +93,24 @@ impl RnsPoly {
 
     /// Drops the limbs past the first `num_limbs`.
     pub fn truncate(&mut self, num_limbs: usize) {
-        self.limbs.truncate(num_limbs);
+        if num_limbs < self.limbs.len() {
+            for l in self.limbs.drain(num_limbs..) {
+                scratch::give(l);
+            }
+        }
     }
 
     /// A copy of the first `num_limbs` limbs.
     pub(crate) fn prefix(&self, num_limbs: usize) -> Self {
         Self {
-            limbs: self.limbs[..num_limbs].to_vec(),
+            limbs: self.limbs[..num_limbs]
+                .iter()
+                .map(|l| {
+                    let mut v = scratch::take(l.len());
+                    v.copy_from_slice(l);
+                    v
+                })
+                .collect(),
             ntt: self.ntt,
         }
     }
@@ -119,6 +163,11 @@ pub(crate) fn for_each_limb2<F>(
 }
 
 impl Context {
+    /// A copy of `p` in pooled buffers.
+    pub(crate) fn poly_copy(&self, p: &RnsPoly) -> RnsPoly {
+        self.scratch.copy_poly(p, p.num_limbs())
+    }
+
     /// `a += b` limb-wise over `basis`.
     pub(crate) fn poly_add_assign(&self, a: &mut RnsPoly, b: &RnsPoly, basis: &[usize]) {
         for_each_limb2(a, b, basis, false, |x, y, i| {
@@ -183,7 +232,7 @@ impl Context {
 
     /// `a * b` pointwise (both in NTT form) over `basis`.
     pub(crate) fn poly_mul(&self, a: &RnsPoly, b: &RnsPoly, basis: &[usize]) -> RnsPoly {
-        let mut out = RnsPoly::zero(a.n(), basis.len(), true);
+        let mut out = self.scratch.zero_poly(basis.len(), true);
         self.poly_mul_acc(&mut out, a, b, basis);
         out
     }
@@ -214,7 +263,7 @@ impl Context {
     /// The RNS form, over `basis`, of a polynomial with small signed
     /// coefficients; returned in NTT form.
     pub(crate) fn poly_from_small(&self, coeffs: &[i64], basis: &[usize]) -> RnsPoly {
-        let mut p = RnsPoly::zero(self.n(), basis.len(), false);
+        let mut p = self.scratch.uninit_poly(basis.len(), false);
         for_each_limb(&mut p, basis, true, |x, i| {
             let m = &self.primes[i].m;
             for (x, &c) in x.iter_mut().zip(coeffs) {
