@@ -13,7 +13,33 @@
 //!
 //! Conventions: a ciphertext at level `l` has `l + 1` Q limbs and is kept in
 //! NTT form; `rescale` divides by `q_l`. Slot `i` rotates by the Galois
-//! element `5^i mod 2N` (a positive step rotates left).
+//! element `5^i mod 2N` (a positive step rotates left). Every fallible
+//! operation returns `Result<_, CkksError>`.
+//!
+//! ```
+//! use orion_runtime::ckks::*;
+//!
+//! # fn main() -> Result<(), CkksError> {
+//! let ctx = Context::new(CkksParams::mnist_mlp())?; // N = 2^13, 5 levels, Δ = 2^26
+//! let kg = KeyGenerator::new(&ctx);
+//! let sk = kg.gen_secret_key();
+//! let pk = kg.gen_public_key(&sk)?;
+//! let rlk = kg.gen_relin_key(&sk)?;
+//! let gks = kg.gen_galois_keys(&sk, &[1, -1])?;
+//! let (encoder, eval) = (Encoder::new(&ctx), Evaluator::new(&ctx, Some(&rlk), Some(&gks)));
+//!
+//! let (top, scale) = (ctx.max_level(), ctx.default_scale());
+//! let x = Encryptor::new(&ctx, &pk).encrypt(&encoder.encode(&[0.5, -0.25, 1.0], top, scale)?)?;
+//! let w = encoder.encode(&[2.0, 2.0, 2.0], top, ctx.q(top) as f64)?; // rescale restores Δ
+//! let y = eval.rescale(&eval.mul_plain(&x, &w)?)?; // level top - 1
+//! let y = eval.rescale(&eval.mul_relin(&y, &y)?)?; // level top - 2, scale ≈ Δ²/q
+//! let z = eval.rotate(&y, 1)?;
+//!
+//! let out = encoder.decode(&Decryptor::new(&ctx, &sk).decrypt(&z)?)?;
+//! assert!((out[0] - 0.25).abs() < 1e-2 && (out[1] - 4.0).abs() < 1e-2);
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod arith;
 mod automorphism;

@@ -634,3 +634,40 @@ fn error_paths() {
     ));
     assert!(msg.contains("218") && msg.contains("258.0"), "{msg}");
 }
+
+/// Key switching with 3 and 4 special primes (the 3-source and the general
+/// conversion kernels) and partial last digits, at every level.
+#[test]
+fn digit_layouts() {
+    for (log_q, log_p) in [
+        (vec![50, 40, 40, 40, 40], vec![50, 50, 50]),
+        (vec![50, 40, 40, 40, 40, 40, 40], vec![45, 45, 45, 45]),
+        (vec![55, 40, 40], vec![61]),
+    ] {
+        let params = CkksParams {
+            log_n: 11,
+            log_q: log_q.clone(),
+            log_p: log_p.clone(),
+            log_scale: 40,
+            secret: SecretDist::default(),
+            insecure_ok: true,
+        };
+        let s = setup(params, &[1, -3], 21);
+        let a = random_values(s.ctx.slots(), 18);
+        let b = random_values(s.ctx.slots(), 19);
+        for level in 1..=s.top() {
+            let ca = s.encrypt(&a, level, s.scale());
+            let cb = s.encrypt(&b, level, s.scale());
+            let r = s.eval.rotate(&ca, -3).unwrap();
+            let label = format!("rotate -3, Q {log_q:?} P {log_p:?} level {level}");
+            check(&label, &rotated(&a, -3), &s.decrypt(&r), 27.0);
+            let m = s
+                .eval
+                .rescale(&s.eval.mul_relin(&ca, &cb).unwrap())
+                .unwrap();
+            let want: Vec<f64> = a.iter().zip(&b).map(|(x, y)| x * y).collect();
+            let label = format!("mul+relin+rescale, Q {log_q:?} P {log_p:?} level {level}");
+            check(&label, &want, &s.decrypt(&m), 27.0);
+        }
+    }
+}
