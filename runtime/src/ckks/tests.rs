@@ -671,3 +671,57 @@ fn digit_layouts() {
         }
     }
 }
+
+/// The extreme ring degrees: N = 2^10 end to end, N = 2^17 encode/encrypt/decrypt.
+#[test]
+fn extreme_ring_degrees() {
+    let small = CkksParams {
+        log_n: 10,
+        log_q: vec![40, 30],
+        log_p: vec![40],
+        log_scale: 30,
+        secret: SecretDist::default(),
+        insecure_ok: true,
+    };
+    let s = setup(small, &[1], 22);
+    let a = random_values(s.ctx.slots(), 20);
+    let ca = s.encrypt(&a, 1, s.scale());
+    let r = s
+        .eval
+        .rescale(
+            &s.eval
+                .square_relin(&s.eval.rotate(&ca, 1).unwrap())
+                .unwrap(),
+        )
+        .unwrap();
+    let want: Vec<f64> = rotated(&a, 1).iter().map(|x| x * x).collect();
+    check(
+        "N=2^10 rotate + square + rescale",
+        &want,
+        &s.decrypt(&r),
+        14.0,
+    );
+
+    let big = CkksParams {
+        log_n: 17,
+        log_q: vec![60, 45],
+        log_p: vec![60],
+        log_scale: 45,
+        secret: SecretDist::default(),
+        insecure_ok: false,
+    };
+    let ctx = Context::new(big).unwrap();
+    let kg = KeyGenerator::with_seed(&ctx, 23);
+    let sk = kg.gen_secret_key();
+    let enc = Encoder::new(&ctx);
+    let v = random_values(ctx.slots(), 21);
+    let pt = enc.encode(&v, 1, ctx.default_scale()).unwrap();
+    let ct = Encryptor::with_secret_key(&ctx, &sk)
+        .seeded(24)
+        .encrypt(&pt)
+        .unwrap();
+    let got = enc
+        .decode(&Decryptor::new(&ctx, &sk).decrypt(&ct).unwrap())
+        .unwrap();
+    check("N=2^17 sk encrypt/decrypt Δ=2^45", &v, &got, 31.5);
+}
