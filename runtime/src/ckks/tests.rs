@@ -699,7 +699,7 @@ fn extreme_ring_degrees() {
         "N=2^10 rotate + square + rescale",
         &want,
         &s.decrypt(&r),
-        14.0,
+        16.0,
     );
 
     let big = CkksParams {
