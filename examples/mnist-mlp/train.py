@@ -21,6 +21,7 @@ Usage (from the repo root):
     nice -n 10 python3 examples/mnist-mlp/train.py --mnist-dir /tmp/mnist/package/data
 """
 import argparse
+import copy
 import json
 import os
 import random
@@ -104,6 +105,21 @@ def predict(model, x, batch=1000):
     model.eval()
     out = [model(torch.from_numpy(x[i:i + batch])) for i in range(0, len(x), batch)]
     return torch.cat(out).numpy()
+
+
+@torch.no_grad()
+def layer_ranges(model, x):
+    """max |output| of every leaf module over x (plus the input), to size CKKS scales."""
+    ranges, hooks = {"input": float(np.abs(x).max())}, []
+    for name, mod in model.named_modules():
+        if name and not list(mod.children()):
+            def hook(m, inp, out, name=name):
+                ranges[name] = max(ranges.get(name, 0.0), float(out.abs().max()))
+            hooks.append(mod.register_forward_hook(hook))
+    predict(model, x)
+    for h in hooks:
+        h.remove()
+    return {k: round(v, 4) for k, v in ranges.items()}
 
 
 def accuracy(logits, labels):
@@ -200,13 +216,22 @@ def verify_and_write(model, onnx_path, x_test, y_test, logits, acc, args):
 
     sess = ort.InferenceSession(onnx_path, providers=["CPUExecutionProvider"])
     ort_logits = np.concatenate([sess.run(["logits"], {"input": x_test[i:i + 1]})[0] for i in range(len(x_test))])
+    # Float32 results depend on summation order (Gemm/Conv kernels differ between the two runtimes), and
+    # stacked x^2 layers amplify that. So also compare both against a float64 PyTorch reference.
+    logits64 = predict(copy.deepcopy(model).double(), x_test.astype(np.float64))
+    errs = {}
     for k in (10, len(x_test)):
-        d = np.abs(ort_logits[:k] - logits[:k])
-        rel = float((d / np.maximum(np.abs(logits[:k]), 1.0)).max())
-        print(f"onnxruntime vs PyTorch, first {k}: max |diff| {d.max():.2e}, max |diff|/max(1,|logit|) {rel:.2e}, "
-              f"max |logit| {np.abs(logits[:k]).max():.1f}")
-    # float32 Gemm summation order differs between the two runtimes: compare with rtol = atol = 1e-5
-    assert np.allclose(ort_logits[:10], logits[:10], rtol=1e-5, atol=1e-5), "ONNX/PyTorch mismatch"
+        scale = np.maximum(np.abs(logits64[:k]), 1.0)
+        for name, a, b in (("onnxruntime vs PyTorch", ort_logits, logits),
+                           ("PyTorch fp32 vs fp64  ", logits, logits64),
+                           ("onnxruntime vs fp64   ", ort_logits, logits64)):
+            d = np.abs(a[:k] - b[:k])
+            errs[(name.strip(), k)] = (float(d.max()), float((d / scale).max()))
+            print(f"{name} first {k:5d}: max |diff| {d.max():.2e}, max |diff|/max(1,|logit|) {(d / scale).max():.2e}")
+        print(f"  (max |logit| over first {k}: {np.abs(logits64[:k]).max():.1f})")
+    assert errs[("onnxruntime vs PyTorch", 10000)][1] <= 1e-4, "ONNX/PyTorch mismatch"
+    ort_rel, pt_rel = errs[("onnxruntime vs fp64", 10000)][1], errs[("PyTorch fp32 vs fp64", 10000)][1]
+    assert ort_rel <= max(4 * pt_rel, 1e-5), "onnxruntime much less accurate than PyTorch fp32"
     assert (ort_logits.argmax(1) == logits.argmax(1)).all(), "ONNX/PyTorch predictions differ"
     ort_acc = {k: accuracy(ort_logits[:k], y_test[:k]) for k in (100, 1000, 10000)}
     print("onnxruntime accuracy: " + ", ".join(f"first {k}: {v * 100:.2f}%" for k, v in ort_acc.items()))
@@ -225,6 +250,9 @@ def verify_and_write(model, onnx_path, x_test, y_test, logits, acc, args):
         "labels": y_test[:10].tolist(),
         "predictions": logits[:10].argmax(1).tolist(),
         "logits": [[round(float(v), 6) for v in row] for row in logits[:10]],
+        "max_abs_output_per_layer_test10000": layer_ranges(model, x_test),
+        "onnxruntime_vs_pytorch_fp32": {"max_abs_diff_first10": errs[("onnxruntime vs PyTorch", 10)][0],
+                                        "max_abs_diff_test10000": errs[("onnxruntime vs PyTorch", 10000)][0]},
         "accuracy": {"first_100": acc[100], "first_1000": acc[1000], "test_10000": acc[10000]},
         "training": {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
                      "clip": args.clip, "seed": args.seed, "optimizer": "Adam + cosine LR"},
