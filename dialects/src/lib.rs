@@ -4,9 +4,11 @@
 
 pub mod diag;
 pub mod ir;
+pub mod syntax;
 
 pub use diag::Diagnostic;
 pub use ir::{Attribute, ElemType, Func, Location, Module, Op, Type, ValueId};
+pub use syntax::{parse_module, print_module, PrintOptions};
 pub mod nn;
 pub mod tensor;
 pub mod verify;

@@ -129,6 +129,8 @@ fn write_dense_values(f: &mut fmt::Formatter<'_>, shape: &[usize], values: &[f64
             write!(f, "0x{:08X}", (v as f32).to_bits())
         } else if elem.is_float() {
             f.write_str(&format_float(v))
+        } else if elem == ElemType::I1 {
+            write!(f, "{}", v != 0.0)
         } else {
             write!(f, "{}", v as i64)
         };
@@ -188,7 +190,8 @@ impl fmt::Display for Attribute {
                 write!(f, "> : {ty}")
             }
             Attribute::DenseResource { name, ty } => write!(f, "dense_resource<{name}> : {ty}"),
-            Attribute::SymbolRef(s) => write!(f, "@{s}"),
+            Attribute::SymbolRef(s) if is_bare_id(s) => write!(f, "@{s}"),
+            Attribute::SymbolRef(s) => write!(f, "@\"{}\"", escape(s)),
             Attribute::Unit => f.write_str("unit"),
         }
     }
@@ -209,14 +212,17 @@ pub fn write_dict(f: &mut fmt::Formatter<'_>, entries: &[(String, Attribute)]) -
     f.write_str("}")
 }
 
-/// Dictionary keys that are not bare identifiers are quoted.
-pub fn format_key(k: &str) -> String {
-    let bare = k
-        .chars()
+/// MLIR's bare-id: `[A-Za-z_][A-Za-z0-9_$.]*`.
+pub fn is_bare_id(k: &str) -> bool {
+    k.chars()
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && k.chars().all(|c| c.is_ascii_alphanumeric() || "_$.".contains(c));
-    if bare {
+        && k.chars().all(|c| c.is_ascii_alphanumeric() || "_$.".contains(c))
+}
+
+/// Dictionary keys that are not bare identifiers are quoted.
+pub fn format_key(k: &str) -> String {
+    if is_bare_id(k) {
         k.to_string()
     } else {
         format!("\"{}\"", escape(k))
@@ -231,7 +237,7 @@ pub fn escape(s: &str) -> String {
             '\\' => out.push_str("\\\\"),
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\{:02X}", c as u32)),
+            c if (c as u32) < 0x20 || c == '\x7F' => out.push_str(&format!("\\{:02X}", c as u32)),
             c => out.push(c),
         }
     }

@@ -11,7 +11,7 @@ pub struct Resource {
 
 impl Resource {
     pub fn as_f32(&self) -> Result<Vec<f32>, String> {
-        if self.data.len() % 4 != 0 {
+        if !self.data.len().is_multiple_of(4) {
             return Err(format!(
                 "resource '{}' has {} bytes, not a multiple of 4 (f32)",
                 self.name,
@@ -40,20 +40,33 @@ impl Resource {
     pub fn from_hex(name: &str, hex: &str) -> Result<Resource, String> {
         let body = hex
             .strip_prefix("0x")
-            .ok_or_else(|| format!("resource '{name}': blob must start with 0x"))?;
-        if body.len() % 2 != 0 || body.len() < 8 {
+            .ok_or_else(|| format!("resource '{name}': blob must start with 0x"))?
+            .as_bytes();
+        if !body.len().is_multiple_of(2) || body.len() < 8 {
             return Err(format!("resource '{name}': malformed hex blob"));
         }
-        let bytes: Result<Vec<u8>, String> = (0..body.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&body[i..i + 2], 16).map_err(|_| format!("resource '{name}': bad hex digit")))
-            .collect();
-        let bytes = bytes?;
+        // Byte-wise (a non-ASCII character must not split a `&str` slice).
+        let mut bytes = Vec::with_capacity(body.len() / 2);
+        for pair in body.chunks_exact(2) {
+            match (nibble(pair[0]), nibble(pair[1])) {
+                (Some(h), Some(l)) => bytes.push((h << 4) | l),
+                _ => return Err(format!("resource '{name}': bad hex digit")),
+            }
+        }
         Ok(Resource {
             name: name.to_string(),
             alignment: u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]),
-            data: bytes[4..].to_vec(),
+            data: bytes.split_off(4),
         })
+    }
+}
+
+fn nibble(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
     }
 }
 
