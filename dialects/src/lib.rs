@@ -9,6 +9,8 @@ pub mod syntax;
 pub use diag::Diagnostic;
 pub use ir::{Attribute, ElemType, Func, Location, Module, Op, Type, ValueId};
 pub use syntax::{parse_module, print_module, PrintOptions};
+pub mod ckks;
 pub mod nn;
+pub mod pack;
 pub mod tensor;
 pub mod verify;

@@ -58,6 +58,8 @@ pub fn verify_func(module: &Module, func: &Func) -> Result<(), Diagnostic> {
 pub fn verify_op(op: &Op, func: &Func, module: &Module) -> Result<(), String> {
     match op.dialect() {
         "nn" => crate::nn::verify_op(op, func, module),
+        "pack" => crate::pack::verify_op(op, func, module),
+        "ckks" => crate::ckks::verify_op(op, func, module),
         other => Err(format!("belongs to unknown dialect '{other}'")),
     }
 }

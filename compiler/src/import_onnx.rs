@@ -1,0 +1,293 @@
+//! ONNX -> `nn`: one `nn` op per ONNX node, shapes from tract's analysis,
+//! weights into the module's resource section.
+//!
+//! ```text
+//! Gemm(input, fc1.weight, fc1.bias) {transB = 1}     (ONNX node "/fc1/Gemm")
+//!   =>
+//! %w = nn.constant {value = dense_resource<fc1_weight> : tensor<128x784xf32>} : tensor<128x784xf32>
+//! %b = nn.constant {value = dense_resource<fc1_bias> : tensor<128xf32>} : tensor<128xf32>
+//! %0 = nn.gemm %input, %w, %b {trans_b = true} : (...) -> tensor<1x128xf32> loc("/fc1/Gemm")
+//! ```
+//!
+//! Only the nodes that carry tensor data to the outputs are imported: the
+//! shape arithmetic PyTorch emits in front of a `Reshape` (Shape, Gather,
+//! Concat, ...) is folded by tract and the reshape takes its result type.
+
+use orion_dialects::ir::{Attribute, ElemType, Func, Location, Module, Type, ValueId};
+use orion_dialects::Diagnostic;
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use tract_onnx::pb::{self, NodeProto};
+use tract_onnx::prelude::*;
+use tract_onnx::tract_hir::infer::Factoid;
+
+/// ONNX ops the importer maps, with the `nn` op each becomes.
+const SUPPORTED: &[(&str, &str)] = &[
+    ("Gemm", "nn.gemm"),
+    ("MatMul", "nn.matmul"),
+    ("Add", "nn.add"),
+    ("Sub", "nn.sub"),
+    ("Mul", "nn.mul"),
+    ("Div", "nn.div"),
+    ("Relu", "nn.relu"),
+    ("Sigmoid", "nn.sigmoid"),
+    ("Neg", "nn.neg"),
+    ("Pow", "nn.pow"),
+    ("Flatten", "nn.flatten"),
+    ("Reshape", "nn.reshape"),
+    ("BatchNormalization", "nn.batchnorm"),
+    ("Constant", "nn.constant"),
+    ("Identity", ""),
+    ("Dropout", ""),
+];
+
+/// Inputs of a node that carry data (the rest are shapes or options).
+fn data_inputs(node: &NodeProto) -> &[String] {
+    let n = match node.op_type.as_str() {
+        "Reshape" | "Pow" | "Dropout" => 1,
+        _ => node.input.len(),
+    };
+    &node.input[..n.min(node.input.len())]
+}
+
+fn err(msg: impl Into<String>) -> Diagnostic {
+    Diagnostic::new(Location::Unknown, msg)
+}
+
+fn node_err(node: &NodeProto, msg: impl std::fmt::Display) -> Diagnostic {
+    Diagnostic::new(
+        Location::Name(node_label(node)),
+        format!("ONNX node '{}' ({}): {msg}", node_label(node), node.op_type),
+    )
+}
+
+fn node_label(node: &NodeProto) -> String {
+    if node.name.is_empty() {
+        node.output.first().cloned().unwrap_or_default()
+    } else {
+        node.name.clone()
+    }
+}
+
+/// Runs tract code that may panic on malformed models, turning a panic into
+/// an error instead of a crash.
+fn guarded<T>(what: &str, f: impl FnOnce() -> TractResult<T>) -> Result<T, Diagnostic> {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    std::panic::set_hook(hook);
+    match out {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(err(format!("{what}: {e:#}"))),
+        Err(_) => Err(err(format!("{what}: tract failed on this model (malformed or unsupported content)"))),
+    }
+}
+
+/// Reads an ONNX file into an `nn`-level module.
+pub fn import_onnx_file(path: &Path) -> Result<Module, Diagnostic> {
+    let bytes = std::fs::read(path).map_err(|e| err(format!("cannot read {}: {e}", path.display())))?;
+    let dir = path.parent().and_then(|d| d.to_str()).map(str::to_string);
+    import_onnx_bytes(&bytes, dir.as_deref())
+        .map_err(|d| Diagnostic::new(d.loc, format!("{}: {}", path.display(), d.message)))
+}
+
+pub fn import_onnx_bytes(bytes: &[u8], model_dir: Option<&str>) -> Result<Module, Diagnostic> {
+    let onnx = tract_onnx::onnx();
+    let proto = guarded("not a valid ONNX model", || onnx.proto_model_for_read(&mut &bytes[..]))?;
+    let graph = proto.graph.as_ref().ok_or_else(|| err("the ONNX model has no graph"))?;
+    let live = live_nodes(graph)?;
+    for node in live.iter().map(|&i| &graph.node[i]) {
+        if !SUPPORTED.iter().any(|(t, _)| *t == node.op_type) || !node.domain.is_empty() && node.domain != "ai.onnx" {
+            return Err(node_err(
+                node,
+                format!("unsupported op type '{}'", if node.domain.is_empty() { node.op_type.clone() } else { format!("{}.{}", node.domain, node.op_type) }),
+            ));
+        }
+    }
+    let mut parsed = guarded("tract could not load the ONNX model", || onnx.parse(&proto, model_dir))?;
+    if !parsed.unresolved_inputs.is_empty() {
+        return Err(err(format!("unresolved graph inputs: {:?}", parsed.unresolved_inputs)));
+    }
+    guarded("shape inference failed", || {
+        parsed.model.analyse(false)?;
+        Ok(())
+    })?;
+    Importer {
+        model: &parsed.model,
+        outlets: &parsed.outlets_by_name,
+        module: Module::default(),
+        func: Func::new("main"),
+        values: HashMap::new(),
+    }
+    .run(graph, &live)
+}
+
+/// Indices of the nodes whose outputs reach a graph output through data
+/// inputs, in graph order.
+fn live_nodes(graph: &pb::GraphProto) -> Result<Vec<usize>, Diagnostic> {
+    let producer: HashMap<&str, usize> = graph
+        .node
+        .iter()
+        .enumerate()
+        .flat_map(|(i, n)| n.output.iter().map(move |o| (o.as_str(), i)))
+        .collect();
+    let mut live = HashSet::new();
+    let mut stack: Vec<&str> = graph.output.iter().map(|o| o.name.as_str()).collect();
+    while let Some(name) = stack.pop() {
+        if let Some(&i) = producer.get(name) {
+            if live.insert(i) {
+                stack.extend(data_inputs(&graph.node[i]).iter().map(String::as_str));
+            }
+        }
+    }
+    let mut live: Vec<usize> = live.into_iter().collect();
+    live.sort_unstable();
+    Ok(live)
+}
+
+struct Importer<'a> {
+    model: &'a InferenceModel,
+    outlets: &'a HashMap<String, OutletId>,
+    module: Module,
+    func: Func,
+    values: HashMap<String, ValueId>,
+}
+
+impl Importer<'_> {
+    fn run(mut self, graph: &pb::GraphProto, live: &[usize]) -> Result<Module, Diagnostic> {
+        let initializers: HashSet<&str> = graph.initializer.iter().map(|t| t.name.as_str()).collect();
+        for input in graph.input.iter().filter(|i| !initializers.contains(i.name.as_str())) {
+            let ty = self.tensor_type(&input.name).map_err(err)?;
+            let v = self.func.add_arg(ty, Some(value_name(&input.name)));
+            self.values.insert(input.name.clone(), v);
+        }
+        for node in live.iter().map(|&i| &graph.node[i]) {
+            self.import_node(node).map_err(|m| node_err(node, m))?;
+        }
+        let mut outs = Vec::new();
+        for o in &graph.output {
+            outs.push(self.operand(&o.name).map_err(err)?);
+        }
+        self.func.push_op("func.return", outs, vec![], vec![], Location::Unknown);
+        self.module.funcs.push(self.func);
+        Ok(self.module)
+    }
+
+    fn fact(&self, name: &str) -> Result<&InferenceFact, String> {
+        let outlet = self.outlets.get(name).ok_or_else(|| format!("tensor '{name}' is unknown to tract"))?;
+        self.model.outlet_fact(*outlet).map_err(|e| e.to_string())
+    }
+
+    fn tensor_type(&self, name: &str) -> Result<Type, String> {
+        let fact = self.fact(name)?;
+        let shape = fact
+            .shape
+            .as_concrete_finite()
+            .ok()
+            .flatten()
+            .ok_or_else(|| format!("tensor '{name}' has no static shape ({fact:?}); export with fixed input shapes"))?;
+        match fact.datum_type.concretize() {
+            Some(DatumType::F32) | None => Ok(Type::tensor(&shape, ElemType::F32)),
+            Some(dt) => Err(format!("tensor '{name}' has element type {dt:?}; only f32 data is supported")),
+        }
+    }
+
+    /// A constant tensor's value, if tract knows it.
+    fn constant(&self, name: &str) -> Option<Arc<Tensor>> {
+        self.fact(name).ok()?.value.concretize()
+    }
+
+    /// The SSA value of an ONNX tensor; constants become `nn.constant` ops
+    /// (once each) backed by a resource blob.
+    fn operand(&mut self, name: &str) -> Result<ValueId, String> {
+        if let Some(&v) = self.values.get(name) {
+            return Ok(v);
+        }
+        let tensor = self
+            .constant(name)
+            .ok_or_else(|| format!("input '{name}' is neither computed by an imported node nor a constant"))?;
+        let data = f32_values(&tensor).map_err(|e| format!("constant '{name}': {e}"))?;
+        let ty = Type::f32_tensor(tensor.shape());
+        let res = self.module.add_f32_resource(name, &data);
+        let v = self.func.push_op(
+            "nn.constant",
+            vec![],
+            vec![("value".into(), Attribute::DenseResource { name: res, ty: ty.clone() })],
+            vec![ty],
+            Location::Name(name.to_string()),
+        )[0];
+        self.func.values[v.0 as usize].name = Some(value_name(name));
+        self.values.insert(name.to_string(), v);
+        Ok(v)
+    }
+
+    fn import_node(&mut self, node: &NodeProto) -> Result<(), String> {
+        let out_name = node.output.first().ok_or("node has no output")?;
+        let nn_name = SUPPORTED.iter().find(|(t, _)| *t == node.op_type).map(|(_, n)| *n).unwrap_or("");
+        let attr = |k: &str| node.attribute.iter().find(|a| a.name == k);
+        let mut attrs: Vec<(String, Attribute)> = Vec::new();
+        let mut data: Vec<&String> = data_inputs(node).iter().filter(|s| !s.is_empty()).collect();
+        match node.op_type.as_str() {
+            "Identity" | "Dropout" => {
+                let v = self.operand(data[0])?;
+                self.values.insert(out_name.clone(), v);
+                return Ok(());
+            }
+            "Constant" => {
+                // Materialised lazily by `operand` when a node uses it.
+                return Ok(());
+            }
+            "Gemm" => {
+                for (onnx, ours) in [("transA", "trans_a"), ("transB", "trans_b")] {
+                    if let Some(a) = attr(onnx) {
+                        attrs.push((ours.into(), Attribute::Bool(a.i != 0)));
+                    }
+                }
+                for k in ["alpha", "beta"] {
+                    if let Some(a) = attr(k) {
+                        attrs.push((k.into(), Attribute::Float(a.f as f64)));
+                    }
+                }
+            }
+            "Flatten" => attrs.push(("axis".into(), Attribute::Int(attr("axis").map_or(1, |a| a.i)))),
+            "BatchNormalization" => {
+                attrs.push(("epsilon".into(), Attribute::Float(attr("epsilon").map_or(1e-5, |a| a.f) as f64)));
+                data.truncate(5);
+            }
+            "Pow" => {
+                let e = node.input.get(1).and_then(|n| self.constant(n)).ok_or("the exponent must be a constant")?;
+                let e = f32_values(&e)?;
+                if e.len() != 1 {
+                    return Err("the exponent must be a scalar".into());
+                }
+                attrs.push(("exponent".into(), Attribute::Float(e[0] as f64)));
+            }
+            _ => {}
+        }
+        let operands = data.iter().map(|n| self.operand(n)).collect::<Result<Vec<_>, _>>()?;
+        let ty = self.tensor_type(out_name)?;
+        let v = self.func.push_op(nn_name, operands, attrs, vec![ty], Location::Name(node_label(node)))[0];
+        self.values.insert(out_name.clone(), v);
+        Ok(())
+    }
+}
+
+/// ONNX tensor names such as `/fc1/Gemm_output_0` as SSA name hints.
+fn value_name(onnx: &str) -> String {
+    let s: String = onnx
+        .trim_start_matches('/')
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '.' { c } else { '_' })
+        .collect();
+    if s.is_empty() || s.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("v{s}")
+    } else {
+        s
+    }
+}
+
+fn f32_values(t: &Tensor) -> Result<Vec<f32>, String> {
+    let t = t.cast_to::<f32>().map_err(|e| e.to_string())?;
+    let view = t.to_plain_array_view::<f32>().map_err(|e| e.to_string())?;
+    Ok(view.iter().copied().collect())
+}

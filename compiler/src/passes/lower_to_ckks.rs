@@ -1,0 +1,265 @@
+//! `lower-to-ckks` (pack -> ckks): expands every packed op into scheme
+//! operations, assigns levels and scales, and records the CKKS parameters and
+//! the rotation steps the program needs (so keygen makes exactly those keys).
+//!
+//! Each plaintext product is followed by a rescale (the e-graph pass merges
+//! the ones that a sum allows to share). A linear layer is the baby-step
+//! giant-step expansion of its `LinearPlan`:
+//!
+//! ```text
+//! %1 = pack.linear %0 {weights = ..., baby_steps = 4, ...} : (!pack.vec<..>) -> !pack.vec<..>
+//!   =>
+//! %r1 = ckks.rotate %x {offset = 1} : !ckks.ct<level = 5, log_scale = 26>        // baby steps
+//! %p0 = ckks.encode {value = {kind = "diagonal", index = 0, giant = 0, ...}} : !ckks.pt<level = 5, log_scale = 26>
+//! %m0 = ckks.mul_plain %x, %p0 : (...) -> !ckks.ct<level = 5, log_scale = 52>
+//! %s0 = ckks.rescale %m0 : (...) -> !ckks.ct<level = 4, log_scale = 26>
+//! ...                                                                            // sum over the group
+//! %g4 = ckks.rotate %sum4 {offset = 4} : !ckks.ct<level = 4, log_scale = 26>    // giant step
+//! %y  = ckks.add %g0, %g4 : !ckks.ct<level = 4, log_scale = 26>
+//! ```
+//!
+//! A program deeper than the parameters' levels is refused with the depth it
+//! needs (bootstrapping is not placed yet).
+
+use super::{Pass, PassOptions, Statistics};
+use orion_dialects::ckks::params::{PARAMS_ATTR, ROTATIONS_ATTR};
+use orion_dialects::ckks::{plaintext, CtType, ParamsAttr, PtType};
+use orion_dialects::ir::{Attribute, Func, Location, Module, Op, ValueId};
+use orion_dialects::pack::{LinearOp, VecLayout};
+use orion_dialects::Diagnostic;
+use std::collections::BTreeSet;
+
+pub struct LowerToCkks {
+    pub params: ParamsAttr,
+}
+
+impl LowerToCkks {
+    pub fn new(opts: &PassOptions) -> LowerToCkks {
+        LowerToCkks {
+            params: opts.params.clone(),
+        }
+    }
+}
+
+fn op_err(op: &Op, msg: impl std::fmt::Display) -> Diagnostic {
+    Diagnostic::new(op.loc.clone(), format!("{} {msg}", op.label()))
+}
+
+/// Levels each packed op consumes.
+fn depth_of(op: &Op) -> usize {
+    match op.name.as_str() {
+        "pack.linear" | "pack.square" => 1,
+        _ => 0,
+    }
+}
+
+struct Builder<'a> {
+    func: Func,
+    params: &'a ParamsAttr,
+    rotations: BTreeSet<i64>,
+}
+
+impl Builder<'_> {
+    fn ct(&self, v: ValueId) -> CtType {
+        CtType::from_type(self.func.ty(v)).expect("lowering only makes well-typed ciphertexts")
+    }
+
+    fn emit(&mut self, name: &str, operands: Vec<ValueId>, attrs: Vec<(String, Attribute)>, ty: CtType, loc: &Location) -> ValueId {
+        self.func.push_op(name, operands, attrs, vec![ty.to_type()], loc.clone())[0]
+    }
+
+    fn rotate(&mut self, x: ValueId, offset: usize, loc: &Location) -> ValueId {
+        let k = (offset % self.params.slots()) as i64;
+        if k == 0 {
+            return x;
+        }
+        self.rotations.insert(k);
+        let ty = self.ct(x);
+        self.emit("ckks.rotate", vec![x], vec![("offset".into(), Attribute::Int(k))], ty, loc)
+    }
+
+    fn add(&mut self, a: ValueId, b: ValueId, loc: &Location) -> ValueId {
+        let ty = self.ct(a);
+        self.emit("ckks.add", vec![a, b], vec![], ty, loc)
+    }
+
+    fn rescale(&mut self, x: ValueId, loc: &Location) -> ValueId {
+        let t = self.ct(x);
+        let ty = CtType {
+            level: t.level - 1,
+            log_scale: t.log_scale - self.params.log_q[t.level] as i64,
+            degree: t.degree,
+        };
+        self.emit("ckks.rescale", vec![x], vec![], ty, loc)
+    }
+
+    fn encode(&mut self, value: Attribute, ty: PtType, loc: &Location) -> ValueId {
+        self.func.push_op("ckks.encode", vec![], vec![("value".into(), value)], vec![ty.to_type()], loc.clone())[0]
+    }
+
+    fn sum(&mut self, terms: Vec<ValueId>, loc: &Location) -> ValueId {
+        let mut it = terms.into_iter();
+        let first = it.next().expect("a non-empty sum");
+        it.fold(first, |acc, t| self.add(acc, t, loc))
+    }
+
+    /// Baby-step giant-step product by the plan's diagonals, then
+    /// rotate-and-sum and the bias.
+    fn linear(&mut self, x: ValueId, op: &Op, input: &VecLayout, module: &Module) -> Result<ValueId, Diagnostic> {
+        let lin = LinearOp::from_op(op, input, module).map_err(|m| op_err(op, m))?;
+        let plan = &lin.plan;
+        let weights = op.attr("weights").cloned().expect("verified");
+        let loc = &op.loc;
+        let level = self.ct(x).level;
+        let babies: Vec<(usize, ValueId)> = plan.baby_offsets().into_iter().map(|b| (b, self.rotate(x, b, loc))).collect();
+        let pt_ty = PtType {
+            level,
+            log_scale: self.params.log_q[level] as i64,
+        };
+        let mut giants = Vec::new();
+        for (g, ks) in plan.giant_groups() {
+            let mut terms = Vec::new();
+            for k in ks {
+                let value = plaintext::diagonal_attr(&weights, input, plan.baby_steps, k, g);
+                let p = self.encode(value, pt_ty, loc);
+                let xb = babies.iter().find(|(b, _)| *b == k - g).expect("baby step").1;
+                let t = self.ct(xb);
+                let prod_ty = CtType {
+                    log_scale: t.log_scale + pt_ty.log_scale,
+                    ..t
+                };
+                let m = self.emit("ckks.mul_plain", vec![xb, p], vec![], prod_ty, loc);
+                terms.push(self.rescale(m, loc));
+            }
+            let inner = self.sum(terms, loc);
+            giants.push(self.rotate(inner, g, loc));
+        }
+        let mut acc = self.sum(giants, loc);
+        for &s in &plan.sum_steps {
+            let r = self.rotate(acc, s, loc);
+            acc = self.add(acc, r, loc);
+        }
+        if let Some(bias) = op.attr("bias") {
+            let t = self.ct(acc);
+            let value = plaintext::vector_attr(bias, &plan.output_layout());
+            let p = self.encode(
+                value,
+                PtType {
+                    level: t.level,
+                    log_scale: t.log_scale,
+                },
+                loc,
+            );
+            acc = self.emit("ckks.add_plain", vec![acc, p], vec![], t, loc);
+        }
+        Ok(acc)
+    }
+}
+
+impl Pass for LowerToCkks {
+    fn name(&self) -> &'static str {
+        "lower-to-ckks"
+    }
+
+    fn run(&self, module: &mut Module) -> Result<Statistics, Diagnostic> {
+        let old = module
+            .main()
+            .cloned()
+            .ok_or_else(|| Diagnostic::new(Location::Unknown, "module has no func.func @main"))?;
+        let depth: usize = old.body.iter().map(depth_of).sum();
+        if depth > self.params.max_level() {
+            return Err(Diagnostic::new(
+                old.loc.clone(),
+                format!(
+                    "the network needs {depth} levels but the CKKS parameters give {} (log_q has {} primes); \
+                     use parameters with more levels (bootstrapping is not placed yet)",
+                    self.params.max_level(),
+                    self.params.log_q.len()
+                ),
+            ));
+        }
+        module.set_attr(PARAMS_ATTR, self.params.to_attr());
+        let mut b = Builder {
+            func: Func::new("main"),
+            params: &self.params,
+            rotations: BTreeSet::new(),
+        };
+        b.func.loc = old.loc.clone();
+        let mut map: Vec<Option<ValueId>> = vec![None; old.values.len()];
+        for &a in &old.args {
+            map[a.0 as usize] = Some(b.func.add_arg(old.ty(a).clone(), old.values[a.0 as usize].name.clone()));
+        }
+        let top = CtType::new(self.params.max_level(), self.params.log_scale as i64);
+        for op in &old.body {
+            let args: Vec<ValueId> = op
+                .operands
+                .iter()
+                .map(|v| map[v.0 as usize].ok_or_else(|| op_err(op, "uses a value that was not lowered")))
+                .collect::<Result<_, _>>()?;
+            let loc = &op.loc;
+            let out = match op.name.as_str() {
+                "pack.pack" => {
+                    let layout = VecLayout::from_type(old.ty(op.result())).map_err(|m| op_err(op, m))?;
+                    let attrs = vec![("layout".into(), Attribute::Type(layout.to_type()))];
+                    b.emit("ckks.encrypt", args, attrs, top, loc)
+                }
+                "pack.unpack" => {
+                    let layout = VecLayout::from_type(old.ty(op.operands[0])).map_err(|m| op_err(op, m))?;
+                    let attrs = vec![("layout".into(), Attribute::Type(layout.to_type()))];
+                    b.func.push_op("ckks.decrypt", args, attrs, vec![old.ty(op.result()).clone()], loc.clone())[0]
+                }
+                "pack.linear" => {
+                    let input = VecLayout::from_type(old.ty(op.operands[0])).map_err(|m| op_err(op, m))?;
+                    b.linear(args[0], op, &input, module)?
+                }
+                "pack.square" => {
+                    let t = b.ct(args[0]);
+                    let sq = CtType {
+                        log_scale: 2 * t.log_scale,
+                        degree: 2,
+                        ..t
+                    };
+                    let m = b.emit("ckks.mul", vec![args[0], args[0]], vec![], sq, loc);
+                    let r = b.emit("ckks.relinearize", vec![m], vec![], CtType { degree: 1, ..sq }, loc);
+                    b.rescale(r, loc)
+                }
+                "pack.add" => {
+                    let (x, y) = (b.ct(args[0]), b.ct(args[1]));
+                    let level = x.level.min(y.level);
+                    let mut down = |v: ValueId, t: CtType| {
+                        if t.level == level {
+                            v
+                        } else {
+                            b.emit("ckks.level_down", vec![v], vec![("level".into(), Attribute::Int(level as i64))], CtType { level, ..t }, loc)
+                        }
+                    };
+                    let (l, r) = (down(args[0], x), down(args[1], y));
+                    b.add(l, r, loc)
+                }
+                "func.return" => {
+                    b.func.push_op("func.return", args, vec![], vec![], Location::Unknown);
+                    continue;
+                }
+                other => return Err(op_err(op, format!("has no ckks lowering yet ('{other}')"))),
+            };
+            map[op.result().0 as usize] = Some(out);
+        }
+        let stats = count_ops(&b.func);
+        let rotations: Vec<i64> = b.rotations.iter().copied().collect();
+        module.set_attr(ROTATIONS_ATTR, Attribute::I64Array(rotations));
+        *module.main_mut().expect("main") = b.func;
+        Ok(stats)
+    }
+}
+
+/// Op counts by kind, the figures the e-graph pass is measured against.
+pub fn count_ops(func: &Func) -> Statistics {
+    let count = |n: &str| func.body.iter().filter(|o| o.name == n).count() as i64;
+    vec![
+        ("rotations".into(), count("ckks.rotate")),
+        ("relinearizations".into(), count("ckks.relinearize")),
+        ("rescales".into(), count("ckks.rescale")),
+        ("plaintext-products".into(), count("ckks.mul_plain")),
+        ("ops".into(), func.body.len() as i64),
+    ]
+}

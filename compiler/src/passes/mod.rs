@@ -1,0 +1,52 @@
+//! The passes, one per file, and their registry by name.
+
+pub mod canonicalize;
+pub mod lower_to_ckks;
+pub mod optimize_ckks;
+pub mod pack;
+
+use orion_dialects::ckks::ParamsAttr;
+use orion_dialects::{Diagnostic, Module};
+
+/// Named counters a pass reports (`orion-opt --pass-statistics`), e.g.
+/// `("rescales-removed", 112)`.
+pub type Statistics = Vec<(String, i64)>;
+
+/// A module-to-module transformation.
+pub trait Pass {
+    /// The name users give on the command line (`--pass NAME`).
+    fn name(&self) -> &'static str;
+    fn run(&self, module: &mut Module) -> Result<Statistics, Diagnostic>;
+}
+
+/// Options shared by the passes that need them.
+#[derive(Clone, Debug)]
+pub struct PassOptions {
+    /// CKKS parameters the program is compiled for; they fix the slot count.
+    pub params: ParamsAttr,
+}
+
+impl Default for PassOptions {
+    fn default() -> Self {
+        PassOptions {
+            params: ParamsAttr::mnist_mlp(),
+        }
+    }
+}
+
+/// The `--lower-to-ckks` pipeline, after import.
+pub const LOWER_TO_CKKS: &[&str] = &["canonicalize", "pack", "lower-to-ckks", "optimize-ckks"];
+
+pub fn names() -> Vec<&'static str> {
+    vec!["canonicalize", "pack", "lower-to-ckks", "optimize-ckks"]
+}
+
+pub fn by_name(name: &str, opts: &PassOptions) -> Option<Box<dyn Pass>> {
+    Some(match name {
+        "canonicalize" => Box::new(canonicalize::Canonicalize),
+        "pack" => Box::new(pack::Pack::new(opts)),
+        "lower-to-ckks" => Box::new(lower_to_ckks::LowerToCkks::new(opts)),
+        "optimize-ckks" => Box::new(optimize_ckks::OptimizeCkks::new()),
+        _ => return None,
+    })
+}

@@ -1,0 +1,270 @@
+//! The `ckks` dialect: the scheme-level program. Values are ciphertexts and
+//! plaintexts whose types carry level and scale; the module records the CKKS
+//! parameters (`ckks.params`) and the rotation steps it uses (`ckks.rotations`).
+//!
+//! | op | types |
+//! |----|-------|
+//! | `ckks.encrypt %t {layout = !pack.vec<..>}` | tensor -> ct (client side) |
+//! | `ckks.decrypt %c {layout = !pack.vec<..>}` | ct -> tensor (client side) |
+//! | `ckks.encode {value = {..}}` | -> pt (see `plaintext`) |
+//! | `ckks.add` / `ckks.sub` | ct, ct -> ct (same type) |
+//! | `ckks.add_plain` | ct, pt -> ct (same level and scale) |
+//! | `ckks.mul_plain` | ct, pt -> ct (scales multiply) |
+//! | `ckks.mul` | ct, ct -> ct of degree 2 |
+//! | `ckks.relinearize` | degree 2 -> degree 1 (one key switch) |
+//! | `ckks.rescale` | level l -> l - 1, log_scale - log_q[l] |
+//! | `ckks.level_down {level}` | drops limbs |
+//! | `ckks.rotate {offset}` | slot rotation (one key switch) |
+
+pub mod params;
+pub mod plaintext;
+pub mod types;
+
+pub use params::ParamsAttr;
+pub use types::{CtType, PtType};
+
+use crate::ir::{Attribute, Func, Module, Op};
+use crate::pack::VecLayout;
+
+fn ct(func: &Func, op: &Op, i: usize) -> Result<CtType, String> {
+    CtType::from_type(func.ty(op.operands[i])).map_err(|e| format!("operand #{i}: {e}"))
+}
+
+fn pt(func: &Func, op: &Op, i: usize) -> Result<PtType, String> {
+    PtType::from_type(func.ty(op.operands[i])).map_err(|e| format!("operand #{i}: {e}"))
+}
+
+fn counts(op: &Op, operands: usize) -> Result<(), String> {
+    if op.operands.len() != operands || op.results.len() != 1 {
+        return Err(format!(
+            "expects {operands} operand(s) and 1 result, got {} and {}",
+            op.operands.len(),
+            op.results.len()
+        ));
+    }
+    Ok(())
+}
+
+fn layout_attr(op: &Op) -> Result<VecLayout, String> {
+    VecLayout::from_type(
+        op.attr("layout")
+            .and_then(Attribute::as_type)
+            .ok_or("needs a 'layout' type attribute")?,
+    )
+}
+
+fn same_level(a: usize, b: usize) -> Result<(), String> {
+    if a != b {
+        return Err(format!("operands are at different levels ({a} and {b})"));
+    }
+    Ok(())
+}
+
+fn same_scale(a: i64, b: i64) -> Result<(), String> {
+    if a != b {
+        return Err(format!("operands have different scales (2^{a} and 2^{b})"));
+    }
+    Ok(())
+}
+
+/// The result type an op must have, from its operands and the parameters.
+fn expected_result(
+    op: &Op,
+    func: &Func,
+    params: &ParamsAttr,
+    module: &Module,
+) -> Result<crate::ir::Type, String> {
+    let check_level = |t: CtType| -> Result<CtType, String> {
+        if t.level > params.max_level() {
+            return Err(format!(
+                "level {} exceeds the parameters' top level {} (log_q has {} primes)",
+                t.level,
+                params.max_level(),
+                params.log_q.len()
+            ));
+        }
+        Ok(t)
+    };
+    match op.name.as_str() {
+        "ckks.encrypt" => {
+            counts(op, 1)?;
+            let layout = layout_attr(op)?;
+            if layout.slots != params.slots() {
+                return Err(format!(
+                    "layout has {} slots, the parameters give {}",
+                    layout.slots,
+                    params.slots()
+                ));
+            }
+            let n = func
+                .ty(op.operands[0])
+                .num_elements()
+                .ok_or("operand must be a tensor")?;
+            if n != layout.size {
+                return Err(format!(
+                    "encrypts {n} elements into a layout of size {}",
+                    layout.size
+                ));
+            }
+            let t = check_level(CtType::from_type(func.ty(op.result()))?)?;
+            if t.degree != 1 {
+                return Err("a fresh ciphertext has degree 1".into());
+            }
+            Ok(t.to_type())
+        }
+        "ckks.decrypt" => {
+            counts(op, 1)?;
+            ct(func, op, 0)?;
+            let layout = layout_attr(op)?;
+            let n = func
+                .ty(op.result())
+                .num_elements()
+                .ok_or("result must be a tensor")?;
+            if n != layout.size {
+                return Err(format!(
+                    "decrypts a layout of size {} into {n} elements",
+                    layout.size
+                ));
+            }
+            Ok(func.ty(op.result()).clone())
+        }
+        "ckks.encode" => {
+            counts(op, 0)?;
+            let value = op.attr("value").ok_or("needs a 'value' attribute")?;
+            let slots = plaintext::materialize(value, module)?;
+            if slots.len() != params.slots() {
+                return Err(format!(
+                    "encodes {} slots, the parameters give {}",
+                    slots.len(),
+                    params.slots()
+                ));
+            }
+            let t = PtType::from_type(func.ty(op.result()))?;
+            check_level(CtType::new(t.level, t.log_scale))?;
+            Ok(t.to_type())
+        }
+        "ckks.add" | "ckks.sub" => {
+            counts(op, 2)?;
+            let (a, b) = (ct(func, op, 0)?, ct(func, op, 1)?);
+            same_level(a.level, b.level)?;
+            same_scale(a.log_scale, b.log_scale)?;
+            Ok(CtType {
+                degree: a.degree.max(b.degree),
+                ..a
+            }
+            .to_type())
+        }
+        "ckks.add_plain" | "ckks.mul_plain" => {
+            counts(op, 2)?;
+            let (a, p) = (ct(func, op, 0)?, pt(func, op, 1)?);
+            same_level(a.level, p.level)?;
+            if op.name == "ckks.add_plain" {
+                same_scale(a.log_scale, p.log_scale)?;
+                Ok(a.to_type())
+            } else {
+                Ok(CtType {
+                    log_scale: a.log_scale + p.log_scale,
+                    ..a
+                }
+                .to_type())
+            }
+        }
+        "ckks.mul" => {
+            counts(op, 2)?;
+            let (a, b) = (ct(func, op, 0)?, ct(func, op, 1)?);
+            same_level(a.level, b.level)?;
+            if a.degree != 1 || b.degree != 1 {
+                return Err("operands must be relinearized (degree 1)".into());
+            }
+            Ok(CtType {
+                log_scale: a.log_scale + b.log_scale,
+                degree: 2,
+                ..a
+            }
+            .to_type())
+        }
+        "ckks.relinearize" => {
+            counts(op, 1)?;
+            let a = ct(func, op, 0)?;
+            if a.degree != 2 {
+                return Err("operand must have degree 2".into());
+            }
+            Ok(CtType { degree: 1, ..a }.to_type())
+        }
+        "ckks.rescale" => {
+            counts(op, 1)?;
+            let a = check_level(ct(func, op, 0)?)?;
+            if a.level == 0 {
+                return Err("cannot rescale a ciphertext at level 0: the network needs more levels than the parameters give".into());
+            }
+            Ok(CtType {
+                level: a.level - 1,
+                log_scale: a.log_scale - params.log_q[a.level] as i64,
+                ..a
+            }
+            .to_type())
+        }
+        "ckks.level_down" => {
+            counts(op, 1)?;
+            let a = ct(func, op, 0)?;
+            let to = op
+                .attr("level")
+                .and_then(Attribute::as_int)
+                .ok_or("needs an integer 'level'")?;
+            if to < 0 || to as usize > a.level {
+                return Err(format!(
+                    "cannot go from level {} down to level {to}",
+                    a.level
+                ));
+            }
+            Ok(CtType {
+                level: to as usize,
+                ..a
+            }
+            .to_type())
+        }
+        "ckks.rotate" => {
+            counts(op, 1)?;
+            let a = ct(func, op, 0)?;
+            if a.degree != 1 {
+                return Err("operand must be relinearized (degree 1)".into());
+            }
+            op.attr("offset")
+                .and_then(Attribute::as_int)
+                .ok_or("needs an integer 'offset'")?;
+            Ok(a.to_type())
+        }
+        other => Err(format!("unknown op '{other}' in the ckks dialect")),
+    }
+}
+
+pub fn verify_op(op: &Op, func: &Func, module: &Module) -> Result<(), String> {
+    let params = ParamsAttr::of_module(module)?;
+    let want = expected_result(op, func, &params, module)?;
+    let got = func.ty(op.result());
+    if *got != want {
+        return Err(format!("result has type {got}, expected {want}"));
+    }
+    if let Some(CtType { level, .. }) = CtType::from_type(got).ok() {
+        if level > params.max_level() {
+            return Err(format!(
+                "result level {level} exceeds the parameters' top level {}",
+                params.max_level()
+            ));
+        }
+    }
+    if op.name == "ckks.rotate" {
+        let k = op.attr("offset").and_then(Attribute::as_int).unwrap_or(0);
+        let slots = params.slots() as i64;
+        if k.rem_euclid(slots) != 0
+            && !params::rotations_of_module(module)
+                .iter()
+                .any(|&r| (r - k).rem_euclid(slots) == 0)
+        {
+            return Err(format!(
+                "rotates by {k}, which is not among the module's 'ckks.rotations'"
+            ));
+        }
+    }
+    Ok(())
+}
