@@ -74,3 +74,36 @@ fn nn_and_pack_interpreters_agree_with_tract() {
     // Same weights, same arithmetic order up to summation: f64 rounding only.
     assert!(worst_pack < 1e-6, "pack vs nn: {worst_pack}");
 }
+
+#[test]
+fn lowers_to_a_verified_ckks_program_within_the_levels() {
+    let mut module = import_onnx_file(&example("examples/mnist-mlp/mlp.onnx")).unwrap();
+    lower(&mut module, &["canonicalize", "pack", "lower-to-ckks"]);
+    orion_dialects::verify::verify_module(&module).unwrap();
+    let func = module.main().unwrap();
+    let count = |n: &str| func.body.iter().filter(|o| o.name == n).count();
+    eprintln!(
+        "ckks ops: {} rotations, {} rescales, {} mul_plain, {} encodes, rotation keys {:?}",
+        count("ckks.rotate"),
+        count("ckks.rescale"),
+        count("ckks.mul_plain"),
+        count("ckks.encode"),
+        orion_dialects::ckks::params::rotations_of_module(&module)
+    );
+    // 128 + 128 + 16 hybrid diagonals, one product each.
+    assert_eq!(count("ckks.mul_plain"), 272);
+    assert_eq!(count("ckks.decrypt"), 1);
+}
+
+#[test]
+fn too_few_levels_is_a_clear_error() {
+    let mut module = import_onnx_file(&example("examples/mnist-mlp/mlp.onnx")).unwrap();
+    let mut opts = PassOptions::default();
+    opts.params.log_q.truncate(3);
+    let mut pm = PassManager::new();
+    for p in ["canonicalize", "pack", "lower-to-ckks"] {
+        pm.add_by_name(p, &opts).unwrap();
+    }
+    let err = pm.run(&mut module, |_, _| {}).unwrap_err().to_string();
+    assert!(err.contains("needs 5 levels but the CKKS parameters give 2"), "{err}");
+}
