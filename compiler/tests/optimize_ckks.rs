@@ -52,13 +52,24 @@ impl B {
     fn ct_of(&self, v: ValueId) -> CtType {
         CtType::from_type(self.f.ty(v)).unwrap()
     }
-    fn op(&mut self, name: &str, operands: Vec<ValueId>, attrs: Vec<(String, Attribute)>, ty: Type) -> ValueId {
+    fn op(
+        &mut self,
+        name: &str,
+        operands: Vec<ValueId>,
+        attrs: Vec<(String, Attribute)>,
+        ty: Type,
+    ) -> ValueId {
         let loc = self.loc();
         self.f.push_op(name, operands, attrs, vec![ty], loc)[0]
     }
     fn rotate(&mut self, x: ValueId, k: i64) -> ValueId {
         let t = self.f.ty(x).clone();
-        self.op("ckks.rotate", vec![x], vec![("offset".into(), Attribute::Int(k))], t)
+        self.op(
+            "ckks.rotate",
+            vec![x],
+            vec![("offset".into(), Attribute::Int(k))],
+            t,
+        )
     }
     fn add(&mut self, a: ValueId, b: ValueId) -> ValueId {
         let t = self.f.ty(a).clone();
@@ -71,7 +82,12 @@ impl B {
     fn mul_plain(&mut self, a: ValueId, p: ValueId) -> ValueId {
         let t = self.ct_of(a);
         let ps = PtType::from_type(self.f.ty(p)).unwrap().log_scale;
-        self.op("ckks.mul_plain", vec![a, p], vec![], ct(t.level, t.log_scale + ps))
+        self.op(
+            "ckks.mul_plain",
+            vec![a, p],
+            vec![],
+            ct(t.level, t.log_scale + ps),
+        )
     }
     fn mul(&mut self, a: ValueId, b: ValueId) -> ValueId {
         let (t, u) = (self.ct_of(a), self.ct_of(b));
@@ -99,17 +115,22 @@ impl B {
         self.op("ckks.rescale", vec![a], vec![], ty.to_type())
     }
     fn ret(mut self, vals: Vec<ValueId>) -> Func {
-        self.f.push_op("func.return", vals, vec![], vec![], Location::Unknown);
+        self.f
+            .push_op("func.return", vals, vec![], vec![], Location::Unknown);
         self.f
     }
 }
 
 /// A deterministic pseudo-random slot vector.
 fn vector(seed: u64, n: usize) -> Vec<f64> {
-    let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut s = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     (0..n)
         .map(|_| {
-            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             ((s >> 33) % 2001) as f64 / 1000.0 - 1.0
         })
         .collect()
@@ -122,10 +143,17 @@ fn eval(m: &Module, args: &[Vec<f64>]) -> Vec<Vec<f64>> {
     for (a, v) in f.args.iter().zip(args) {
         env.insert(*a, v.clone());
     }
-    let layout = |op: &orion_dialects::Op| VecLayout::from_type(op.attr("layout").unwrap().as_type().unwrap()).unwrap();
+    let layout = |op: &orion_dialects::Op| {
+        VecLayout::from_type(op.attr("layout").unwrap().as_type().unwrap()).unwrap()
+    };
     for op in &f.body {
         let x = |i: usize| env[&op.operands[i]].clone();
-        let zip = |g: fn(f64, f64) -> f64| x(0).iter().zip(x(1)).map(|(a, b)| g(*a, b)).collect::<Vec<_>>();
+        let zip = |g: fn(f64, f64) -> f64| {
+            x(0).iter()
+                .zip(x(1))
+                .map(|(a, b)| g(*a, b))
+                .collect::<Vec<_>>()
+        };
         let v = match op.name.as_str() {
             "func.return" => return op.operands.iter().map(|o| env[o].clone()).collect(),
             "ckks.rotate" => {
@@ -149,7 +177,11 @@ fn eval(m: &Module, args: &[Vec<f64>]) -> Vec<Vec<f64>> {
 }
 
 fn stat(stats: &[(String, i64)], key: &str) -> i64 {
-    stats.iter().find(|(k, _)| k == key).unwrap_or_else(|| panic!("no statistic {key}")).1
+    stats
+        .iter()
+        .find(|(k, _)| k == key)
+        .unwrap_or_else(|| panic!("no statistic {key}"))
+        .1
 }
 
 /// Runs the pass; checks verification before and after and equal outputs.
@@ -158,7 +190,10 @@ fn optimize(mut m: Module, args: &[Vec<f64>]) -> (Module, Vec<(String, i64)>) {
     let before = eval(&m, args);
     let stats = OptimizeCkks::new().run(&mut m).expect("pass runs");
     if let Err(e) = verify_module(&m) {
-        panic!("output does not verify: {e}\n{}", orion_dialects::print_module(&m, &Default::default()));
+        panic!(
+            "output does not verify: {e}\n{}",
+            orion_dialects::print_module(&m, &Default::default())
+        );
     }
     let after = eval(&m, args);
     assert_eq!(before.len(), after.len());
@@ -193,7 +228,13 @@ fn rotations_fold_and_vanish() {
     assert_eq!(stat(&stats, "rotations-before"), 5);
     assert_eq!(stat(&stats, "rotations-after"), 1);
     assert_eq!(rotations_of_module(&m), vec![8]);
-    let rot = m.main().unwrap().body.iter().find(|op| op.name == "ckks.rotate").unwrap();
+    let rot = m
+        .main()
+        .unwrap()
+        .body
+        .iter()
+        .find(|op| op.name == "ckks.rotate")
+        .unwrap();
     assert_eq!(rot.operands[0], x);
     assert_eq!(rot.attr("offset").unwrap().as_int(), Some(8));
     // The fold keeps a location from the original program.
@@ -212,7 +253,9 @@ fn bsgs(giant: usize, baby: usize) -> (Module, Vec<Vec<f64>>) {
             args.push(vector(100 + (g * baby + j) as u64, SLOTS));
         }
     }
-    let babies: Vec<ValueId> = (0..baby).map(|j| if j == 0 { x } else { b.rotate(x, j as i64) }).collect();
+    let babies: Vec<ValueId> = (0..baby)
+        .map(|j| if j == 0 { x } else { b.rotate(x, j as i64) })
+        .collect();
     let mut total = None;
     for g in 0..giant {
         let mut inner = None;
@@ -225,7 +268,11 @@ fn bsgs(giant: usize, baby: usize) -> (Module, Vec<Vec<f64>>) {
             });
         }
         let inner = inner.unwrap();
-        let rotated = if g == 0 { inner } else { b.rotate(inner, (g * baby) as i64) };
+        let rotated = if g == 0 {
+            inner
+        } else {
+            b.rotate(inner, (g * baby) as i64)
+        };
         total = Some(match total {
             None => rotated,
             Some(acc) => b.add(acc, rotated),
@@ -277,7 +324,8 @@ fn products_relinearization_and_client_ops_are_kept() {
     m.set_attr(PARAMS_ATTR, params.to_attr());
     let layout = VecLayout::replicated(SLOTS, 8).unwrap();
     let mut b = B::new();
-    let input = b.f.add_arg(Type::tensor(&[8], ElemType::F32), Some("input".into()));
+    let input =
+        b.f.add_arg(Type::tensor(&[8], ElemType::F32), Some("input".into()));
     let lay = || vec![("layout".to_string(), Attribute::Type(layout.to_type()))];
     let x = b.op("ckks.encrypt", vec![input], lay(), ct(5, 26));
     let weights = Attribute::Dense {
@@ -285,7 +333,12 @@ fn products_relinearization_and_client_ops_are_kept() {
         values: (0..8).map(|i| i as f64 * 0.25 - 1.0).collect(),
     };
     let value = plaintext::vector_attr(&weights, &layout);
-    let p = b.op("ckks.encode", vec![], vec![("value".into(), value)], pt(5, 26));
+    let p = b.op(
+        "ckks.encode",
+        vec![],
+        vec![("value".into(), value)],
+        pt(5, 26),
+    );
     // rescale(mul_plain(x, p)) - rescale(relin(x * x)), then two rotations.
     let xp = b.mul_plain(x, p);
     let t1 = b.rescale(xp);
@@ -305,7 +358,13 @@ fn products_relinearization_and_client_ops_are_kept() {
     assert_eq!(stat(&stats, "rescales-after"), 1);
     assert_eq!(stat(&stats, "rotations-after"), 1);
     assert_eq!(stat(&stats, "relinearizations-after"), 1);
-    let names: Vec<&str> = m.main().unwrap().body.iter().map(|op| op.name.as_str()).collect();
+    let names: Vec<&str> = m
+        .main()
+        .unwrap()
+        .body
+        .iter()
+        .map(|op| op.name.as_str())
+        .collect();
     assert_eq!(names.first(), Some(&"ckks.encrypt"));
     assert!(names.contains(&"ckks.encode"));
     assert_eq!(&names[names.len() - 2..], &["ckks.decrypt", "func.return"]);

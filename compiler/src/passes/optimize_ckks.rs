@@ -48,8 +48,8 @@
 
 use super::{Pass, Statistics};
 use egg::{
-    define_language, Analysis, Applier, CostFunction, DidMerge, EGraph, Extractor, Id, Language, Pattern, PatternAst,
-    Rewrite, Runner, SimpleScheduler, Subst, Symbol, Var,
+    define_language, Analysis, Applier, CostFunction, DidMerge, EGraph, Extractor, Id, Language,
+    Pattern, PatternAst, Rewrite, Runner, SimpleScheduler, Subst, Symbol, Var,
 };
 use orion_dialects::ckks::params::ROTATIONS_ATTR;
 use orion_dialects::ckks::{CtType, ParamsAttr, PtType};
@@ -114,7 +114,12 @@ pub struct CkksAnalysis {
 type CkksEGraph = EGraph<CkksLang, CkksAnalysis>;
 
 /// The type of `node` from its children's, as `ckks::verify_op` computes it.
-fn infer(node: &CkksLang, log_q: &[u32], leaves: &HashMap<Symbol, Info>, child: impl Fn(Id) -> Info) -> Info {
+fn infer(
+    node: &CkksLang,
+    log_q: &[u32],
+    leaves: &HashMap<Symbol, Info>,
+    child: impl Fn(Id) -> Info,
+) -> Info {
     let same = |a: CtType, b: CtType| a.level == b.level && a.log_scale == b.log_scale;
     let out = match node {
         CkksLang::Num(k) => Some(Info::Const(*k)),
@@ -127,7 +132,9 @@ fn infer(node: &CkksLang, log_q: &[u32], leaves: &HashMap<Symbol, Info>, child: 
             _ => None,
         },
         CkksLang::AddPlain([a, p]) => match (child(*a), child(*p)) {
-            (Info::Ct(a), Info::Pt(p)) if a.level == p.level && a.log_scale == p.log_scale => Some(Info::Ct(a)),
+            (Info::Ct(a), Info::Pt(p)) if a.level == p.level && a.log_scale == p.log_scale => {
+                Some(Info::Ct(a))
+            }
             _ => None,
         },
         CkksLang::MulPlain([a, p]) => match (child(*a), child(*p)) {
@@ -160,10 +167,12 @@ fn infer(node: &CkksLang, log_q: &[u32], leaves: &HashMap<Symbol, Info>, child: 
             _ => None,
         },
         CkksLang::LevelDown([a, l]) => match (child(*a), child(*l)) {
-            (Info::Ct(a), Info::Const(l)) if l >= 0 && l as usize <= a.level => Some(Info::Ct(CtType {
-                level: l as usize,
-                ..a
-            })),
+            (Info::Ct(a), Info::Const(l)) if l >= 0 && l as usize <= a.level => {
+                Some(Info::Ct(CtType {
+                    level: l as usize,
+                    ..a
+                }))
+            }
             _ => None,
         },
         CkksLang::Rotate([a, k]) => match (child(*a), child(*k)) {
@@ -190,7 +199,10 @@ impl Analysis<CkksLang> for CkksAnalysis {
             DidMerge(true, false)
         } else {
             // Rewrites only union terms of the same type; keep what we have.
-            debug_assert!(from == Info::Unknown, "optimize-ckks: merged classes of types {to:?} and {from:?}");
+            debug_assert!(
+                from == Info::Unknown,
+                "optimize-ckks: merged classes of types {to:?} and {from:?}"
+            );
             DidMerge(false, true)
         }
     }
@@ -257,17 +269,29 @@ impl CkksApplier {
                     return None;
                 }
                 let ab = [subst[var("?a")], subst[var("?b")]];
-                let s = eg.add(if sub { CkksLang::Sub(ab) } else { CkksLang::Add(ab) });
+                let s = eg.add(if sub {
+                    CkksLang::Sub(ab)
+                } else {
+                    CkksLang::Add(ab)
+                });
                 Some(eg.add(CkksLang::Rescale([s])))
             }
             RuleKind::HoistRotation { sub } => {
                 let (ta, tb) = (ct(eg, "?a")?, ct(eg, "?b")?);
-                if ta.level != tb.level || ta.log_scale != tb.log_scale || ta.degree != 1 || tb.degree != 1 {
+                if ta.level != tb.level
+                    || ta.log_scale != tb.log_scale
+                    || ta.degree != 1
+                    || tb.degree != 1
+                {
                     return None;
                 }
                 konst(eg, subst[var("?k")])?;
                 let ab = [subst[var("?a")], subst[var("?b")]];
-                let s = eg.add(if sub { CkksLang::Sub(ab) } else { CkksLang::Add(ab) });
+                let s = eg.add(if sub {
+                    CkksLang::Sub(ab)
+                } else {
+                    CkksLang::Add(ab)
+                });
                 Some(eg.add(CkksLang::Rotate([s, subst[var("?k")]])))
             }
             RuleKind::RescaleBelowRotate | RuleKind::RescaleAboveRotate => {
@@ -307,19 +331,48 @@ impl Applier<CkksLang, CkksAnalysis> for CkksApplier {
 
 fn rules(slots: i64) -> Vec<Rewrite<CkksLang, CkksAnalysis>> {
     let table: [(&str, &str, RuleKind); 8] = [
-        ("rotate-fold", "(rotate (rotate ?x ?a) ?b)", RuleKind::RotateFold),
+        (
+            "rotate-fold",
+            "(rotate (rotate ?x ?a) ?b)",
+            RuleKind::RotateFold,
+        ),
         ("rotate-zero", "(rotate ?x ?k)", RuleKind::RotateZero),
-        ("add-of-rescales", "(add (rescale ?a) (rescale ?b))", RuleKind::LazyRescale { sub: false }),
-        ("sub-of-rescales", "(sub (rescale ?a) (rescale ?b))", RuleKind::LazyRescale { sub: true }),
-        ("add-of-rotations", "(add (rotate ?a ?k) (rotate ?b ?k))", RuleKind::HoistRotation { sub: false }),
-        ("sub-of-rotations", "(sub (rotate ?a ?k) (rotate ?b ?k))", RuleKind::HoistRotation { sub: true }),
-        ("rescale-below-rotate", "(rescale (rotate ?x ?k))", RuleKind::RescaleBelowRotate),
-        ("rescale-above-rotate", "(rotate (rescale ?x) ?k)", RuleKind::RescaleAboveRotate),
+        (
+            "add-of-rescales",
+            "(add (rescale ?a) (rescale ?b))",
+            RuleKind::LazyRescale { sub: false },
+        ),
+        (
+            "sub-of-rescales",
+            "(sub (rescale ?a) (rescale ?b))",
+            RuleKind::LazyRescale { sub: true },
+        ),
+        (
+            "add-of-rotations",
+            "(add (rotate ?a ?k) (rotate ?b ?k))",
+            RuleKind::HoistRotation { sub: false },
+        ),
+        (
+            "sub-of-rotations",
+            "(sub (rotate ?a ?k) (rotate ?b ?k))",
+            RuleKind::HoistRotation { sub: true },
+        ),
+        (
+            "rescale-below-rotate",
+            "(rescale (rotate ?x ?k))",
+            RuleKind::RescaleBelowRotate,
+        ),
+        (
+            "rescale-above-rotate",
+            "(rotate (rescale ?x) ?k)",
+            RuleKind::RescaleAboveRotate,
+        ),
     ];
     table
         .into_iter()
         .map(|(name, lhs, kind)| {
-            Rewrite::new(name, pattern(lhs), CkksApplier { kind, slots }).expect("optimize-ckks rewrite")
+            Rewrite::new(name, pattern(lhs), CkksApplier { kind, slots })
+                .expect("optimize-ckks rewrite")
         })
         .collect()
 }
@@ -403,7 +456,8 @@ impl CostFunction<CkksLang> for NttCost<'_> {
     where
         C: FnMut(Id) -> f64,
     {
-        enode_cost(self.egraph, &self.model, enode) + enode.children().iter().map(|&c| costs(c)).sum::<f64>()
+        enode_cost(self.egraph, &self.model, enode)
+            + enode.children().iter().map(|&c| costs(c)).sum::<f64>()
     }
 }
 
@@ -502,7 +556,10 @@ fn leaf_symbol(v: ValueId) -> Symbol {
 }
 
 fn internal(msg: impl std::fmt::Display) -> Diagnostic {
-    Diagnostic::new(Location::Unknown, format!("optimize-ckks: internal error: {msg}"))
+    Diagnostic::new(
+        Location::Unknown,
+        format!("optimize-ckks: internal error: {msg}"),
+    )
 }
 
 /// Outcome of optimizing one function.
@@ -514,7 +571,11 @@ struct Optimized {
     iterations: usize,
 }
 
-fn optimize_func(func: &Func, params: &ParamsAttr, limits: &OptimizeCkks) -> Result<Optimized, Diagnostic> {
+fn optimize_func(
+    func: &Func,
+    params: &ParamsAttr,
+    limits: &OptimizeCkks,
+) -> Result<Optimized, Diagnostic> {
     let slots = params.slots() as i64;
     let model = CostModel::new(params);
     let mut eg = CkksEGraph::new(CkksAnalysis {
@@ -715,7 +776,12 @@ impl Emitter<'_, '_> {
         Ok(self.emitted[&self.eg.find(root)])
     }
 
-    fn emit_node(&mut self, c: Id, node: &CkksLang, children: &[Id]) -> Result<ValueId, Diagnostic> {
+    fn emit_node(
+        &mut self,
+        c: Id,
+        node: &CkksLang,
+        children: &[Id],
+    ) -> Result<ValueId, Diagnostic> {
         if let CkksLang::Leaf(sym) = node {
             let v = sym
                 .as_str()
@@ -728,7 +794,8 @@ impl Emitter<'_, '_> {
             }
             return Ok(v);
         }
-        let name = node_name(node).ok_or_else(|| internal(format!("cannot emit {node:?} as a value")))?;
+        let name =
+            node_name(node).ok_or_else(|| internal(format!("cannot emit {node:?} as a value")))?;
         let operands: Vec<ValueId> = children.iter().map(|k| self.emitted[k]).collect();
         let konst = |i: usize| match self.eg[node.children()[i]].data {
             Info::Const(k) => Ok(k),
@@ -739,8 +806,11 @@ impl Emitter<'_, '_> {
             CkksLang::LevelDown(_) => vec![("level".to_string(), Attribute::Int(konst(1)?))],
             _ => Vec::new(),
         };
-        let types: HashMap<Id, Info> =
-            children.iter().zip(&operands).map(|(&k, &v)| (k, Info::of_type(self.out.ty(v)))).collect();
+        let types: HashMap<Id, Info> = children
+            .iter()
+            .zip(&operands)
+            .map(|(&k, &v)| (k, Info::of_type(self.out.ty(v))))
+            .collect();
         let info = infer(node, self.log_q, &HashMap::new(), |k| {
             let k = self.eg.find(k);
             types.get(&k).copied().unwrap_or(self.eg[k].data)
@@ -793,10 +863,14 @@ impl Pass for OptimizeCkks {
     }
 
     fn run(&self, module: &mut Module) -> Result<Statistics, Diagnostic> {
-        let params = ParamsAttr::of_module(module).map_err(|m| Diagnostic::new(Location::Unknown, m))?;
-        let main = module
-            .main()
-            .ok_or_else(|| Diagnostic::new(Location::Unknown, "optimize-ckks: module has no func.func @main"))?;
+        let params =
+            ParamsAttr::of_module(module).map_err(|m| Diagnostic::new(Location::Unknown, m))?;
+        let main = module.main().ok_or_else(|| {
+            Diagnostic::new(
+                Location::Unknown,
+                "optimize-ckks: module has no func.func @main",
+            )
+        })?;
         let before = OpCounts::of(main);
         let opt = optimize_func(main, &params, self)?;
         // Tree extraction cannot see sharing: never make the DAG more expensive.
@@ -812,14 +886,22 @@ impl Pass for OptimizeCkks {
         let mut stats: Statistics = Vec::new();
         for (key, b, a) in [
             ("rotations", before.rotations, after.rotations),
-            ("relinearizations", before.relinearizations, after.relinearizations),
+            (
+                "relinearizations",
+                before.relinearizations,
+                after.relinearizations,
+            ),
             ("rescales", before.rescales, after.rescales),
             ("ops", before.ops, after.ops),
         ] {
             stats.push((format!("{key}-before"), b));
             stats.push((format!("{key}-after"), a));
         }
-        let cost_after = if accepted { opt.cost_after } else { opt.cost_before };
+        let cost_after = if accepted {
+            opt.cost_after
+        } else {
+            opt.cost_before
+        };
         stats.push(("ntt-cost-before".into(), opt.cost_before.round() as i64));
         stats.push(("ntt-cost-after".into(), cost_after.round() as i64));
         stats.push(("egraph-nodes".into(), opt.egraph_nodes as i64));
