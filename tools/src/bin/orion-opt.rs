@@ -1,1 +1,302 @@
-fn main() {}
+//! `orion-opt`: the Orion-RS driver, in the manner of `mlir-opt`.
+//!
+//! ```text
+//! orion-opt net.onnx --lower-to-ckks -o net.ckks.mlir     # compile
+//! orion-opt in.mlir                                       # parse, verify, print
+//! orion-opt in.mlir --pass pack --print-ir-after-all      # one pass, with dumps
+//! orion-opt net.onnx --emit-generic | mlir-opt-19 --allow-unregistered-dialect
+//! ```
+//!
+//! An `.onnx` input is imported (the `import-onnx` stage, printable with
+//! `--print-ir-after=import-onnx`); anything else is read as MLIR text in the
+//! custom or generic form (`-` reads stdin). Errors are one line on stderr,
+//! `file:line:col: error: message` (or `error: message`), and exit code 1.
+
+use clap::{Parser, ValueEnum};
+use orion_compiler::passes::{self, PassOptions, Statistics};
+use orion_compiler::{import_onnx_file, PassManager, PrintIr};
+use orion_dialects::ckks::ParamsAttr;
+use orion_dialects::verify::verify_module;
+use orion_dialects::{parse_module, print_module, Diagnostic, Module, PrintOptions};
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+/// The name of the import stage in `--print-ir-after` and `--timing`.
+const IMPORT_ONNX: &str = "import-onnx";
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum ParamsPreset {
+    /// log N = 13, the parameters the MNIST MLP example is compiled for.
+    MnistMlp,
+}
+
+impl ParamsPreset {
+    fn params(self) -> ParamsAttr {
+        match self {
+            ParamsPreset::MnistMlp => ParamsAttr::mnist_mlp(),
+        }
+    }
+}
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "orion-opt",
+    version,
+    about = "Orion-RS optimizer driver: imports ONNX, runs passes, prints MLIR",
+    after_help = "Passes run in this order: the --lower-to-ckks pipeline (if given), \
+                  then every --pass/--passes in command-line order."
+)]
+struct Cli {
+    /// Input: an .onnx model, or an .mlir file (`-` for stdin).
+    #[arg(value_name = "INPUT")]
+    input: String,
+
+    /// Output file (`-` for stdout).
+    #[arg(short = 'o', long = "output", value_name = "OUT", default_value = "-")]
+    output: String,
+
+    /// Run the full lowering pipeline nn -> pack -> ckks.
+    #[arg(long)]
+    lower_to_ckks: bool,
+
+    /// Run the pass NAME (repeatable; `--passes a,b,c` runs several, in order).
+    #[arg(
+        long = "pass",
+        short = 'p',
+        visible_alias = "passes",
+        value_name = "NAME",
+        value_delimiter = ','
+    )]
+    passes: Vec<String>,
+
+    /// Print the IR to stderr after every pass (and after import-onnx).
+    #[arg(long, visible_alias = "mlir-print-ir-after-all")]
+    print_ir_after_all: bool,
+
+    /// Print the IR to stderr after the pass NAME (repeatable; `import-onnx` too).
+    #[arg(
+        long = "print-ir-after",
+        visible_alias = "mlir-print-ir-after",
+        value_name = "NAME",
+        value_delimiter = ','
+    )]
+    print_ir_after: Vec<String>,
+
+    /// Print MLIR's generic op form (readable by upstream mlir-opt).
+    #[arg(long, visible_alias = "mlir-print-op-generic")]
+    emit_generic: bool,
+
+    /// Print a per-pass wall time table to stderr.
+    #[arg(long, visible_alias = "mlir-timing")]
+    timing: bool,
+
+    /// Print the counters each pass reports to stderr.
+    #[arg(long, visible_alias = "mlir-pass-statistics")]
+    pass_statistics: bool,
+
+    /// CKKS parameter preset the passes compile for.
+    #[arg(long, value_enum, value_name = "PRESET", default_value = "mnist-mlp")]
+    params: ParamsPreset,
+
+    /// Only parse (or import) and verify the input; print nothing.
+    #[arg(long, conflicts_with_all = ["no_verify", "lower_to_ckks", "passes"])]
+    verify_only: bool,
+
+    /// Skip verification of the input and after each pass.
+    #[arg(long)]
+    no_verify: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(d) => {
+            eprintln!("{d}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn error(msg: impl Into<String>) -> Diagnostic {
+    Diagnostic::new(Default::default(), msg)
+}
+
+fn dump_ir(name: &str, module: &Module, print: &PrintOptions) {
+    let text = print_module(module, print);
+    let mut err = std::io::stderr().lock();
+    // A closed stderr is no reason to fail the compilation.
+    let _ = writeln!(err, "// -----// IR Dump After {name} //----- //");
+    let _ = write!(err, "{text}");
+    if !text.ends_with('\n') {
+        let _ = writeln!(err);
+    }
+    let _ = writeln!(err);
+}
+
+fn is_onnx(input: &str) -> bool {
+    Path::new(input)
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("onnx"))
+}
+
+fn read_mlir(input: &str) -> Result<Module, Diagnostic> {
+    let (text, name) = if input == "-" {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| error(format!("cannot read stdin: {e}")))?;
+        (s, "<stdin>".to_string())
+    } else {
+        let bytes = std::fs::read(input).map_err(|e| error(format!("cannot read {input}: {e}")))?;
+        let s =
+            String::from_utf8(bytes).map_err(|e| error(format!("{input}: not UTF-8 text: {e}")))?;
+        (s, input.to_string())
+    };
+    parse_module(&text, &name)
+}
+
+fn run(cli: &Cli) -> Result<(), Diagnostic> {
+    let print = PrintOptions {
+        generic: cli.emit_generic,
+    };
+    let opts = PassOptions {
+        params: cli.params.params(),
+    };
+
+    // The passes, in order: the named pipeline, then the single passes.
+    let mut names: Vec<&str> = Vec::new();
+    if cli.lower_to_ckks {
+        names.extend_from_slice(passes::LOWER_TO_CKKS);
+    }
+    for p in &cli.passes {
+        let p = p.trim();
+        if p.is_empty() {
+            return Err(error("empty pass name in --pass/--passes"));
+        }
+        names.push(p);
+    }
+    let known = passes::names();
+    for n in &cli.print_ir_after {
+        if n != IMPORT_ONNX && !known.contains(&n.as_str()) {
+            return Err(error(format!(
+                "--print-ir-after: unknown pass '{n}' (known: {IMPORT_ONNX}, {})",
+                known.join(", ")
+            )));
+        }
+    }
+    let mut pm = PassManager::new();
+    pm.verify_each = !cli.no_verify;
+    pm.print_ir = if cli.print_ir_after_all {
+        PrintIr::AfterAll
+    } else if cli.print_ir_after.is_empty() {
+        PrintIr::Never
+    } else {
+        PrintIr::After(cli.print_ir_after.clone())
+    };
+    for n in &names {
+        pm.add_by_name(n, &opts)?;
+    }
+
+    let mut timings: Vec<(String, Duration)> = Vec::new();
+    let total = Instant::now();
+
+    // Read the input.
+    let start = Instant::now();
+    let mut module = if is_onnx(&cli.input) {
+        let m = import_onnx_file(Path::new(&cli.input))?;
+        timings.push((IMPORT_ONNX.to_string(), start.elapsed()));
+        if pm.should_print(IMPORT_ONNX) {
+            dump_ir(IMPORT_ONNX, &m, &print);
+        }
+        m
+    } else {
+        let m = read_mlir(&cli.input)?;
+        timings.push(("parse".to_string(), start.elapsed()));
+        m
+    };
+
+    if !cli.no_verify {
+        let start = Instant::now();
+        verify_module(&module)?;
+        timings.push(("verify".to_string(), start.elapsed()));
+    }
+    if cli.verify_only {
+        return Ok(());
+    }
+
+    let result = pm.run(&mut module, |name, m| dump_ir(name, m, &print));
+    // Report what ran even when a later pass failed.
+    timings.extend(pm.timings.iter().cloned());
+    if cli.pass_statistics {
+        print_statistics(&pm.statistics);
+    }
+    result?;
+
+    let start = Instant::now();
+    let text = print_module(&module, &print);
+    write_output(&cli.output, &text)?;
+    timings.push(("output".to_string(), start.elapsed()));
+
+    if cli.timing {
+        print_timing(&timings, total.elapsed());
+    }
+    Ok(())
+}
+
+fn write_output(path: &str, text: &str) -> Result<(), Diagnostic> {
+    if path == "-" {
+        let mut out = std::io::stdout().lock();
+        out.write_all(text.as_bytes())
+            .and_then(|()| out.flush())
+            .map_err(|e| error(format!("cannot write to stdout: {e}")))
+    } else {
+        std::fs::write(path, text).map_err(|e| error(format!("cannot write {path}: {e}")))
+    }
+}
+
+const RULE: &str =
+    "===-------------------------------------------------------------------------===";
+
+fn print_timing(timings: &[(String, Duration)], total: Duration) {
+    let total_s = total.as_secs_f64();
+    let mut s = String::new();
+    s.push_str(RULE);
+    s.push_str("\n                         ... Execution time report ...\n");
+    s.push_str(RULE);
+    s.push('\n');
+    s.push_str(&format!("  Total Execution Time: {total_s:.4} seconds\n\n"));
+    s.push_str("  ----Wall Time----  ----Name----\n");
+    for (name, d) in timings {
+        let t = d.as_secs_f64();
+        let pct = if total_s > 0.0 {
+            100.0 * t / total_s
+        } else {
+            0.0
+        };
+        s.push_str(&format!("  {t:8.4} ({pct:5.1}%)  {name}\n"));
+    }
+    s.push_str(&format!("  {total_s:8.4} (100.0%)  Total\n"));
+    eprint!("{s}");
+}
+
+fn print_statistics(stats: &[(String, Statistics)]) {
+    let mut s = String::new();
+    s.push_str(RULE);
+    s.push_str("\n                         ... Pass statistics report ...\n");
+    s.push_str(RULE);
+    s.push('\n');
+    for (pass, counters) in stats {
+        s.push_str(&format!("{pass}\n"));
+        if counters.is_empty() {
+            s.push_str("  (no statistics)\n");
+        }
+        for (name, value) in counters {
+            s.push_str(&format!("  ({name}) {value}\n"));
+        }
+    }
+    eprint!("{s}");
+}
