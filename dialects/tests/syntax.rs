@@ -229,6 +229,61 @@ fn result_groups_and_block_args() {
     assert_eq!(m.funcs.len(), 2);
 }
 
+/// Value names cleared, only named locations kept.
+fn without_names(m: &Module) -> String {
+    let mut m = m.clone();
+    for f in &mut m.funcs {
+        f.loc = Location::Unknown;
+        for v in &mut f.values {
+            v.name = None;
+        }
+        for op in &mut f.body {
+            op.loc = op
+                .loc
+                .name()
+                .map_or(Location::Unknown, |n| Location::Name(n.into()));
+        }
+    }
+    print_module(&m, &CUSTOM)
+}
+
+#[test]
+fn reads_mlir_opt_output() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/inputs");
+    let out = std::fs::read_to_string(dir.join("mlir_opt_output.mlir")).unwrap();
+    let orig = std::fs::read_to_string(dir.join("pack_ckks.mlir")).unwrap();
+    let m = parse(&out, "out.mlir");
+    assert_eq!(
+        without_names(&m),
+        without_names(&parse(&orig, "pack_ckks.mlir"))
+    );
+    let main = m.main().unwrap();
+    // `loc(#loc10)` with `#loc10 = loc("<stdin>":11:11)` after the module
+    assert_eq!(
+        main.body[0].loc,
+        Location::File {
+            file: "<stdin>".into(),
+            line: 11,
+            col: 11
+        }
+    );
+    // `loc(#loc3)` with `#loc3 = loc("/conv1/Conv")`: the name, at the op's place
+    let lt = &m.func("packed").unwrap().body[0];
+    assert_eq!(
+        lt.loc,
+        Location::NameAt {
+            name: "/conv1/Conv".into(),
+            file: "out.mlir".into(),
+            line: 9,
+            col: 5
+        }
+    );
+    assert_eq!(
+        err("func.func @f() {\n  x.y : () -> () loc(#nope)\n  return\n}\n"),
+        "t.mlir:2:22: error: undefined location alias '#nope'"
+    );
+}
+
 #[test]
 fn bare_func_is_wrapped_in_a_module() {
     let m = parse("func.func @f() {\n  return\n}\n", "t.mlir");
