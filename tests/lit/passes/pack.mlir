@@ -1,0 +1,43 @@
+// pack (nn -> pack): each Gemm becomes a pack.linear over slot vectors (the
+// weights stay a resource, the diagonals are derived from them), the square a
+// pack.square, with pack.pack / pack.unpack at the boundaries.
+// RUN: orion-opt --pass pack %s | FileCheck %s
+// RUN: orion-opt --pass pack --pass-statistics %s -o /dev/null 2>&1 | FileCheck %s --check-prefix=STATS
+
+// CHECK-LABEL: func.func @main(%x: tensor<1x4xf32>) -> tensor<1x2xf32> {
+// CHECK-NOT:   nn.
+// CHECK:       %[[P:.*]] = pack.pack %x : (tensor<1x4xf32>) -> !pack.vec<slots = 4096, size = 4, period = 4>
+// CHECK-NEXT:  %[[L1:.*]] = pack.linear %[[P]] {weights = dense_resource<fc1_Gemm_weight_bn> : tensor<2x4xf32>, bias = dense_resource<fc1_Gemm_bias_bn> : tensor<2xf32>, embedding = "hybrid", baby_steps = 2} : (!pack.vec<slots = 4096, size = 4, period = 4>) -> !pack.vec<slots = 4096, size = 2, period = 2> loc("/fc1/Gemm")
+// CHECK-NEXT:  %[[S:.*]] = pack.square %[[L1]] : !pack.vec<slots = 4096, size = 2, period = 2> loc("/act1/Mul")
+// CHECK-NEXT:  %[[L2:.*]] = pack.linear %[[S]] {{{.*}}weights = dense_resource<fc2_Gemm_weight> : tensor<2x2xf32>{{.*}}} : !pack.vec<slots = 4096, size = 2, period = 2> loc("/fc2/Gemm")
+// CHECK-NEXT:  %[[U:.*]] = pack.unpack %[[L2]] : (!pack.vec<slots = 4096, size = 2, period = 2>) -> tensor<1x2xf32>
+// CHECK-NEXT:  return %[[U]] : tensor<1x2xf32>
+// CHECK-NOT:   nn.
+
+// STATS:      pack
+// STATS-NEXT:   (linear-layers) 2
+// STATS-NEXT:   (diagonals) 4
+
+module {
+  func.func @main(%x: tensor<1x4xf32>) -> tensor<1x2xf32> {
+    %0 = nn.constant {value = dense_resource<fc1_Gemm_weight_bn> : tensor<2x4xf32>} : tensor<2x4xf32> loc("/fc1/Gemm")
+    %1 = nn.constant {value = dense_resource<fc1_Gemm_bias_bn> : tensor<2xf32>} : tensor<2xf32> loc("/fc1/Gemm")
+    %2 = nn.gemm %x, %0, %1 {trans_b = true} : (tensor<1x4xf32>, tensor<2x4xf32>, tensor<2xf32>) -> tensor<1x2xf32> loc("/fc1/Gemm")
+    %3 = nn.square %2 : tensor<1x2xf32> loc("/act1/Mul")
+    %4 = nn.constant {value = dense_resource<fc2_Gemm_weight> : tensor<2x2xf32>} : tensor<2x2xf32> loc("/fc2/Gemm")
+    %5 = nn.constant {value = dense_resource<fc2_Gemm_bias> : tensor<2xf32>} : tensor<2xf32> loc("/fc2/Gemm")
+    %6 = nn.gemm %3, %4, %5 {trans_b = true} : (tensor<1x2xf32>, tensor<2x2xf32>, tensor<2xf32>) -> tensor<1x2xf32> loc("/fc2/Gemm")
+    return %6 : tensor<1x2xf32>
+  }
+}
+
+{-#
+  dialect_resources: {
+    builtin: {
+      fc1_Gemm_weight_bn: "0x040000000000003F000080BE0000803F00000040000040BF0000803D0000C03E000080BF",
+      fc1_Gemm_bias_bn: "0x04000000000000BF0000B03F",
+      fc2_Gemm_weight: "0x040000000000803F000000BF0000003F0000803F",
+      fc2_Gemm_bias: "0x040000000000000000000000"
+    }
+  }
+#-}
