@@ -113,10 +113,16 @@ def main():
 
     x = load_images(args.images, args.start, args.k)
     labels = read_idx(args.labels)[args.start:args.start + args.k].astype(int).tolist()
-    quiet = contextlib.nullcontext() if args.verbose else contextlib.redirect_stdout(io.StringIO())
+    def quiet():  # hide Orion's compile log (stdout) and tqdm bars (stderr) unless --verbose
+        if args.verbose:
+            return contextlib.nullcontext()
+        stack = contextlib.ExitStack()
+        stack.enter_context(contextlib.redirect_stdout(io.StringIO()))
+        stack.enter_context(contextlib.redirect_stderr(io.StringIO()))
+        return stack
 
     t0 = time.perf_counter()
-    with quiet:
+    with quiet():
         orion.init_scheme(orion_config())
     t_init = time.perf_counter() - t0
 
@@ -133,11 +139,11 @@ def main():
     # fit on the same images as a batch-1 DataLoader (Orion raises the batch to 128 for stats, then restores 1)
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, torch.zeros(args.k)), batch_size=1)
     t0 = time.perf_counter()
-    with quiet:
+    with quiet():
         orion.fit(net, loader)
     t_fit = time.perf_counter() - t0
     t0 = time.perf_counter()
-    with quiet:
+    with quiet():
         input_level = orion.compile(net)
     t_compile = time.perf_counter() - t0
     net.he()
