@@ -563,6 +563,124 @@ fn never_panics_on_truncations() {
     }
 }
 
+/// Random edits of the samples: every result is a module or a diagnostic,
+/// never a panic. `ORION_FUZZ_ITERS` raises the count.
+#[test]
+fn never_panics_on_mutations() {
+    const PIECES: &[&str] = &[
+        "(",
+        ")",
+        "{",
+        "}",
+        "<",
+        ">",
+        "[",
+        "]",
+        ",",
+        ":",
+        "=",
+        "->",
+        "%0",
+        "%0#1",
+        "%x:2",
+        "\"",
+        "\\",
+        "0x",
+        "1x",
+        "-",
+        "#loc",
+        "loc(",
+        "dense<",
+        "dense_resource<",
+        "array<i64",
+        "^bb0",
+        "@",
+        "!a.b<",
+        "µ",
+        "{-#",
+        "#-}",
+        "tensor<",
+        "f32",
+        "return",
+        "func.func",
+        "module",
+        "\"func.func\"()",
+        "999999999999999999999",
+        "1.5e999",
+        "unit",
+        "\n",
+    ];
+    let iters: usize = std::env::var("ORION_FUZZ_ITERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300);
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut rnd = |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n.max(1) as u64) as usize
+    };
+    for path in inputs() {
+        let src = std::fs::read_to_string(&path).unwrap();
+        for _ in 0..iters {
+            let mut s = src.clone();
+            for _ in 0..1 + rnd(3) {
+                let mut at = rnd(s.len() + 1);
+                while !s.is_char_boundary(at) {
+                    at -= 1;
+                }
+                match rnd(3) {
+                    0 => {
+                        let mut end = (at + rnd(12)).min(s.len());
+                        while !s.is_char_boundary(end) {
+                            end -= 1;
+                        }
+                        s.replace_range(at..end, "");
+                    }
+                    1 => s.insert_str(at, PIECES[rnd(PIECES.len())]),
+                    _ => {
+                        let mut end = (at + rnd(40)).min(s.len());
+                        while !s.is_char_boundary(end) {
+                            end -= 1;
+                        }
+                        let dup = s[at..end].to_string();
+                        s.insert_str(at, &dup);
+                    }
+                }
+            }
+            if let Ok(m) = parse_module(&s, "fuzz.mlir") {
+                // whatever parses also prints to a fixed point
+                for opts in [CUSTOM, GENERIC] {
+                    let text = print_module(&m, &opts);
+                    match parse_module(&text, "again.mlir") {
+                        Err(d) => panic!("printed form does not parse: {d}\n--- input ---\n{s}\n--- printed ---\n{text}"),
+                        Ok(back) => assert_eq!(print_module(&back, &opts), text, "not a fixed point; input:\n{s}"),
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn deep_nesting_is_an_error_not_a_stack_overflow() {
+    let deep = format!(
+        "func.func @f() {{\n  x.y {{a = {}1{}}} : () -> ()\n  return\n}}\n",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    assert_eq!(
+        err(&deep),
+        "t.mlir:2:266: error: brackets nested more than 256 deep"
+    );
+    let huge = "func.func @f() {\n  x.y {a = dense<1.0> : tensor<100000x100000xf32>} : () -> ()\n  return\n}\n";
+    assert_eq!(
+        err(huge),
+        "t.mlir:2:12: error: 'tensor<100000x100000xf32>' has too many elements for an inline elements literal"
+    );
+}
+
 #[test]
 fn large_blob_parses_fast() {
     // ~10 MB of hex in one resource; the blob is a single token.

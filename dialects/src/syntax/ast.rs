@@ -380,6 +380,9 @@ pub fn dict(
     Ok(out)
 }
 
+/// Largest `dense<...>` accepted: a splat is expanded into this many values.
+pub const MAX_DENSE_ELEMENTS: usize = 1 << 24;
+
 /// `dense<body> : ty`, flattened row-major; a scalar body is a splat.
 pub fn dense(body: DenseLit<'_>, ty: Type, pos: usize) -> Result<Attribute, LexError> {
     let (shape, elem) = match &ty {
@@ -391,8 +394,17 @@ pub fn dense(body: DenseLit<'_>, ty: Type, pos: usize) -> Result<Attribute, LexE
             ))
         }
     };
-    let n: usize = shape.iter().product();
-    let mut values = Vec::with_capacity(n);
+    let n = shape
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .filter(|&n| n <= MAX_DENSE_ELEMENTS)
+        .ok_or_else(|| {
+            err(
+                pos,
+                format!("'{ty}' has too many elements for an inline elements literal"),
+            )
+        })?;
+    let mut values = Vec::with_capacity(n.min(1 << 20));
     match body {
         DenseLit::Scalar(x) => {
             let v = num_value(x, elem, pos)?;

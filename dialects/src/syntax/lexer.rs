@@ -144,12 +144,19 @@ pub struct LexError {
 /// The token stream in the shape LALRPOP wants: `(start, token, end)`.
 pub struct Lexer<'a> {
     inner: logos::Lexer<'a, Tok<'a>>,
+    /// Open brackets of any kind; bounded so that nested attributes can't
+    /// overflow the stack of the recursive code that walks or drops them.
+    depth: usize,
 }
+
+/// Deepest bracket nesting accepted.
+pub const MAX_NESTING: usize = 256;
 
 impl<'a> Lexer<'a> {
     pub fn new(src: &'a str) -> Lexer<'a> {
         Lexer {
             inner: Tok::lexer(src),
+            depth: 0,
         }
     }
 }
@@ -167,11 +174,30 @@ impl<'a> Iterator for Lexer<'a> {
                 start: span.start,
                 message: "unterminated string literal".into(),
             }),
-            Ok(t) => Ok((span.start, t, span.end)),
+            Ok(t) => {
+                match t {
+                    Tok::LParen | Tok::LBrace | Tok::LBracket | Tok::Lt | Tok::MetaStart => {
+                        self.depth += 1
+                    }
+                    Tok::RParen | Tok::RBrace | Tok::RBracket | Tok::Gt | Tok::MetaEnd => {
+                        self.depth = self.depth.saturating_sub(1)
+                    }
+                    _ => {}
+                }
+                if self.depth > MAX_NESTING {
+                    return Some(Err(LexError {
+                        start: span.start,
+                        message: format!("brackets nested more than {MAX_NESTING} deep"),
+                    }));
+                }
+                Ok((span.start, t, span.end))
+            }
             Err(()) => {
-                let c = self.inner.source()[span.start..]
-                    .chars()
-                    .next()
+                let c = self
+                    .inner
+                    .source()
+                    .get(span.start..)
+                    .and_then(|s| s.chars().next())
                     .unwrap_or(' ');
                 let message = if c == '"' {
                     "unterminated string literal".to_string()

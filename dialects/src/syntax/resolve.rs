@@ -394,8 +394,8 @@ impl Resolver<'_> {
                         .idx
                         .error(cpos, "expected a positive number of results"));
                 }
-                Some((c, _)) => n_results += c as usize,
-                None => n_results += 1,
+                Some((c, _)) => n_results = n_results.saturating_add(c as usize),
+                None => n_results = n_results.saturating_add(1),
             }
         }
         let (ins, outs): (Vec<Type>, Vec<Type>) = match op.types {
