@@ -45,7 +45,10 @@ impl PassManager {
         let pass = passes::by_name(name, opts).ok_or_else(|| {
             Diagnostic::new(
                 Default::default(),
-                format!("unknown pass '{name}' (known passes: {})", passes::names().join(", ")),
+                format!(
+                    "unknown pass '{name}' (known passes: {})",
+                    passes::names().join(", ")
+                ),
             )
         })?;
         self.add(pass);
@@ -67,15 +70,23 @@ impl PassManager {
 
     /// Runs every pass in order. `dump(name, module)` is called after each
     /// pass whose IR should be printed.
-    pub fn run(&mut self, module: &mut Module, mut dump: impl FnMut(&str, &Module)) -> Result<(), Diagnostic> {
+    pub fn run(
+        &mut self,
+        module: &mut Module,
+        mut dump: impl FnMut(&str, &Module),
+    ) -> Result<(), Diagnostic> {
         for pass in &self.passes {
             let start = Instant::now();
             let stats = pass.run(module)?;
             self.statistics.push((pass.name().to_string(), stats));
-            self.timings.push((pass.name().to_string(), start.elapsed()));
+            self.timings
+                .push((pass.name().to_string(), start.elapsed()));
             if self.verify_each {
                 verify_module(module).map_err(|d| {
-                    Diagnostic::new(d.loc, format!("after pass '{}': {}", pass.name(), d.message))
+                    Diagnostic::new(
+                        d.loc,
+                        format!("after pass '{}': {}", pass.name(), d.message),
+                    )
                 })?;
             }
             if self.should_print(pass.name()) {

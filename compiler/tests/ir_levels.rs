@@ -7,7 +7,9 @@ use orion_dialects::{parse_module, print_module, Module, PrintOptions};
 use std::path::PathBuf;
 
 fn example(path: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(path)
 }
 
 fn run(module: &mut Module, pass: &str) {
@@ -20,8 +22,14 @@ fn assert_round_trips(module: &Module, what: &str) {
     for opts in [PrintOptions::default(), PrintOptions::generic()] {
         let text = print_module(module, &opts);
         let parsed = parse_module(&text, what).unwrap_or_else(|d| panic!("{what}: {d}"));
-        assert_eq!(print_module(&parsed, &opts), text, "{what} (generic: {}) is not a fixed point", opts.generic);
-        orion_dialects::verify::verify_module(&parsed).unwrap_or_else(|d| panic!("{what} after parsing: {d}"));
+        assert_eq!(
+            print_module(&parsed, &opts),
+            text,
+            "{what} (generic: {}) is not a fixed point",
+            opts.generic
+        );
+        orion_dialects::verify::verify_module(&parsed)
+            .unwrap_or_else(|d| panic!("{what} after parsing: {d}"));
     }
 }
 

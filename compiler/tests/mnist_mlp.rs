@@ -9,7 +9,9 @@ use std::path::PathBuf;
 use tract_onnx::prelude::*;
 
 fn example(path: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(path)
 }
 
 /// The first `count` normalized MNIST test images from the committed IDX file.
@@ -19,14 +21,21 @@ fn mnist_images(count: usize) -> Vec<Tensor> {
     (0..count)
         .map(|i| {
             let px = &bytes[16 + i * 784..16 + (i + 1) * 784];
-            Tensor::new(vec![1, 1, 28, 28], px.iter().map(|&p| (p as f64 / 255.0 - 0.1307) / 0.3081).collect())
+            Tensor::new(
+                vec![1, 1, 28, 28],
+                px.iter()
+                    .map(|&p| (p as f64 / 255.0 - 0.1307) / 0.3081)
+                    .collect(),
+            )
         })
         .collect()
 }
 
 fn tract_logits(model: &std::sync::Arc<TypedRunnableModel>, image: &Tensor) -> Tensor {
     let data: Vec<f32> = image.data.iter().map(|&v| v as f32).collect();
-    let input = tract_ndarray::Array4::from_shape_vec((1, 1, 28, 28), data).unwrap().into_tensor();
+    let input = tract_ndarray::Array4::from_shape_vec((1, 1, 28, 28), data)
+        .unwrap()
+        .into_tensor();
     let out = model.run(tvec!(input.into())).unwrap();
     let view = out[0].to_plain_array_view::<f32>().unwrap();
     Tensor::new(vec![1, 10], view.iter().map(|&v| v as f64).collect())
@@ -70,7 +79,10 @@ fn nn_and_pack_interpreters_agree_with_tract() {
     // tract computes in f32 and we in f64: 1e-5 relative bounds the f32 rounding.
     assert!(worst_nn < 1e-5, "nn vs tract: {worst_nn}");
     // Folding batchnorm rounds the folded weights to f32.
-    assert!(worst_canon < 1e-5, "canonicalize changed results: {worst_canon}");
+    assert!(
+        worst_canon < 1e-5,
+        "canonicalize changed results: {worst_canon}"
+    );
     // Same weights, same arithmetic order up to summation: f64 rounding only.
     assert!(worst_pack < 1e-6, "pack vs nn: {worst_pack}");
 }
@@ -105,5 +117,8 @@ fn too_few_levels_is_a_clear_error() {
         pm.add_by_name(p, &opts).unwrap();
     }
     let err = pm.run(&mut module, |_, _| {}).unwrap_err().to_string();
-    assert!(err.contains("needs 5 levels but the CKKS parameters give 2"), "{err}");
+    assert!(
+        err.contains("needs 5 levels but the CKKS parameters give 2"),
+        "{err}"
+    );
 }

@@ -64,8 +64,16 @@ impl Builder<'_> {
         CtType::from_type(self.func.ty(v)).expect("lowering only makes well-typed ciphertexts")
     }
 
-    fn emit(&mut self, name: &str, operands: Vec<ValueId>, attrs: Vec<(String, Attribute)>, ty: CtType, loc: &Location) -> ValueId {
-        self.func.push_op(name, operands, attrs, vec![ty.to_type()], loc.clone())[0]
+    fn emit(
+        &mut self,
+        name: &str,
+        operands: Vec<ValueId>,
+        attrs: Vec<(String, Attribute)>,
+        ty: CtType,
+        loc: &Location,
+    ) -> ValueId {
+        self.func
+            .push_op(name, operands, attrs, vec![ty.to_type()], loc.clone())[0]
     }
 
     fn rotate(&mut self, x: ValueId, offset: usize, loc: &Location) -> ValueId {
@@ -75,7 +83,13 @@ impl Builder<'_> {
         }
         self.rotations.insert(k);
         let ty = self.ct(x);
-        self.emit("ckks.rotate", vec![x], vec![("offset".into(), Attribute::Int(k))], ty, loc)
+        self.emit(
+            "ckks.rotate",
+            vec![x],
+            vec![("offset".into(), Attribute::Int(k))],
+            ty,
+            loc,
+        )
     }
 
     fn add(&mut self, a: ValueId, b: ValueId, loc: &Location) -> ValueId {
@@ -94,7 +108,13 @@ impl Builder<'_> {
     }
 
     fn encode(&mut self, value: Attribute, ty: PtType, loc: &Location) -> ValueId {
-        self.func.push_op("ckks.encode", vec![], vec![("value".into(), value)], vec![ty.to_type()], loc.clone())[0]
+        self.func.push_op(
+            "ckks.encode",
+            vec![],
+            vec![("value".into(), value)],
+            vec![ty.to_type()],
+            loc.clone(),
+        )[0]
     }
 
     fn sum(&mut self, terms: Vec<ValueId>, loc: &Location) -> ValueId {
@@ -105,13 +125,23 @@ impl Builder<'_> {
 
     /// Baby-step giant-step product by the plan's diagonals, then
     /// rotate-and-sum and the bias.
-    fn linear(&mut self, x: ValueId, op: &Op, input: &VecLayout, module: &Module) -> Result<ValueId, Diagnostic> {
+    fn linear(
+        &mut self,
+        x: ValueId,
+        op: &Op,
+        input: &VecLayout,
+        module: &Module,
+    ) -> Result<ValueId, Diagnostic> {
         let lin = LinearOp::from_op(op, input, module).map_err(|m| op_err(op, m))?;
         let plan = &lin.plan;
         let weights = op.attr("weights").cloned().expect("verified");
         let loc = &op.loc;
         let level = self.ct(x).level;
-        let babies: Vec<(usize, ValueId)> = plan.baby_offsets().into_iter().map(|b| (b, self.rotate(x, b, loc))).collect();
+        let babies: Vec<(usize, ValueId)> = plan
+            .baby_offsets()
+            .into_iter()
+            .map(|b| (b, self.rotate(x, b, loc)))
+            .collect();
         let pt_ty = PtType {
             level,
             log_scale: self.params.log_q[level] as i64,
@@ -122,7 +152,11 @@ impl Builder<'_> {
             for k in ks {
                 let value = plaintext::diagonal_attr(&weights, input, plan.baby_steps, k, g);
                 let p = self.encode(value, pt_ty, loc);
-                let xb = babies.iter().find(|(b, _)| *b == k - g).expect("baby step").1;
+                let xb = babies
+                    .iter()
+                    .find(|(b, _)| *b == k - g)
+                    .expect("baby step")
+                    .1;
                 let t = self.ct(xb);
                 let prod_ty = CtType {
                     log_scale: t.log_scale + pt_ty.log_scale,
@@ -187,29 +221,43 @@ impl Pass for LowerToCkks {
         b.func.loc = old.loc.clone();
         let mut map: Vec<Option<ValueId>> = vec![None; old.values.len()];
         for &a in &old.args {
-            map[a.0 as usize] = Some(b.func.add_arg(old.ty(a).clone(), old.values[a.0 as usize].name.clone()));
+            map[a.0 as usize] = Some(
+                b.func
+                    .add_arg(old.ty(a).clone(), old.values[a.0 as usize].name.clone()),
+            );
         }
         let top = CtType::new(self.params.max_level(), self.params.log_scale as i64);
         for op in &old.body {
             let args: Vec<ValueId> = op
                 .operands
                 .iter()
-                .map(|v| map[v.0 as usize].ok_or_else(|| op_err(op, "uses a value that was not lowered")))
+                .map(|v| {
+                    map[v.0 as usize].ok_or_else(|| op_err(op, "uses a value that was not lowered"))
+                })
                 .collect::<Result<_, _>>()?;
             let loc = &op.loc;
             let out = match op.name.as_str() {
                 "pack.pack" => {
-                    let layout = VecLayout::from_type(old.ty(op.result())).map_err(|m| op_err(op, m))?;
+                    let layout =
+                        VecLayout::from_type(old.ty(op.result())).map_err(|m| op_err(op, m))?;
                     let attrs = vec![("layout".into(), Attribute::Type(layout.to_type()))];
                     b.emit("ckks.encrypt", args, attrs, top, loc)
                 }
                 "pack.unpack" => {
-                    let layout = VecLayout::from_type(old.ty(op.operands[0])).map_err(|m| op_err(op, m))?;
+                    let layout =
+                        VecLayout::from_type(old.ty(op.operands[0])).map_err(|m| op_err(op, m))?;
                     let attrs = vec![("layout".into(), Attribute::Type(layout.to_type()))];
-                    b.func.push_op("ckks.decrypt", args, attrs, vec![old.ty(op.result()).clone()], loc.clone())[0]
+                    b.func.push_op(
+                        "ckks.decrypt",
+                        args,
+                        attrs,
+                        vec![old.ty(op.result()).clone()],
+                        loc.clone(),
+                    )[0]
                 }
                 "pack.linear" => {
-                    let input = VecLayout::from_type(old.ty(op.operands[0])).map_err(|m| op_err(op, m))?;
+                    let input =
+                        VecLayout::from_type(old.ty(op.operands[0])).map_err(|m| op_err(op, m))?;
                     b.linear(args[0], op, &input, module)?
                 }
                 "pack.square" => {
@@ -220,7 +268,13 @@ impl Pass for LowerToCkks {
                         ..t
                     };
                     let m = b.emit("ckks.mul", vec![args[0], args[0]], vec![], sq, loc);
-                    let r = b.emit("ckks.relinearize", vec![m], vec![], CtType { degree: 1, ..sq }, loc);
+                    let r = b.emit(
+                        "ckks.relinearize",
+                        vec![m],
+                        vec![],
+                        CtType { degree: 1, ..sq },
+                        loc,
+                    );
                     b.rescale(r, loc)
                 }
                 "pack.add" => {
@@ -230,14 +284,21 @@ impl Pass for LowerToCkks {
                         if t.level == level {
                             v
                         } else {
-                            b.emit("ckks.level_down", vec![v], vec![("level".into(), Attribute::Int(level as i64))], CtType { level, ..t }, loc)
+                            b.emit(
+                                "ckks.level_down",
+                                vec![v],
+                                vec![("level".into(), Attribute::Int(level as i64))],
+                                CtType { level, ..t },
+                                loc,
+                            )
                         }
                     };
                     let (l, r) = (down(args[0], x), down(args[1], y));
                     b.add(l, r, loc)
                 }
                 "func.return" => {
-                    b.func.push_op("func.return", args, vec![], vec![], Location::Unknown);
+                    b.func
+                        .push_op("func.return", args, vec![], vec![], Location::Unknown);
                     continue;
                 }
                 other => return Err(op_err(op, format!("has no ckks lowering yet ('{other}')"))),

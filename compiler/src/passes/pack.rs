@@ -68,10 +68,22 @@ impl Pass for Pack {
                 if let Some(p) = packed[v.0 as usize] {
                     return Ok(p);
                 }
-                let t = tensor_of[v.0 as usize].ok_or_else(|| op_err(op, format!("operand #{i} must be a computed tensor, not a constant")))?;
+                let t = tensor_of[v.0 as usize].ok_or_else(|| {
+                    op_err(
+                        op,
+                        format!("operand #{i} must be a computed tensor, not a constant"),
+                    )
+                })?;
                 let n = new.ty(t).num_elements().unwrap_or(0);
-                let layout = VecLayout::replicated(self.slots, n).map_err(|m| op_err(op, format!("input does not fit: {m}")))?;
-                let p = new.push_op("pack.pack", vec![t], vec![], vec![layout.to_type()], Location::Unknown)[0];
+                let layout = VecLayout::replicated(self.slots, n)
+                    .map_err(|m| op_err(op, format!("input does not fit: {m}")))?;
+                let p = new.push_op(
+                    "pack.pack",
+                    vec![t],
+                    vec![],
+                    vec![layout.to_type()],
+                    Location::Unknown,
+                )[0];
                 packed[v.0 as usize] = Some(p);
                 Ok(p)
             };
@@ -89,7 +101,10 @@ impl Pass for Pack {
                     let input = VecLayout::from_type(new.ty(x)).map_err(|m| op_err(op, m))?;
                     let in_shape = old.ty(op.operands[0]).shape().unwrap_or(&[]).to_vec();
                     if in_shape.len() != 2 || in_shape[0] != 1 {
-                        return Err(op_err(op, format!("packs batch-1 inputs of shape [1, n] only, got {in_shape:?}")));
+                        return Err(op_err(
+                            op,
+                            format!("packs batch-1 inputs of shape [1, n] only, got {in_shape:?}"),
+                        ));
                     }
                     let (weights, bias) = linear_operands(module, op, &constants)?;
                     let mut attrs = vec![("weights".to_string(), weights)];
@@ -104,17 +119,33 @@ impl Pass for Pack {
                         attrs,
                         loc: op.loc.clone(),
                     };
-                    let lin = LinearOp::from_op(&lin_op, &input, module).map_err(|m| op_err(op, m))?;
+                    let lin =
+                        LinearOp::from_op(&lin_op, &input, module).map_err(|m| op_err(op, m))?;
                     lin_op.set_attr("baby_steps", Attribute::Int(lin.plan.baby_steps as i64));
                     linears += 1;
                     diagonals += lin.plan.diagonals.len() as i64;
-                    let r = new.push_op("pack.linear", vec![x], lin_op.attrs, vec![lin.plan.output_layout().to_type()], op.loc.clone())[0];
+                    let r = new.push_op(
+                        "pack.linear",
+                        vec![x],
+                        lin_op.attrs,
+                        vec![lin.plan.output_layout().to_type()],
+                        op.loc.clone(),
+                    )[0];
                     packed[op.result().0 as usize] = Some(r);
                 }
                 "nn.square" | "nn.polynomial" => {
                     let x = operand(&mut new, 0)?;
-                    let name = if op.name == "nn.square" { "pack.square" } else { "pack.polynomial" };
-                    let attrs: Vec<_> = op.attrs.iter().filter(|(k, _)| k != "range").cloned().collect();
+                    let name = if op.name == "nn.square" {
+                        "pack.square"
+                    } else {
+                        "pack.polynomial"
+                    };
+                    let attrs: Vec<_> = op
+                        .attrs
+                        .iter()
+                        .filter(|(k, _)| k != "range")
+                        .cloned()
+                        .collect();
                     let ty = new.ty(x).clone();
                     let r = new.push_op(name, vec![x], attrs, vec![ty], op.loc.clone())[0];
                     packed[op.result().0 as usize] = Some(r);
@@ -122,10 +153,18 @@ impl Pass for Pack {
                 "nn.add" => {
                     let (a, b) = (operand(&mut new, 0)?, operand(&mut new, 1)?);
                     if new.ty(a) != new.ty(b) {
-                        return Err(op_err(op, format!("adds values of different layouts ({} and {})", new.ty(a), new.ty(b))));
+                        return Err(op_err(
+                            op,
+                            format!(
+                                "adds values of different layouts ({} and {})",
+                                new.ty(a),
+                                new.ty(b)
+                            ),
+                        ));
                     }
                     let ty = new.ty(a).clone();
-                    let r = new.push_op("pack.add", vec![a, b], vec![], vec![ty], op.loc.clone())[0];
+                    let r =
+                        new.push_op("pack.add", vec![a, b], vec![], vec![ty], op.loc.clone())[0];
                     packed[op.result().0 as usize] = Some(r);
                 }
                 "nn.relu" | "nn.sigmoid" | "nn.silu" | "nn.gelu" => {
@@ -136,22 +175,42 @@ impl Pass for Pack {
                     for (i, &v) in op.operands.iter().enumerate() {
                         let p = operand(&mut new, i)?;
                         let ty = old.ty(v).clone();
-                        outs.push(new.push_op("pack.unpack", vec![p], vec![], vec![ty], Location::Unknown)[0]);
+                        outs.push(
+                            new.push_op(
+                                "pack.unpack",
+                                vec![p],
+                                vec![],
+                                vec![ty],
+                                Location::Unknown,
+                            )[0],
+                        );
                     }
                     new.push_op("func.return", outs, vec![], vec![], Location::Unknown);
                 }
-                other => return Err(op_err(op, format!("cannot be packed yet ('{other}' has no pack lowering)"))),
+                other => {
+                    return Err(op_err(
+                        op,
+                        format!("cannot be packed yet ('{other}' has no pack lowering)"),
+                    ))
+                }
             }
             let _ = result;
         }
         *module.main_mut().expect("main") = new;
-        Ok(vec![("linear-layers".into(), linears), ("diagonals".into(), diagonals)])
+        Ok(vec![
+            ("linear-layers".into(), linears),
+            ("diagonals".into(), diagonals),
+        ])
     }
 }
 
 /// Weights [m, n] and optional bias of a canonical gemm (or a matmul by a
 /// constant, whose weights are transposed into a new resource).
-fn linear_operands(module: &mut Module, op: &Op, constants: &[Option<Attribute>]) -> Result<(Attribute, Option<Attribute>), Diagnostic> {
+fn linear_operands(
+    module: &mut Module,
+    op: &Op,
+    constants: &[Option<Attribute>],
+) -> Result<(Attribute, Option<Attribute>), Diagnostic> {
     let constant = |i: usize| -> Result<Attribute, Diagnostic> {
         op.operands
             .get(i)
@@ -162,9 +221,16 @@ fn linear_operands(module: &mut Module, op: &Op, constants: &[Option<Attribute>]
         let flag = |k: &str| op.attr(k).and_then(Attribute::as_bool).unwrap_or(false);
         let num = |k: &str| op.attr(k).and_then(Attribute::as_float).unwrap_or(1.0);
         if !flag("trans_b") || flag("trans_a") || num("alpha") != 1.0 || num("beta") != 1.0 {
-            return Err(op_err(op, "is not in canonical form (run canonicalize first)"));
+            return Err(op_err(
+                op,
+                "is not in canonical form (run canonicalize first)",
+            ));
         }
-        let bias = if op.operands.len() == 3 { Some(constant(2)?) } else { None };
+        let bias = if op.operands.len() == 3 {
+            Some(constant(2)?)
+        } else {
+            None
+        };
         return Ok((constant(1)?, bias));
     }
     // matmul: x [1, n] * B [n, m] = W x with W = B^T.
@@ -184,7 +250,10 @@ fn linear_operands(module: &mut Module, op: &Op, constants: &[Option<Attribute>]
             w[j * n + i] = data[i * m + j];
         }
     }
-    let name = module.add_f32_resource(&format!("{}_weight_t", op.loc.name().unwrap_or("matmul")), &w);
+    let name = module.add_f32_resource(
+        &format!("{}_weight_t", op.loc.name().unwrap_or("matmul")),
+        &w,
+    );
     Ok((
         Attribute::DenseResource {
             name,

@@ -16,6 +16,7 @@
 //! | `ckks.level_down {level}` | drops limbs |
 //! | `ckks.rotate {offset}` | slot rotation (one key switch) |
 
+pub mod interp;
 pub mod params;
 pub mod plaintext;
 pub mod types;
@@ -245,7 +246,7 @@ pub fn verify_op(op: &Op, func: &Func, module: &Module) -> Result<(), String> {
     if *got != want {
         return Err(format!("result has type {got}, expected {want}"));
     }
-    if let Some(CtType { level, .. }) = CtType::from_type(got).ok() {
+    if let Ok(CtType { level, .. }) = CtType::from_type(got) {
         if level > params.max_level() {
             return Err(format!(
                 "result level {level} exceeds the parameters' top level {}",
