@@ -2,3 +2,4 @@
 //! interpreter of the ckks dialect.
 
 pub mod ckks;
+pub mod interp;

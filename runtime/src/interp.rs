@@ -1,0 +1,730 @@
+//! The encrypted interpreter of the `ckks` dialect.
+//!
+//! A [`Session`] is built once per module: it makes the CKKS context from the
+//! module's `ckks.params`, the secret, public and relinearization keys, and
+//! Galois keys for exactly the steps in `ckks.rotations`. [`Session::run`]
+//! then encrypts the inputs, evaluates `@main` op by op and decrypts the
+//! results; it can be called for many inputs, reusing keys and the encoded
+//! plaintexts.
+//!
+//! Semantics per op (the cleartext reference is
+//! `orion_dialects::ckks::interp`):
+//! - `ckks.encrypt`: `layout.pack`, encode at the result type's level and
+//!   scale `2^log_scale`, public-key encrypt;
+//! - `ckks.decrypt`: decrypt, decode, `layout.unpack`;
+//! - `ckks.encode` is materialised lazily *at its use*, since the right scale
+//!   depends on the consumer: for `ckks.mul_plain` at scale `q_l` (the prime
+//!   of the ciphertext's level `l`), so that the following rescale restores
+//!   the ciphertext's scale exactly, as Orion does; for `ckks.add_plain` at
+//!   exactly the ciphertext's current scale. Slot vectors and encoded
+//!   plaintexts are cached across ops and runs, keyed by (encode op, level,
+//!   scale);
+//! - the other ops map to the [`Evaluator`]. Several `ckks.rotate` ops of one
+//!   operand are evaluated together as one hoisted rotation.
+//!
+//! Ciphertexts are freed after their last use. Each result's level and degree
+//! are checked against its type; a mismatch is an error naming the op.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use orion_dialects::ckks::interp::{op_layout, pack_tensor, unpack_tensor};
+use orion_dialects::ckks::params::rotations_of_module;
+use orion_dialects::ckks::{plaintext, CtType, ParamsAttr};
+use orion_dialects::tensor::Tensor;
+use orion_dialects::{Attribute, Diagnostic, Func, Location, Module, Op};
+use thiserror::Error;
+
+use crate::ckks::{
+    Ciphertext, CkksError, CkksParams, Context, Decryptor, Encoder, Encryptor, Evaluator,
+    KeyGenerator, Plaintext, SecretDist,
+};
+
+/// Options of a session.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Seed for key generation and encryption randomness (reproducible runs,
+    /// tests); `None` draws from the operating system.
+    pub seed: Option<u64>,
+    /// Show progress (keygen spinner, per-op bar) on stderr.
+    pub progress: bool,
+}
+
+/// Wall-clock time per phase.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Timings {
+    pub keygen: Duration,
+    pub encrypt: Duration,
+    pub evaluate: Duration,
+    pub decrypt: Duration,
+}
+
+/// `file:line:col: ` or `name: ` or nothing.
+fn loc_prefix(loc: &Location) -> String {
+    match loc {
+        Location::Unknown => String::new(),
+        l => format!("{l}: "),
+    }
+}
+
+/// Errors of the encrypted interpreter, printed like MLIR diagnostics.
+#[derive(Debug, Error)]
+pub enum RunError {
+    /// The module as a whole cannot run (no params, no @main, wrong inputs).
+    #[error("{}error: {message}", loc_prefix(.loc))]
+    Module { loc: Location, message: String },
+    /// Building the context or the keys failed.
+    #[error("error: key generation failed: {0}")]
+    Keygen(#[source] CkksError),
+    /// A CKKS operation of an op failed.
+    #[error("{}error: {label} {what}: {source}", loc_prefix(.loc))]
+    Ckks {
+        loc: Location,
+        label: String,
+        what: String,
+        #[source]
+        source: CkksError,
+    },
+    /// An op cannot be evaluated (bad operands, level mismatch, ...).
+    #[error("{}error: {label} {message}", loc_prefix(.loc))]
+    Op {
+        loc: Location,
+        label: String,
+        message: String,
+    },
+}
+
+impl RunError {
+    fn op(op: &Op, message: impl Into<String>) -> RunError {
+        RunError::Op {
+            loc: op.loc.clone(),
+            label: op.label(),
+            message: message.into(),
+        }
+    }
+
+    fn ckks(op: &Op, what: impl Into<String>, source: CkksError) -> RunError {
+        RunError::Ckks {
+            loc: op.loc.clone(),
+            label: op.label(),
+            what: what.into(),
+            source,
+        }
+    }
+
+    fn module(loc: &Location, message: impl Into<String>) -> RunError {
+        RunError::Module {
+            loc: loc.clone(),
+            message: message.into(),
+        }
+    }
+
+    /// The same error as a [`Diagnostic`] (location + message).
+    pub fn to_diagnostic(&self) -> Diagnostic {
+        let loc = match self {
+            RunError::Module { loc, .. }
+            | RunError::Ckks { loc, .. }
+            | RunError::Op { loc, .. } => loc.clone(),
+            RunError::Keygen(_) => Location::Unknown,
+        };
+        let text = self.to_string();
+        let prefix = format!("{}error: ", loc_prefix(&loc));
+        Diagnostic::new(loc, text.strip_prefix(&prefix).unwrap_or(&text).to_string())
+    }
+}
+
+/// The parts of a module the evaluation loop needs, computed once.
+struct Plan {
+    fingerprint: u64,
+    /// Index of the last op using each value (`usize::MAX`: never used).
+    last_use: Vec<usize>,
+    /// For a rotate op that starts a hoisted group: the other rotate ops of
+    /// the same operand, with their offsets (the first entry is the op itself).
+    hoist_groups: HashMap<usize, Vec<(usize, i64)>>,
+}
+
+fn fingerprint(module: &Module) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    format!("{:?}", module.attrs).hash(&mut h);
+    if let Some(f) = module.main() {
+        format!("{:?}{:?}{:?}", f.args, f.values, f.body).hash(&mut h);
+    }
+    for r in &module.resources {
+        r.name.hash(&mut h);
+        r.data.hash(&mut h);
+    }
+    h.finish()
+}
+
+impl Plan {
+    fn new(module: &Module, func: &Func) -> Plan {
+        let mut last_use = vec![usize::MAX; func.values.len()];
+        let mut rotates: HashMap<u32, Vec<(usize, i64)>> = HashMap::new();
+        for (i, op) in func.body.iter().enumerate() {
+            for v in &op.operands {
+                if let Some(l) = last_use.get_mut(v.0 as usize) {
+                    *l = i;
+                }
+            }
+            if op.name == "ckks.rotate" && op.operands.len() == 1 {
+                if let Some(k) = op.attr("offset").and_then(Attribute::as_int) {
+                    rotates.entry(op.operands[0].0).or_default().push((i, k));
+                }
+            }
+        }
+        let hoist_groups = rotates
+            .into_values()
+            .filter(|g| g.len() >= 2)
+            .map(|g| (g[0].0, g))
+            .collect();
+        Plan {
+            fingerprint: fingerprint(module),
+            last_use,
+            hoist_groups,
+        }
+    }
+}
+
+enum Val {
+    Tensor(Tensor),
+    Ct(Ciphertext),
+    /// A lazily encoded plaintext: the index of its `ckks.encode` op.
+    Pt(usize),
+}
+
+/// Keys, encoder and caches for running one module on many inputs.
+pub struct Session {
+    ctx: Arc<Context>,
+    params: ParamsAttr,
+    encoder: Encoder,
+    encryptor: Encryptor,
+    decryptor: Decryptor,
+    evaluator: Evaluator,
+    keygen: Duration,
+    progress: bool,
+    plan: Plan,
+    /// Slot vectors of `ckks.encode` ops, by op index.
+    slots: HashMap<usize, Arc<Vec<f64>>>,
+    /// Encoded plaintexts by (encode op index, level, scale bits).
+    plaintexts: HashMap<(usize, usize, u64), Arc<Plaintext>>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("params", &self.params)
+            .field("keygen", &self.keygen)
+            .field("cached_plaintexts", &self.plaintexts.len())
+            .finish()
+    }
+}
+
+fn spinner(enabled: bool, msg: &str) -> ProgressBar {
+    if !enabled {
+        return ProgressBar::hidden();
+    }
+    let pb = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} [{elapsed}]") {
+        pb.set_style(style);
+    }
+    pb.set_message(msg.to_string());
+    pb.enable_steady_tick(Duration::from_millis(100));
+    pb
+}
+
+impl Session {
+    /// Builds the context and generates the keys the module needs.
+    pub fn new(module: &Module, opts: &RunOptions) -> Result<Session, RunError> {
+        let func = module
+            .main()
+            .ok_or_else(|| RunError::module(&Location::Unknown, "module has no func.func @main"))?;
+        let params = ParamsAttr::of_module(module).map_err(|m| RunError::module(&func.loc, m))?;
+        let start = Instant::now();
+        let pb = spinner(opts.progress, "keygen");
+        let ckks = CkksParams {
+            log_n: params.log_n,
+            log_q: params.log_q.clone(),
+            log_p: params.log_p.clone(),
+            log_scale: params.log_scale,
+            secret: SecretDist::Ternary {
+                hamming_weight: params.hamming_weight,
+            },
+            insecure_ok: params.insecure,
+        };
+        let ctx = Context::new(ckks).map_err(RunError::Keygen)?;
+        let kg = match opts.seed {
+            Some(s) => KeyGenerator::with_seed(&ctx, s),
+            None => KeyGenerator::new(&ctx),
+        };
+        let sk = kg.gen_secret_key();
+        let pk = kg.gen_public_key(&sk).map_err(RunError::Keygen)?;
+        let needs_relin = func.body.iter().any(|op| op.name == "ckks.relinearize");
+        let rlk = if needs_relin {
+            Some(kg.gen_relin_key(&sk).map_err(RunError::Keygen)?)
+        } else {
+            None
+        };
+        let mut steps = rotations_of_module(module);
+        steps.sort_unstable();
+        steps.dedup();
+        let gks = if steps.is_empty() {
+            None
+        } else {
+            pb.set_message(format!("keygen ({} Galois keys)", steps.len()));
+            Some(kg.gen_galois_keys(&sk, &steps).map_err(RunError::Keygen)?)
+        };
+        let mut encryptor = Encryptor::new(&ctx, &pk);
+        if let Some(s) = opts.seed {
+            encryptor = encryptor.seeded(s.wrapping_add(0x9e37_79b9_7f4a_7c15));
+        }
+        let session = Session {
+            encoder: Encoder::new(&ctx),
+            decryptor: Decryptor::new(&ctx, &sk),
+            evaluator: Evaluator::new(&ctx, rlk.as_ref(), gks.as_ref()),
+            encryptor,
+            ctx,
+            params,
+            keygen: start.elapsed(),
+            progress: opts.progress,
+            plan: Plan::new(module, func),
+            slots: HashMap::new(),
+            plaintexts: HashMap::new(),
+        };
+        pb.finish_and_clear();
+        Ok(session)
+    }
+
+    /// The CKKS context of the session.
+    pub fn context(&self) -> &Arc<Context> {
+        &self.ctx
+    }
+
+    /// Time spent in key generation by [`Session::new`].
+    pub fn keygen_time(&self) -> Duration {
+        self.keygen
+    }
+
+    /// Number of encoded plaintexts held in the cache.
+    pub fn cached_plaintexts(&self) -> usize {
+        self.plaintexts.len()
+    }
+
+    /// Encrypts `inputs`, evaluates `@main` and decrypts its results.
+    pub fn run(
+        &mut self,
+        module: &Module,
+        inputs: &[Tensor],
+    ) -> Result<(Vec<Tensor>, Timings), RunError> {
+        let func = module
+            .main()
+            .ok_or_else(|| RunError::module(&Location::Unknown, "module has no func.func @main"))?;
+        if fingerprint(module) != self.plan.fingerprint {
+            let params =
+                ParamsAttr::of_module(module).map_err(|m| RunError::module(&func.loc, m))?;
+            if params != self.params {
+                return Err(RunError::module(
+                    &func.loc,
+                    "the module's ckks.params differ from the session's; build a new Session",
+                ));
+            }
+            self.plan = Plan::new(module, func);
+            self.slots.clear();
+            self.plaintexts.clear();
+        }
+        if inputs.len() != func.args.len() {
+            return Err(RunError::module(
+                &func.loc,
+                format!(
+                    "@main takes {} inputs, got {}",
+                    func.args.len(),
+                    inputs.len()
+                ),
+            ));
+        }
+        let mut timings = Timings {
+            keygen: self.keygen,
+            ..Timings::default()
+        };
+        let mut env: Vec<Option<Val>> = (0..func.values.len()).map(|_| None).collect();
+        for (&a, t) in func.args.iter().zip(inputs) {
+            let slot = env.get_mut(a.0 as usize).ok_or_else(|| {
+                RunError::module(&func.loc, "an argument lies outside the value table")
+            })?;
+            *slot = Some(Val::Tensor(t.clone()));
+        }
+        let pb = if self.progress {
+            let pb = ProgressBar::with_draw_target(
+                Some(func.body.len() as u64),
+                ProgressDrawTarget::stderr(),
+            );
+            if let Ok(style) =
+                ProgressStyle::with_template("{bar:30} {pos}/{len} ops {msg} [{elapsed}]")
+            {
+                pb.set_style(style);
+            }
+            pb
+        } else {
+            ProgressBar::hidden()
+        };
+        let mut pending: HashMap<usize, Ciphertext> = HashMap::new();
+        for (i, op) in func.body.iter().enumerate() {
+            pb.set_position(i as u64);
+            if op.name == "func.return" {
+                let mut outs = Vec::new();
+                for v in &op.operands {
+                    match env.get_mut(v.0 as usize).and_then(Option::take) {
+                        Some(Val::Tensor(t)) => outs.push(t),
+                        Some(_) => {
+                            return Err(RunError::op(
+                                op,
+                                "@main must return tensors (decrypt them first)",
+                            ))
+                        }
+                        None => return Err(RunError::op(op, "returns an undefined value")),
+                    }
+                }
+                pb.finish_and_clear();
+                return Ok((outs, timings));
+            }
+            let start = Instant::now();
+            let out = self.eval_op(i, op, func, module, &env, &mut pending)?;
+            let spent = start.elapsed();
+            match op.name.as_str() {
+                "ckks.encrypt" => timings.encrypt += spent,
+                "ckks.decrypt" => timings.decrypt += spent,
+                _ => timings.evaluate += spent,
+            }
+            if let Val::Ct(ct) = &out {
+                check_result(op, func, ct)?;
+            }
+            for v in &op.operands {
+                let k = v.0 as usize;
+                if self.plan.last_use.get(k) == Some(&i) {
+                    env[k] = None;
+                }
+            }
+            let r = op
+                .results
+                .first()
+                .ok_or_else(|| RunError::op(op, "has no result"))?;
+            let slot = env
+                .get_mut(r.0 as usize)
+                .ok_or_else(|| RunError::op(op, "defines a value outside the value table"))?;
+            *slot = Some(out);
+        }
+        Err(RunError::module(&func.loc, "@main has no func.return"))
+    }
+
+    fn ct<'a>(
+        &self,
+        op: &Op,
+        env: &'a [Option<Val>],
+        k: usize,
+    ) -> Result<&'a Ciphertext, RunError> {
+        let v = op
+            .operands
+            .get(k)
+            .ok_or_else(|| RunError::op(op, format!("lacks operand #{k}")))?;
+        match env.get(v.0 as usize).and_then(Option::as_ref) {
+            Some(Val::Ct(c)) => Ok(c),
+            Some(_) => Err(RunError::op(
+                op,
+                format!("operand #{k} is not a ciphertext"),
+            )),
+            None => Err(RunError::op(op, format!("operand #{k} is undefined"))),
+        }
+    }
+
+    fn operand_count(op: &Op, n: usize) -> Result<(), RunError> {
+        if op.operands.len() != n {
+            return Err(RunError::op(
+                op,
+                format!("expects {n} operand(s), got {}", op.operands.len()),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The plaintext of operand `k` (a lazily encoded `ckks.encode`), encoded
+    /// at `level` and `scale`, from the cache when possible.
+    fn plaintext(
+        &mut self,
+        op: &Op,
+        func: &Func,
+        module: &Module,
+        env: &[Option<Val>],
+        k: usize,
+        level: usize,
+        scale: f64,
+    ) -> Result<Arc<Plaintext>, RunError> {
+        let v = op
+            .operands
+            .get(k)
+            .ok_or_else(|| RunError::op(op, format!("lacks operand #{k}")))?;
+        let idx = match env.get(v.0 as usize).and_then(Option::as_ref) {
+            Some(Val::Pt(i)) => *i,
+            Some(_) => return Err(RunError::op(op, format!("operand #{k} is not a plaintext"))),
+            None => return Err(RunError::op(op, format!("operand #{k} is undefined"))),
+        };
+        let key = (idx, level, scale.to_bits());
+        if let Some(pt) = self.plaintexts.get(&key) {
+            return Ok(pt.clone());
+        }
+        let slots = match self.slots.get(&idx) {
+            Some(s) => s.clone(),
+            None => {
+                let enc = &func.body[idx];
+                let value = enc
+                    .attr("value")
+                    .ok_or_else(|| RunError::op(enc, "needs a 'value' attribute"))?;
+                let s = plaintext::materialize(value, module).map_err(|m| RunError::op(enc, m))?;
+                if s.len() != self.params.slots() {
+                    return Err(RunError::op(
+                        enc,
+                        format!(
+                            "encodes {} slots, the parameters give {}",
+                            s.len(),
+                            self.params.slots()
+                        ),
+                    ));
+                }
+                let s = Arc::new(s);
+                self.slots.insert(idx, s.clone());
+                s
+            }
+        };
+        let pt = Arc::new(
+            self.encoder
+                .encode(&slots, level, scale)
+                .map_err(|e| RunError::ckks(op, format!("encoding operand #{k}"), e))?,
+        );
+        self.plaintexts.insert(key, pt.clone());
+        Ok(pt)
+    }
+
+    fn eval_op(
+        &mut self,
+        i: usize,
+        op: &Op,
+        func: &Func,
+        module: &Module,
+        env: &[Option<Val>],
+        pending: &mut HashMap<usize, Ciphertext>,
+    ) -> Result<Val, RunError> {
+        let ev = &self.evaluator;
+        let ck = |what: &str| {
+            let what = what.to_string();
+            move |e: CkksError| RunError::ckks(op, what, e)
+        };
+        Ok(match op.name.as_str() {
+            "ckks.encrypt" => {
+                Self::operand_count(op, 1)?;
+                let t = match env.get(op.operands[0].0 as usize).and_then(Option::as_ref) {
+                    Some(Val::Tensor(t)) => t,
+                    _ => return Err(RunError::op(op, "expects a tensor operand")),
+                };
+                let layout = op_layout(op, self.params.slots()).map_err(|m| RunError::op(op, m))?;
+                let slots = pack_tensor(&layout, t).map_err(|m| RunError::op(op, m))?;
+                let ty = result_ct_type(op, func)?;
+                if ty.level > self.ctx.max_level() {
+                    return Err(RunError::op(
+                        op,
+                        format!(
+                            "encrypts at level {} above the top level {}",
+                            ty.level,
+                            self.ctx.max_level()
+                        ),
+                    ));
+                }
+                let scale = 2f64.powi(ty.log_scale.clamp(0, 1000) as i32);
+                let pt = self
+                    .encoder
+                    .encode(&slots, ty.level, scale)
+                    .map_err(ck("encoding the input"))?;
+                Val::Ct(self.encryptor.encrypt(&pt).map_err(ck("encrypting"))?)
+            }
+            "ckks.decrypt" => {
+                Self::operand_count(op, 1)?;
+                let ct = self.ct(op, env, 0)?;
+                let layout = op_layout(op, self.params.slots()).map_err(|m| RunError::op(op, m))?;
+                let pt = self.decryptor.decrypt(ct).map_err(ck("decrypting"))?;
+                let slots = self.encoder.decode(&pt).map_err(ck("decoding"))?;
+                let r = op
+                    .results
+                    .first()
+                    .ok_or_else(|| RunError::op(op, "has no result"))?;
+                let shape = func
+                    .values
+                    .get(r.0 as usize)
+                    .and_then(|d| d.ty.shape())
+                    .ok_or_else(|| RunError::op(op, "result must be a tensor"))?;
+                Val::Tensor(unpack_tensor(&layout, &slots, shape).map_err(|m| RunError::op(op, m))?)
+            }
+            "ckks.encode" => {
+                Self::operand_count(op, 0)?;
+                Val::Pt(i)
+            }
+            "ckks.add" | "ckks.sub" => {
+                Self::operand_count(op, 2)?;
+                let (a, b) = (self.ct(op, env, 0)?, self.ct(op, env, 1)?);
+                Val::Ct(if op.name == "ckks.add" {
+                    ev.add(a, b).map_err(ck("adding"))?
+                } else {
+                    ev.sub(a, b).map_err(ck("subtracting"))?
+                })
+            }
+            "ckks.add_plain" | "ckks.mul_plain" => {
+                Self::operand_count(op, 2)?;
+                let a = self.ct(op, env, 0)?;
+                let (level, ct_scale) = (a.level, a.scale);
+                let scale = if op.name == "ckks.add_plain" {
+                    ct_scale
+                } else {
+                    if level > self.ctx.max_level() {
+                        return Err(RunError::op(
+                            op,
+                            format!("ciphertext level {level} above the top level"),
+                        ));
+                    }
+                    self.ctx.q(level) as f64
+                };
+                let pt = self.plaintext(op, func, module, env, 1, level, scale)?;
+                let a = self.ct(op, env, 0)?;
+                let ev = &self.evaluator;
+                Val::Ct(if op.name == "ckks.add_plain" {
+                    ev.add_plain(a, &pt).map_err(ck("adding a plaintext"))?
+                } else {
+                    ev.mul_plain(a, &pt)
+                        .map_err(ck("multiplying by a plaintext"))?
+                })
+            }
+            "ckks.mul" => {
+                Self::operand_count(op, 2)?;
+                let (a, b) = (self.ct(op, env, 0)?, self.ct(op, env, 1)?);
+                Val::Ct(ev.mul(a, b).map_err(ck("multiplying"))?)
+            }
+            "ckks.relinearize" => {
+                Self::operand_count(op, 1)?;
+                Val::Ct(
+                    ev.relinearize(self.ct(op, env, 0)?)
+                        .map_err(ck("relinearizing"))?,
+                )
+            }
+            "ckks.rescale" => {
+                Self::operand_count(op, 1)?;
+                Val::Ct(ev.rescale(self.ct(op, env, 0)?).map_err(ck("rescaling"))?)
+            }
+            "ckks.level_down" => {
+                Self::operand_count(op, 1)?;
+                let to = op
+                    .attr("level")
+                    .and_then(Attribute::as_int)
+                    .filter(|&l| l >= 0)
+                    .ok_or_else(|| RunError::op(op, "needs a non-negative integer 'level'"))?;
+                Val::Ct(
+                    ev.level_down(self.ct(op, env, 0)?, to as usize)
+                        .map_err(ck("dropping levels"))?,
+                )
+            }
+            "ckks.rotate" => {
+                Self::operand_count(op, 1)?;
+                if let Some(ct) = pending.remove(&i) {
+                    return Ok(Val::Ct(ct));
+                }
+                let k = op
+                    .attr("offset")
+                    .and_then(Attribute::as_int)
+                    .ok_or_else(|| RunError::op(op, "needs an integer 'offset'"))?;
+                let a = self.ct(op, env, 0)?;
+                match self.plan.hoist_groups.get(&i) {
+                    Some(group) => {
+                        let steps: Vec<i64> = group.iter().map(|&(_, s)| s).collect();
+                        let outs = ev.hoisted_rotate(a, &steps).map_err(|e| {
+                            // Name the op whose step failed.
+                            let culprit = match &e {
+                                CkksError::MissingGaloisKey(s) => group
+                                    .iter()
+                                    .find(|&&(_, k)| k == *s)
+                                    .map(|&(j, _)| &func.body[j]),
+                                _ => None,
+                            };
+                            let culprit = culprit.unwrap_or(op);
+                            RunError::ckks(culprit, "rotating (hoisted)", e)
+                        })?;
+                        let mut first = None;
+                        for (&(j, _), ct) in group.iter().zip(outs) {
+                            if j == i {
+                                first = Some(ct);
+                            } else {
+                                pending.insert(j, ct);
+                            }
+                        }
+                        Val::Ct(first.ok_or_else(|| {
+                            RunError::op(op, "internal error: hoisted group lost its head")
+                        })?)
+                    }
+                    None => Val::Ct(ev.rotate(a, k).map_err(ck("rotating"))?),
+                }
+            }
+            other => {
+                return Err(RunError::op(
+                    op,
+                    format!("has no encrypted semantics ('{other}')"),
+                ))
+            }
+        })
+    }
+}
+
+fn result_ct_type(op: &Op, func: &Func) -> Result<CtType, RunError> {
+    let r = op
+        .results
+        .first()
+        .ok_or_else(|| RunError::op(op, "has no result"))?;
+    let ty = func
+        .values
+        .get(r.0 as usize)
+        .map(|d| &d.ty)
+        .ok_or_else(|| RunError::op(op, "result outside the value table"))?;
+    CtType::from_type(ty).map_err(|m| RunError::op(op, m))
+}
+
+/// The actual level and degree of a result must be those of its type.
+fn check_result(op: &Op, func: &Func, ct: &Ciphertext) -> Result<(), RunError> {
+    let ty = result_ct_type(op, func)?;
+    if ty.level != ct.level {
+        return Err(RunError::op(
+            op,
+            format!(
+                "level mismatch: the result is at level {} but its type says level {}",
+                ct.level, ty.level
+            ),
+        ));
+    }
+    if ty.degree != ct.degree() {
+        return Err(RunError::op(
+            op,
+            format!(
+                "degree mismatch: the result has degree {} but its type says degree {}",
+                ct.degree(),
+                ty.degree
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// One-shot convenience: keygen, encrypt, evaluate, decrypt.
+pub fn interpret(
+    module: &Module,
+    inputs: &[Tensor],
+    opts: &RunOptions,
+) -> Result<(Vec<Tensor>, Timings), RunError> {
+    Session::new(module, opts)?.run(module, inputs)
+}
+
+#[cfg(test)]
+mod tests;
