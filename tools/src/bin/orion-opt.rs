@@ -114,7 +114,7 @@ fn main() -> ExitCode {
     match run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(d) => {
-            eprintln!("{d}");
+            let _ = writeln!(std::io::stderr(), "{d}");
             ExitCode::FAILURE
         }
     }
@@ -280,7 +280,8 @@ fn print_timing(timings: &[(String, Duration)], total: Duration) {
         s.push_str(&format!("  {t:8.4} ({pct:5.1}%)  {name}\n"));
     }
     s.push_str(&format!("  {total_s:8.4} (100.0%)  Total\n"));
-    eprint!("{s}");
+    // Reports are best effort: a closed stderr must not abort the run.
+    let _ = std::io::stderr().write_all(s.as_bytes());
 }
 
 fn print_statistics(stats: &[(String, Statistics)]) {
@@ -298,5 +299,6 @@ fn print_statistics(stats: &[(String, Statistics)]) {
             s.push_str(&format!("  ({name}) {value}\n"));
         }
     }
-    eprint!("{s}");
+    // Reports are best effort: a closed stderr must not abort the run.
+    let _ = std::io::stderr().write_all(s.as_bytes());
 }
