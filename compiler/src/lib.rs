@@ -1,6 +1,7 @@
 //! The Orion-RS compiler: ONNX import, the passes that lower `nn` to `pack`
 //! to `ckks`, and the pass manager that runs them.
 
+pub mod approx;
 pub mod import_onnx;
 pub mod pass_manager;
 pub mod passes;
