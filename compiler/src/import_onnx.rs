@@ -13,7 +13,9 @@
 //! shape arithmetic PyTorch emits in front of a `Reshape` (Shape, Gather,
 //! Concat, ...) is folded by tract and the reshape takes its result type.
 
-use orion_dialects::ir::{Attribute, ElemType, Func, Location, Module, Type, ValueId};
+use orion_dialects::ir::{Attribute, ElemType, Func, Location, Module, Op, Type, ValueId};
+use orion_dialects::nn::conv::{Conv2dAttrs, PoolAttrs};
+use orion_dialects::nn::infer_result_types;
 use orion_dialects::Diagnostic;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -36,6 +38,9 @@ const SUPPORTED: &[(&str, &str)] = &[
     ("Flatten", "nn.flatten"),
     ("Reshape", "nn.reshape"),
     ("BatchNormalization", "nn.batchnorm"),
+    ("Conv", "nn.conv2d"),
+    ("AveragePool", "nn.avgpool"),
+    ("GlobalAveragePool", "nn.global_avgpool"),
     ("Constant", "nn.constant"),
     ("Identity", ""),
     ("Dropout", ""),
@@ -79,13 +84,16 @@ fn guarded<T>(what: &str, f: impl FnOnce() -> TractResult<T>) -> Result<T, Diagn
     match out {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) => Err(err(format!("{what}: {e:#}"))),
-        Err(_) => Err(err(format!("{what}: tract failed on this model (malformed or unsupported content)"))),
+        Err(_) => Err(err(format!(
+            "{what}: tract failed on this model (malformed or unsupported content)"
+        ))),
     }
 }
 
 /// Reads an ONNX file into an `nn`-level module.
 pub fn import_onnx_file(path: &Path) -> Result<Module, Diagnostic> {
-    let bytes = std::fs::read(path).map_err(|e| err(format!("cannot read {}: {e}", path.display())))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| err(format!("cannot read {}: {e}", path.display())))?;
     let dir = path.parent().and_then(|d| d.to_str()).map(str::to_string);
     import_onnx_bytes(&bytes, dir.as_deref())
         .map_err(|d| Diagnostic::new(d.loc, format!("{}: {}", path.display(), d.message)))
@@ -93,20 +101,48 @@ pub fn import_onnx_file(path: &Path) -> Result<Module, Diagnostic> {
 
 pub fn import_onnx_bytes(bytes: &[u8], model_dir: Option<&str>) -> Result<Module, Diagnostic> {
     let onnx = tract_onnx::onnx();
-    let proto = guarded("not a valid ONNX model", || onnx.proto_model_for_read(&mut &bytes[..]))?;
-    let graph = proto.graph.as_ref().ok_or_else(|| err("the ONNX model has no graph"))?;
+    let proto = guarded("not a valid ONNX model", || {
+        onnx.proto_model_for_read(&mut &bytes[..])
+    })?;
+    import_onnx_proto(&proto, model_dir)
+}
+
+/// Imports an already decoded ONNX model (tests build small ones in code).
+pub fn import_onnx_proto(
+    proto: &pb::ModelProto,
+    model_dir: Option<&str>,
+) -> Result<Module, Diagnostic> {
+    let onnx = tract_onnx::onnx();
+    let graph = proto
+        .graph
+        .as_ref()
+        .ok_or_else(|| err("the ONNX model has no graph"))?;
     let live = live_nodes(graph)?;
     for node in live.iter().map(|&i| &graph.node[i]) {
-        if !SUPPORTED.iter().any(|(t, _)| *t == node.op_type) || !node.domain.is_empty() && node.domain != "ai.onnx" {
+        if !SUPPORTED.iter().any(|(t, _)| *t == node.op_type)
+            || !node.domain.is_empty() && node.domain != "ai.onnx"
+        {
             return Err(node_err(
                 node,
-                format!("unsupported op type '{}'", if node.domain.is_empty() { node.op_type.clone() } else { format!("{}.{}", node.domain, node.op_type) }),
+                format!(
+                    "unsupported op type '{}'",
+                    if node.domain.is_empty() {
+                        node.op_type.clone()
+                    } else {
+                        format!("{}.{}", node.domain, node.op_type)
+                    }
+                ),
             ));
         }
     }
-    let mut parsed = guarded("tract could not load the ONNX model", || onnx.parse(&proto, model_dir))?;
+    let mut parsed = guarded("tract could not load the ONNX model", || {
+        onnx.parse(proto, model_dir)
+    })?;
     if !parsed.unresolved_inputs.is_empty() {
-        return Err(err(format!("unresolved graph inputs: {:?}", parsed.unresolved_inputs)));
+        return Err(err(format!(
+            "unresolved graph inputs: {:?}",
+            parsed.unresolved_inputs
+        )));
     }
     guarded("shape inference failed", || {
         parsed.model.analyse(false)?;
@@ -155,8 +191,13 @@ struct Importer<'a> {
 
 impl Importer<'_> {
     fn run(mut self, graph: &pb::GraphProto, live: &[usize]) -> Result<Module, Diagnostic> {
-        let initializers: HashSet<&str> = graph.initializer.iter().map(|t| t.name.as_str()).collect();
-        for input in graph.input.iter().filter(|i| !initializers.contains(i.name.as_str())) {
+        let initializers: HashSet<&str> =
+            graph.initializer.iter().map(|t| t.name.as_str()).collect();
+        for input in graph
+            .input
+            .iter()
+            .filter(|i| !initializers.contains(i.name.as_str()))
+        {
             let ty = self.tensor_type(&input.name).map_err(err)?;
             let v = self.func.add_arg(ty, Some(value_name(&input.name)));
             self.values.insert(input.name.clone(), v);
@@ -168,13 +209,17 @@ impl Importer<'_> {
         for o in &graph.output {
             outs.push(self.operand(&o.name).map_err(err)?);
         }
-        self.func.push_op("func.return", outs, vec![], vec![], Location::Unknown);
+        self.func
+            .push_op("func.return", outs, vec![], vec![], Location::Unknown);
         self.module.funcs.push(self.func);
         Ok(self.module)
     }
 
     fn fact(&self, name: &str) -> Result<&InferenceFact, String> {
-        let outlet = self.outlets.get(name).ok_or_else(|| format!("tensor '{name}' is unknown to tract"))?;
+        let outlet = self
+            .outlets
+            .get(name)
+            .ok_or_else(|| format!("tensor '{name}' is unknown to tract"))?;
         self.model.outlet_fact(*outlet).map_err(|e| e.to_string())
     }
 
@@ -188,8 +233,27 @@ impl Importer<'_> {
             .ok_or_else(|| format!("tensor '{name}' has no static shape ({fact:?}); export with fixed input shapes"))?;
         match fact.datum_type.concretize() {
             Some(DatumType::F32) | None => Ok(Type::tensor(&shape, ElemType::F32)),
-            Some(dt) => Err(format!("tensor '{name}' has element type {dt:?}; only f32 data is supported")),
+            Some(dt) => Err(format!(
+                "tensor '{name}' has element type {dt:?}; only f32 data is supported"
+            )),
         }
+    }
+
+    /// Shape of the NCHW input of a 2-D convolution or pooling node.
+    fn spatial_input(&self, name: &str, what: &str) -> Result<Vec<usize>, String> {
+        let shape = self
+            .tensor_type(name)?
+            .shape()
+            .map(<[usize]>::to_vec)
+            .unwrap_or_default();
+        if shape.len() != 4 {
+            return Err(format!(
+                "only 2-D {what} on NCHW input is supported, but input '{name}' has shape {shape:?} (rank {}, a {}-D {what})",
+                shape.len(),
+                shape.len().saturating_sub(2)
+            ));
+        }
+        Ok(shape)
     }
 
     /// A constant tensor's value, if tract knows it.
@@ -203,16 +267,22 @@ impl Importer<'_> {
         if let Some(&v) = self.values.get(name) {
             return Ok(v);
         }
-        let tensor = self
-            .constant(name)
-            .ok_or_else(|| format!("input '{name}' is neither computed by an imported node nor a constant"))?;
+        let tensor = self.constant(name).ok_or_else(|| {
+            format!("input '{name}' is neither computed by an imported node nor a constant")
+        })?;
         let data = f32_values(&tensor).map_err(|e| format!("constant '{name}': {e}"))?;
         let ty = Type::f32_tensor(tensor.shape());
         let res = self.module.add_f32_resource(name, &data);
         let v = self.func.push_op(
             "nn.constant",
             vec![],
-            vec![("value".into(), Attribute::DenseResource { name: res, ty: ty.clone() })],
+            vec![(
+                "value".into(),
+                Attribute::DenseResource {
+                    name: res,
+                    ty: ty.clone(),
+                },
+            )],
             vec![ty],
             Location::Name(name.to_string()),
         )[0];
@@ -223,7 +293,11 @@ impl Importer<'_> {
 
     fn import_node(&mut self, node: &NodeProto) -> Result<(), String> {
         let out_name = node.output.first().ok_or("node has no output")?;
-        let nn_name = SUPPORTED.iter().find(|(t, _)| *t == node.op_type).map(|(_, n)| *n).unwrap_or("");
+        let nn_name = SUPPORTED
+            .iter()
+            .find(|(t, _)| *t == node.op_type)
+            .map(|(_, n)| *n)
+            .unwrap_or("");
         let attr = |k: &str| node.attribute.iter().find(|a| a.name == k);
         let mut attrs: Vec<(String, Attribute)> = Vec::new();
         let mut data: Vec<&String> = data_inputs(node).iter().filter(|s| !s.is_empty()).collect();
@@ -249,13 +323,114 @@ impl Importer<'_> {
                     }
                 }
             }
-            "Flatten" => attrs.push(("axis".into(), Attribute::Int(attr("axis").map_or(1, |a| a.i)))),
+            "Flatten" => attrs.push((
+                "axis".into(),
+                Attribute::Int(attr("axis").map_or(1, |a| a.i)),
+            )),
             "BatchNormalization" => {
-                attrs.push(("epsilon".into(), Attribute::Float(attr("epsilon").map_or(1e-5, |a| a.f) as f64)));
+                attrs.push((
+                    "epsilon".into(),
+                    Attribute::Float(attr("epsilon").map_or(1e-5, |a| a.f) as f64),
+                ));
                 data.truncate(5);
             }
+            "Conv" => {
+                if data.len() < 2 {
+                    return Err("needs an input and a weight".into());
+                }
+                let x = self.spatial_input(data[0], "Conv")?;
+                let w = self
+                    .tensor_type(data[1])?
+                    .shape()
+                    .map(<[usize]>::to_vec)
+                    .unwrap_or_default();
+                if w.len() != 4 {
+                    return Err(format!(
+                        "weight '{}' must be 4-D [M, C/group, kh, kw], got shape {w:?}",
+                        data[1]
+                    ));
+                }
+                let kernel = [w[2], w[3]];
+                if let Some(ks) = attr("kernel_shape") {
+                    if ks.ints != [w[2] as i64, w[3] as i64] {
+                        return Err(format!(
+                            "kernel_shape {:?} does not match the weight shape {w:?}",
+                            ks.ints
+                        ));
+                    }
+                }
+                let strides = pair_attr(node, "strides")?;
+                let dilations = pair_attr(node, "dilations")?;
+                let groups = attr("group").map_or(1, |a| a.i);
+                if groups < 1 {
+                    return Err(format!("group = {groups} must be positive"));
+                }
+                let pads = resolve_pads(node, [x[2], x[3]], kernel, strides, dilations)?;
+                attrs = Conv2dAttrs {
+                    strides,
+                    pads,
+                    dilations,
+                    groups: groups as usize,
+                }
+                .to_attrs();
+            }
+            "AveragePool" => {
+                let x = self.spatial_input(data[0], "AveragePool")?;
+                let kernel = match attr("kernel_shape") {
+                    Some(a) if a.ints.len() == 2 && a.ints.iter().all(|&k| k >= 1) => {
+                        [a.ints[0] as usize, a.ints[1] as usize]
+                    }
+                    Some(a) => {
+                        return Err(format!(
+                            "kernel_shape must be 2 positive integers, got {:?}",
+                            a.ints
+                        ))
+                    }
+                    None => return Err("needs the kernel_shape attribute".into()),
+                };
+                let strides = pair_attr(node, "strides")?;
+                if pair_attr(node, "dilations")? != [1, 1] {
+                    return Err(format!(
+                        "dilations {:?} are not supported for pooling (only [1, 1])",
+                        attr("dilations")
+                            .map(|a| a.ints.clone())
+                            .unwrap_or_default()
+                    ));
+                }
+                let pads = resolve_pads(node, [x[2], x[3]], kernel, strides, [1, 1])?;
+                if attr("ceil_mode").is_some_and(|a| a.i != 0) {
+                    // ceil_mode only matters when it adds a partial window.
+                    for (i, &len) in [x[2], x[3]].iter().enumerate() {
+                        let span = len + pads[i] + pads[i + 2] - kernel[i];
+                        if span % strides[i] != 0 {
+                            return Err(format!(
+                                "ceil_mode = 1 is not supported: it adds a partial window along {} (input {len}, kernel {}, stride {}, pads {:?})",
+                                ["H", "W"][i],
+                                kernel[i],
+                                strides[i],
+                                pads
+                            ));
+                        }
+                    }
+                }
+                let count_include_pad = attr("count_include_pad").is_some_and(|a| a.i != 0);
+                attrs = PoolAttrs {
+                    kernel,
+                    strides,
+                    pads,
+                    count_include_pad,
+                }
+                .to_attrs();
+            }
+            "GlobalAveragePool" => {
+                self.spatial_input(data[0], "GlobalAveragePool")?;
+            }
             "Pow" => {
-                let e = node.input.get(1).and_then(|n| self.constant(n)).ok_or("the exponent must be a constant")?;
+                let e = node
+                    .input
+                    .get(1)
+                    .and_then(|n| self.constant(n))
+                    .ok_or("the exponent must be a constant")?;
                 let e = f32_values(&e)?;
                 if e.len() != 1 {
                     return Err("the exponent must be a scalar".into());
@@ -264,11 +439,101 @@ impl Importer<'_> {
             }
             _ => {}
         }
-        let operands = data.iter().map(|n| self.operand(n)).collect::<Result<Vec<_>, _>>()?;
+        let operands = data
+            .iter()
+            .map(|n| self.operand(n))
+            .collect::<Result<Vec<_>, _>>()?;
         let ty = self.tensor_type(out_name)?;
-        let v = self.func.push_op(nn_name, operands, attrs, vec![ty], Location::Name(node_label(node)))[0];
+        // Our shape rules must agree with tract's analysis; a disagreement is
+        // an attribute combination we do not model.
+        let probe = Op {
+            name: nn_name.into(),
+            operands: operands.clone(),
+            results: vec![],
+            attrs: attrs.clone(),
+            loc: Location::Unknown,
+        };
+        let operand_types: Vec<Type> = operands.iter().map(|&v| self.func.ty(v).clone()).collect();
+        let ours = infer_result_types(&probe, &operand_types, std::slice::from_ref(&ty))?;
+        if ours.first() != Some(&ty) {
+            return Err(format!(
+                "tract infers the result type {ty}, but the {nn_name} op gives {:?}",
+                ours
+            ));
+        }
+        let v = self.func.push_op(
+            nn_name,
+            operands,
+            attrs,
+            vec![ty],
+            Location::Name(node_label(node)),
+        )[0];
         self.values.insert(out_name.clone(), v);
         Ok(())
+    }
+}
+
+/// A two-entry spatial attribute (`strides`, `dilations`), 1 when absent.
+fn pair_attr(node: &NodeProto, key: &str) -> Result<[usize; 2], String> {
+    match node.attribute.iter().find(|a| a.name == key) {
+        None => Ok([1, 1]),
+        Some(a) if a.ints.len() == 2 && a.ints.iter().all(|&v| v >= 1) => {
+            Ok([a.ints[0] as usize, a.ints[1] as usize])
+        }
+        Some(a) => Err(format!(
+            "{key} must be 2 positive integers for a 2-D op, got {:?}",
+            a.ints
+        )),
+    }
+}
+
+/// Explicit `[top, left, bottom, right]` pads from `pads` or `auto_pad`.
+/// SAME_UPPER / SAME_LOWER give ceil(input / stride) outputs and put the odd
+/// padding element at the end / the beginning, as ONNX specifies.
+fn resolve_pads(
+    node: &NodeProto,
+    input: [usize; 2],
+    kernel: [usize; 2],
+    strides: [usize; 2],
+    dilations: [usize; 2],
+) -> Result<[usize; 4], String> {
+    let attr = |k: &str| node.attribute.iter().find(|a| a.name == k);
+    let auto_pad = attr("auto_pad")
+        .map(|a| String::from_utf8_lossy(&a.s).into_owned())
+        .unwrap_or_default();
+    match auto_pad.as_str() {
+        "" | "NOTSET" => match attr("pads") {
+            None => Ok([0; 4]),
+            Some(a) if a.ints.len() == 4 && a.ints.iter().all(|&p| p >= 0) => Ok([
+                a.ints[0] as usize,
+                a.ints[1] as usize,
+                a.ints[2] as usize,
+                a.ints[3] as usize,
+            ]),
+            Some(a) => Err(format!(
+                "pads must be 4 non-negative integers [top, left, bottom, right], got {:?}",
+                a.ints
+            )),
+        },
+        "VALID" => Ok([0; 4]),
+        mode @ ("SAME_UPPER" | "SAME_LOWER") => {
+            let mut pads = [0; 4];
+            for i in 0..2 {
+                let out = input[i].div_ceil(strides[i]);
+                let span = dilations[i] * (kernel[i] - 1) + 1;
+                let total = ((out - 1) * strides[i] + span).saturating_sub(input[i]);
+                let (small, large) = (total / 2, total - total / 2);
+                (pads[i], pads[i + 2]) = if mode == "SAME_UPPER" {
+                    (small, large)
+                } else {
+                    (large, small)
+                };
+            }
+            Ok(pads)
+        }
+        other => Err(format!(
+            "auto_pad '{other}' is not one of NOTSET, VALID, SAME_UPPER, SAME_LOWER"
+        )),
     }
 }
 
@@ -277,7 +542,13 @@ fn value_name(onnx: &str) -> String {
     let s: String = onnx
         .trim_start_matches('/')
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '.' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     if s.is_empty() || s.starts_with(|c: char| c.is_ascii_digit()) {
         format!("v{s}")

@@ -1,6 +1,7 @@
 //! Reference semantics of the `nn` dialect: the oracle the `pack` level is
 //! tested against, itself tested against tract's inference of the ONNX file.
 
+use super::conv;
 use crate::diag::Diagnostic;
 use crate::ir::{Attribute, Func, Module, Op, Type, ValueId};
 use crate::tensor::{broadcast_binary, Tensor};
@@ -24,7 +25,12 @@ pub fn interpret_func(
     if inputs.len() != func.args.len() {
         return Err(Diagnostic::new(
             func.loc.clone(),
-            format!("@{} takes {} inputs, got {}", func.name, func.args.len(), inputs.len()),
+            format!(
+                "@{} takes {} inputs, got {}",
+                func.name,
+                func.args.len(),
+                inputs.len()
+            ),
         ));
     }
     let mut env: Vec<Option<Tensor>> = vec![None; func.values.len()];
@@ -33,10 +39,19 @@ pub fn interpret_func(
         if want != Some(t.len()) {
             return Err(Diagnostic::new(
                 func.loc.clone(),
-                format!("input #{i} has {} elements, but @{} expects {}", t.len(), func.name, func.ty(arg)),
+                format!(
+                    "input #{i} has {} elements, but @{} expects {}",
+                    t.len(),
+                    func.name,
+                    func.ty(arg)
+                ),
             ));
         }
-        let shape = func.ty(arg).shape().map(<[usize]>::to_vec).unwrap_or_default();
+        let shape = func
+            .ty(arg)
+            .shape()
+            .map(<[usize]>::to_vec)
+            .unwrap_or_default();
         env[arg.0 as usize] = Some(Tensor::new(shape, t.data.clone()));
     }
     let get = |env: &Vec<Option<Tensor>>, v: ValueId| env[v.0 as usize].clone();
@@ -44,7 +59,14 @@ pub fn interpret_func(
         let operands: Vec<Tensor> = op
             .operands
             .iter()
-            .map(|&v| get(&env, v).ok_or_else(|| Diagnostic::new(op.loc.clone(), format!("{} uses a value before its definition", op.label()))))
+            .map(|&v| {
+                get(&env, v).ok_or_else(|| {
+                    Diagnostic::new(
+                        op.loc.clone(),
+                        format!("{} uses a value before its definition", op.label()),
+                    )
+                })
+            })
             .collect::<Result<_, _>>()?;
         let refs: Vec<&Tensor> = operands.iter().collect();
         if op.name == "func.return" {
@@ -56,7 +78,10 @@ pub fn interpret_func(
             .map_err(|m| Diagnostic::new(op.loc.clone(), format!("{} {m}", op.label())))?;
         env[op.result().0 as usize] = Some(out);
     }
-    Err(Diagnostic::new(func.loc.clone(), format!("@{} has no func.return", func.name)))
+    Err(Diagnostic::new(
+        func.loc.clone(),
+        format!("@{} has no func.return", func.name),
+    ))
 }
 
 fn sigmoid(x: f64) -> f64 {
@@ -64,7 +89,12 @@ fn sigmoid(x: f64) -> f64 {
 }
 
 /// Evaluates one op on cleartext tensors.
-pub fn eval_op(op: &Op, x: &[&Tensor], result_ty: &Type, module: &Module) -> Result<Tensor, String> {
+pub fn eval_op(
+    op: &Op,
+    x: &[&Tensor],
+    result_ty: &Type,
+    module: &Module,
+) -> Result<Tensor, String> {
     let unary = |f: &dyn Fn(f64) -> f64| Ok(x[0].map(f));
     match op.name.as_str() {
         "nn.constant" => {
@@ -84,7 +114,10 @@ pub fn eval_op(op: &Op, x: &[&Tensor], result_ty: &Type, module: &Module) -> Res
         "nn.square" => unary(&|v| v * v),
         "nn.neg" => unary(&|v| -v),
         "nn.pow" => {
-            let e = op.attr("exponent").and_then(Attribute::as_float).ok_or("needs 'exponent'")?;
+            let e = op
+                .attr("exponent")
+                .and_then(Attribute::as_float)
+                .ok_or("needs 'exponent'")?;
             unary(&|v| v.powf(e))
         }
         "nn.polynomial" => {
@@ -98,7 +131,17 @@ pub fn eval_op(op: &Op, x: &[&Tensor], result_ty: &Type, module: &Module) -> Res
         "nn.gemm" => gemm(op, x),
         "nn.matmul" => matmul(x[0], x[1], false, false),
         "nn.batchnorm" => batchnorm(op, x),
-        other => Err(format!("has no reference semantics ('{other}' is not an nn op)")),
+        "nn.conv2d" => conv::conv2d(
+            x[0],
+            x[1],
+            x.get(2).copied(),
+            &conv::Conv2dAttrs::from_op(op)?,
+        ),
+        "nn.avgpool" => conv::avgpool(x[0], &conv::PoolAttrs::from_op(op)?),
+        "nn.global_avgpool" => conv::global_avgpool(x[0]),
+        other => Err(format!(
+            "has no reference semantics ('{other}' is not an nn op)"
+        )),
     }
 }
 
@@ -112,15 +155,24 @@ pub struct Polynomial {
 
 impl Polynomial {
     pub fn from_op(op: &Op) -> Result<Polynomial, String> {
-        let coeffs = op.attr("coeffs").and_then(Attribute::as_f64_list).ok_or("needs 'coeffs'")?;
+        let coeffs = op
+            .attr("coeffs")
+            .and_then(Attribute::as_f64_list)
+            .ok_or("needs 'coeffs'")?;
         let chebyshev_domain = match op.attr("basis").and_then(Attribute::as_str) {
             Some("chebyshev") => {
-                let d = op.attr("domain").and_then(Attribute::as_f64_list).ok_or("needs 'domain'")?;
+                let d = op
+                    .attr("domain")
+                    .and_then(Attribute::as_f64_list)
+                    .ok_or("needs 'domain'")?;
                 Some([d[0], d[1]])
             }
             _ => None,
         };
-        Ok(Polynomial { coeffs, chebyshev_domain })
+        Ok(Polynomial {
+            coeffs,
+            chebyshev_domain,
+        })
     }
 
     pub fn eval(&self, x: f64) -> f64 {
@@ -178,7 +230,10 @@ fn matmul(a: &Tensor, b: &Tensor, trans_a: bool, trans_b: bool) -> Result<Tensor
 
 fn gemm(op: &Op, x: &[&Tensor]) -> Result<Tensor, String> {
     let flag = |k: &str| op.attr(k).and_then(Attribute::as_bool).unwrap_or(false);
-    let alpha = op.attr("alpha").and_then(Attribute::as_float).unwrap_or(1.0);
+    let alpha = op
+        .attr("alpha")
+        .and_then(Attribute::as_float)
+        .unwrap_or(1.0);
     let beta = op.attr("beta").and_then(Attribute::as_float).unwrap_or(1.0);
     let ab = matmul(x[0], x[1], flag("trans_a"), flag("trans_b"))?.map(|v| alpha * v);
     match x.get(2) {
@@ -188,7 +243,10 @@ fn gemm(op: &Op, x: &[&Tensor]) -> Result<Tensor, String> {
 }
 
 fn batchnorm(op: &Op, x: &[&Tensor]) -> Result<Tensor, String> {
-    let eps = op.attr("epsilon").and_then(Attribute::as_float).unwrap_or(1e-5);
+    let eps = op
+        .attr("epsilon")
+        .and_then(Attribute::as_float)
+        .unwrap_or(1e-5);
     let (input, scale, bias, mean, var) = (x[0], x[1], x[2], x[3], x[4]);
     let c = input.shape[1];
     let inner: usize = input.shape[2..].iter().product();
@@ -203,7 +261,10 @@ fn batchnorm(op: &Op, x: &[&Tensor]) -> Result<Tensor, String> {
 /// Values of an op's operands must be tensors of the declared types; this
 /// helper is shared with the verifier of other interpreters.
 pub fn func_value_shape(func: &Func, v: ValueId) -> Vec<usize> {
-    func.ty(v).shape().map(<[usize]>::to_vec).unwrap_or_default()
+    func.ty(v)
+        .shape()
+        .map(<[usize]>::to_vec)
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -12,10 +12,16 @@
 //! | `nn.flatten` | x | `axis` |
 //! | `nn.reshape` | x | - (shape from the result type) |
 //! | `nn.batchnorm` | x, scale, bias, mean, var | `epsilon` |
+//! | `nn.conv2d` | x [N,C,H,W], w [M,C/groups,kh,kw], [bias [M]] | `strides` [sh, sw], `pads` [top, left, bottom, right], `dilations` [dh, dw], `groups` (defaults 1, 0, 1, 1) |
+//! | `nn.avgpool` | x [N,C,H,W] | `kernel` [kh, kw], `strides` (default 1), `pads` [top, left, bottom, right] (each < kernel), `count_include_pad` (default false) |
+//! | `nn.global_avgpool` | x [N,C,H,W] | - (result [N,C,1,1]) |
+//!
+//! List attributes are `array<i64: ...>`, `groups` an integer; see [`conv`].
 //!
 //! Activations may carry `range = array<f64: lo, hi>`, the calibrated input
 //! range, which approximation passes need.
 
+pub mod conv;
 pub mod interp;
 mod shapes;
 
@@ -45,11 +51,17 @@ pub fn verify_op(op: &Op, func: &Func, module: &Module) -> Result<(), String> {
     let declared: Vec<_> = op.results.iter().map(|&v| func.ty(v).clone()).collect();
     let expected = infer_result_types(op, &operand_types, &declared)?;
     if expected.len() != declared.len() {
-        return Err(format!("has {} results, expected {}", declared.len(), expected.len()));
+        return Err(format!(
+            "has {} results, expected {}",
+            declared.len(),
+            expected.len()
+        ));
     }
     for (i, (e, d)) in expected.iter().zip(&declared).enumerate() {
         if e != d {
-            return Err(format!("result #{i} has type {d}, but its operands give {e}"));
+            return Err(format!(
+                "result #{i} has type {d}, but its operands give {e}"
+            ));
         }
     }
     if op.name == "nn.constant" {

@@ -1,6 +1,7 @@
 //! Result types of `nn` ops, shared by the verifier and the passes that
 //! build ops.
 
+use super::conv::{global_avgpool_shape, Conv2dAttrs, PoolAttrs};
 use crate::ir::{Attribute, ElemType, Op, Type};
 use crate::tensor::broadcast_shapes;
 
@@ -17,7 +18,11 @@ fn expect_operands(op: &Op, types: &[Type], allowed: &[usize]) -> Result<(), Str
     } else {
         Err(format!(
             "expects {} operands, got {}",
-            allowed.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(" or "),
+            allowed
+                .iter()
+                .map(|n| n.to_string())
+                .collect::<Vec<_>>()
+                .join(" or "),
             op.operands.len()
         ))
     }
@@ -26,7 +31,9 @@ fn expect_operands(op: &Op, types: &[Type], allowed: &[usize]) -> Result<(), Str
 fn bool_attr(op: &Op, key: &str) -> Result<bool, String> {
     match op.attr(key) {
         None => Ok(false),
-        Some(a) => a.as_bool().ok_or_else(|| format!("attribute '{key}' must be a bool")),
+        Some(a) => a
+            .as_bool()
+            .ok_or_else(|| format!("attribute '{key}' must be a bool")),
     }
 }
 
@@ -34,12 +41,19 @@ fn bool_attr(op: &Op, key: &str) -> Result<bool, String> {
 /// result shape is not a function of the operands (`nn.reshape`) read them.
 pub fn infer_result_types(op: &Op, types: &[Type], declared: &[Type]) -> Result<Vec<Type>, String> {
     let name = op.name.as_str();
-    let f32_tensor = |s: Vec<usize>| Ok(vec![Type::Tensor { shape: s, elem: ElemType::F32 }]);
+    let f32_tensor = |s: Vec<usize>| {
+        Ok(vec![Type::Tensor {
+            shape: s,
+            elem: ElemType::F32,
+        }])
+    };
     match name {
         "nn.constant" => {
             expect_operands(op, types, &[0])?;
             match op.attr("value") {
-                Some(Attribute::DenseResource { ty, .. }) | Some(Attribute::Dense { ty, .. }) => Ok(vec![ty.clone()]),
+                Some(Attribute::DenseResource { ty, .. }) | Some(Attribute::Dense { ty, .. }) => {
+                    Ok(vec![ty.clone()])
+                }
                 _ => Err("needs a dense or dense_resource 'value' attribute".into()),
             }
         }
@@ -49,15 +63,25 @@ pub fn infer_result_types(op: &Op, types: &[Type], declared: &[Type]) -> Result<
             if a.len() != 2 || b.len() != 2 {
                 return Err(format!("operands must be 2-D, got {:?} and {:?}", a, b));
             }
-            let (m, ka) = if bool_attr(op, "trans_a")? { (a[1], a[0]) } else { (a[0], a[1]) };
-            let (kb, n) = if bool_attr(op, "trans_b")? { (b[1], b[0]) } else { (b[0], b[1]) };
+            let (m, ka) = if bool_attr(op, "trans_a")? {
+                (a[1], a[0])
+            } else {
+                (a[0], a[1])
+            };
+            let (kb, n) = if bool_attr(op, "trans_b")? {
+                (b[1], b[0])
+            } else {
+                (b[0], b[1])
+            };
             if ka != kb {
                 return Err(format!("inner dimensions differ: {ka} vs {kb}"));
             }
             if types.len() == 3 {
                 let c = shape_of(&types[2])?;
                 if broadcast_shapes(c, &[m, n]).as_deref() != Some(&[m, n][..]) {
-                    return Err(format!("bias of shape {c:?} does not broadcast to [{m}, {n}]"));
+                    return Err(format!(
+                        "bias of shape {c:?} does not broadcast to [{m}, {n}]"
+                    ));
                 }
             }
             f32_tensor(vec![m, n])
@@ -66,7 +90,10 @@ pub fn infer_result_types(op: &Op, types: &[Type], declared: &[Type]) -> Result<
             expect_operands(op, types, &[2])?;
             let (a, b) = (shape_of(&types[0])?, shape_of(&types[1])?);
             if a.len() != 2 || b.len() != 2 {
-                return Err(format!("supports 2-D operands only, got {:?} and {:?}", a, b));
+                return Err(format!(
+                    "supports 2-D operands only, got {:?} and {:?}",
+                    a, b
+                ));
             }
             if a[1] != b[0] {
                 return Err(format!("inner dimensions differ: {} vs {}", a[1], b[0]));
@@ -76,7 +103,8 @@ pub fn infer_result_types(op: &Op, types: &[Type], declared: &[Type]) -> Result<
         n if super::BINARY_OPS.contains(&n) => {
             expect_operands(op, types, &[2])?;
             let (a, b) = (shape_of(&types[0])?, shape_of(&types[1])?);
-            let s = broadcast_shapes(a, b).ok_or_else(|| format!("operand shapes {a:?} and {b:?} do not broadcast"))?;
+            let s = broadcast_shapes(a, b)
+                .ok_or_else(|| format!("operand shapes {a:?} and {b:?} do not broadcast"))?;
             f32_tensor(s)
         }
         n if super::UNARY_OPS.contains(&n) => {
@@ -101,7 +129,9 @@ pub fn infer_result_types(op: &Op, types: &[Type], declared: &[Type]) -> Result<
                                 .and_then(Attribute::as_f64_list)
                                 .ok_or("in the chebyshev basis needs 'domain' = [lo, hi]")?;
                             if d.len() != 2 || d[0] >= d[1] {
-                                return Err(format!("'domain' must be [lo, hi] with lo < hi, got {d:?}"));
+                                return Err(format!(
+                                    "'domain' must be [lo, hi] with lo < hi, got {d:?}"
+                                ));
                             }
                         }
                         _ => return Err("'basis' must be \"monomial\" or \"chebyshev\"".into()),
@@ -110,7 +140,9 @@ pub fn infer_result_types(op: &Op, types: &[Type], declared: &[Type]) -> Result<
                 _ => {}
             }
             if let Some(r) = op.attr("range") {
-                let r = r.as_f64_list().ok_or("'range' must be a list of two floats")?;
+                let r = r
+                    .as_f64_list()
+                    .ok_or("'range' must be a list of two floats")?;
                 if r.len() != 2 || r[0] > r[1] {
                     return Err(format!("'range' must be [lo, hi] with lo <= hi, got {r:?}"));
                 }
@@ -121,7 +153,11 @@ pub fn infer_result_types(op: &Op, types: &[Type], declared: &[Type]) -> Result<
             expect_operands(op, types, &[1])?;
             let s = shape_of(&types[0])?;
             let axis = op.attr("axis").and_then(Attribute::as_int).unwrap_or(1);
-            let axis = if axis < 0 { axis + s.len() as i64 } else { axis };
+            let axis = if axis < 0 {
+                axis + s.len() as i64
+            } else {
+                axis
+            };
             if axis < 0 || axis as usize > s.len() {
                 return Err(format!("axis {axis} out of range for rank {}", s.len()));
             }
@@ -133,10 +169,28 @@ pub fn infer_result_types(op: &Op, types: &[Type], declared: &[Type]) -> Result<
             let n: usize = shape_of(&types[0])?.iter().product();
             // The result type carries the shape; only the element count is checked.
             match declared {
-                [t @ Type::Tensor { shape, .. }] if shape.iter().product::<usize>() == n => Ok(vec![t.clone()]),
+                [t @ Type::Tensor { shape, .. }] if shape.iter().product::<usize>() == n => {
+                    Ok(vec![t.clone()])
+                }
                 [t] => Err(format!("cannot reshape {} elements into {t}", n)),
                 _ => Err("must have one result".into()),
             }
+        }
+        "nn.conv2d" => {
+            expect_operands(op, types, &[2, 3])?;
+            let (x, w) = (shape_of(&types[0])?, shape_of(&types[1])?);
+            let bias = types.get(2).map(shape_of).transpose()?;
+            let attrs = Conv2dAttrs::from_op(op)?;
+            f32_tensor(attrs.output_shape(x, w, bias)?.to_vec())
+        }
+        "nn.avgpool" => {
+            expect_operands(op, types, &[1])?;
+            let attrs = PoolAttrs::from_op(op)?;
+            f32_tensor(attrs.output_shape(shape_of(&types[0])?)?.to_vec())
+        }
+        "nn.global_avgpool" => {
+            expect_operands(op, types, &[1])?;
+            f32_tensor(global_avgpool_shape(shape_of(&types[0])?)?.to_vec())
         }
         "nn.batchnorm" => {
             expect_operands(op, types, &[5])?;
@@ -146,7 +200,11 @@ pub fn infer_result_types(op: &Op, types: &[Type], declared: &[Type]) -> Result<
             }
             for (i, t) in types[1..].iter().enumerate() {
                 if shape_of(t)? != [x[1]] {
-                    return Err(format!("parameter #{} must have shape [{}], got {t}", i + 1, x[1]));
+                    return Err(format!(
+                        "parameter #{} must have shape [{}], got {t}",
+                        i + 1,
+                        x[1]
+                    ));
                 }
             }
             f32_tensor(x.to_vec())
