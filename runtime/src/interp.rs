@@ -75,14 +75,14 @@ fn loc_prefix(loc: &Location) -> String {
 pub enum RunError {
     /// The module as a whole cannot run (no params, no @main, wrong inputs).
     #[error("{}error: {message}", loc_prefix(.loc))]
-    Module { loc: Location, message: String },
+    Module { loc: Box<Location>, message: String },
     /// Building the context or the keys failed.
     #[error("error: key generation failed: {0}")]
     Keygen(#[source] CkksError),
     /// A CKKS operation of an op failed.
     #[error("{}error: {label} {what}: {source}", loc_prefix(.loc))]
     Ckks {
-        loc: Location,
+        loc: Box<Location>,
         label: String,
         what: String,
         #[source]
@@ -91,7 +91,7 @@ pub enum RunError {
     /// An op cannot be evaluated (bad operands, level mismatch, ...).
     #[error("{}error: {label} {message}", loc_prefix(.loc))]
     Op {
-        loc: Location,
+        loc: Box<Location>,
         label: String,
         message: String,
     },
@@ -100,7 +100,7 @@ pub enum RunError {
 impl RunError {
     fn op(op: &Op, message: impl Into<String>) -> RunError {
         RunError::Op {
-            loc: op.loc.clone(),
+            loc: Box::new(op.loc.clone()),
             label: op.label(),
             message: message.into(),
         }
@@ -108,7 +108,7 @@ impl RunError {
 
     fn ckks(op: &Op, what: impl Into<String>, source: CkksError) -> RunError {
         RunError::Ckks {
-            loc: op.loc.clone(),
+            loc: Box::new(op.loc.clone()),
             label: op.label(),
             what: what.into(),
             source,
@@ -117,7 +117,7 @@ impl RunError {
 
     fn module(loc: &Location, message: impl Into<String>) -> RunError {
         RunError::Module {
-            loc: loc.clone(),
+            loc: Box::new(loc.clone()),
             message: message.into(),
         }
     }
@@ -127,7 +127,7 @@ impl RunError {
         let loc = match self {
             RunError::Module { loc, .. }
             | RunError::Ckks { loc, .. }
-            | RunError::Op { loc, .. } => loc.clone(),
+            | RunError::Op { loc, .. } => (**loc).clone(),
             RunError::Keygen(_) => Location::Unknown,
         };
         let text = self.to_string();
@@ -450,6 +450,7 @@ impl Session {
 
     /// The plaintext of operand `k` (a lazily encoded `ckks.encode`), encoded
     /// at `level` and `scale`, from the cache when possible.
+    #[allow(clippy::too_many_arguments)]
     fn plaintext(
         &mut self,
         op: &Op,
