@@ -4,7 +4,9 @@
 //! - `nn.mul %x, %x` and `nn.pow %x {exponent = 2.0}` become `nn.square %x`;
 //! - `nn.gemm` with constant weights becomes `y = x W^T + b` (trans_b = true,
 //!   alpha = beta = 1, bias materialised);
-//! - an `nn.batchnorm` after such a gemm is folded into its weights and bias;
+//! - an `nn.batchnorm` after such a gemm, or after an `nn.conv2d` with
+//!   constant weights, is folded into its weights and bias (per output
+//!   channel; the gemm / conv result must have no other use);
 //! - any op whose operands are all constants is evaluated at compile time.
 //!
 //! ```text
@@ -16,6 +18,13 @@
 //! %b2 = nn.constant {value = dense_resource<fc1_bias_bn> : tensor<128xf32>} : tensor<128xf32>
 //! %1 = nn.gemm %x, %w2, %b2 {trans_b = true} : (...) -> tensor<1x128xf32>
 //! %2 = nn.square %1 : tensor<1x128xf32>
+//!
+//! %0 = nn.conv2d %x, %w, %b {pads = array<i64: 2, 2, 2, 2>, ...} : (...) -> tensor<1x6x28x28xf32>
+//! %1 = nn.batchnorm %0, %s, %t, %m, %v {epsilon = 1.0e-5} : (...) -> tensor<1x6x28x28xf32>
+//!   =>
+//! %w2 = nn.constant {value = dense_resource<conv1_weight_bn> : tensor<6x1x5x5xf32>} : tensor<6x1x5x5xf32>
+//! %b2 = nn.constant {value = dense_resource<conv1_bias_bn> : tensor<6xf32>} : tensor<6xf32>
+//! %1 = nn.conv2d %x, %w2, %b2 {pads = array<i64: 2, 2, 2, 2>, ...} : (...) -> tensor<1x6x28x28xf32>
 //! ```
 
 use super::{Pass, Statistics};
@@ -48,14 +57,29 @@ impl Pass for Canonicalize {
                     *o = to;
                 }
             }
-            let ctx = Ctx { module, body: &body, func: &func };
+            let ctx = Ctx {
+                module,
+                body: &body,
+                func: &func,
+            };
             let err = |m: String| Diagnostic::new(op.loc.clone(), format!("{} {m}", op.label()));
             if op.name != "nn.constant" && op.name != "func.return" && !op.operands.is_empty() {
-                if let Some(values) = op.operands.iter().map(|&v| ctx.constant(v)).collect::<Option<Vec<_>>>() {
+                if let Some(values) = op
+                    .operands
+                    .iter()
+                    .map(|&v| ctx.constant(v))
+                    .collect::<Option<Vec<_>>>()
+                {
                     let refs: Vec<&Tensor> = values.iter().collect();
                     let ty = func.ty(op.result()).clone();
                     let t = eval_op(&op, &refs, &ty, module).map_err(err)?;
-                    let c = make_constant(module, &mut func, &op.loc, &format!("{}_folded", op_hint(&op)), &t);
+                    let c = make_constant(
+                        module,
+                        &mut func,
+                        &op.loc,
+                        &format!("{}_folded", op_hint(&op)),
+                        &t,
+                    );
                     forward[op.result().0 as usize] = Some(c.result());
                     body.push(c);
                     stats.folded += 1;
@@ -81,7 +105,9 @@ impl Pass for Canonicalize {
                     }
                 }
                 "nn.batchnorm" => {
-                    if let Some(ops) = fold_batchnorm(module, &mut func, &body, &op, &uses).map_err(err)? {
+                    if let Some(ops) =
+                        fold_batchnorm(module, &mut func, &body, &op, &uses).map_err(err)?
+                    {
                         // The new gemm defines the batchnorm's result; the old
                         // one stays in `body` until dead-code removal.
                         body.extend(ops);
@@ -136,7 +162,13 @@ fn op_hint(op: &Op) -> String {
     op.loc.name().unwrap_or(&op.name).to_string()
 }
 
-fn make_constant(module: &mut Module, func: &mut Func, loc: &Location, hint: &str, t: &Tensor) -> Op {
+fn make_constant(
+    module: &mut Module,
+    func: &mut Func,
+    loc: &Location,
+    hint: &str,
+    t: &Tensor,
+) -> Op {
     let data: Vec<f32> = t.data.iter().map(|&v| v as f32).collect();
     let name = module.add_f32_resource(hint, &data);
     let ty = Type::f32_tensor(&t.shape);
@@ -152,7 +184,12 @@ fn make_constant(module: &mut Module, func: &mut Func, loc: &Location, hint: &st
 
 /// Weights [m, n] (rows are outputs) and bias [m] of a gemm with constant
 /// operands, or None if they are not constants.
-fn gemm_parts(module: &Module, func: &Func, body: &[Op], op: &Op) -> Result<Option<(Tensor, Vec<f64>)>, String> {
+fn gemm_parts(
+    module: &Module,
+    func: &Func,
+    body: &[Op],
+    op: &Op,
+) -> Result<Option<(Tensor, Vec<f64>)>, String> {
     let ctx = Ctx { module, body, func };
     let Some(b) = ctx.constant(op.operands[1]) else {
         return Ok(None);
@@ -161,14 +198,21 @@ fn gemm_parts(module: &Module, func: &Func, body: &[Op], op: &Op) -> Result<Opti
     if flag("trans_a") {
         return Ok(None);
     }
-    let alpha = op.attr("alpha").and_then(Attribute::as_float).unwrap_or(1.0);
+    let alpha = op
+        .attr("alpha")
+        .and_then(Attribute::as_float)
+        .unwrap_or(1.0);
     let beta = op.attr("beta").and_then(Attribute::as_float).unwrap_or(1.0);
     let (r, c) = (b.shape[0], b.shape[1]);
     let (m, n) = if flag("trans_b") { (r, c) } else { (c, r) };
     let mut w = Tensor::zeros(&[m, n]);
     for i in 0..m {
         for j in 0..n {
-            let v = if flag("trans_b") { b.data[i * c + j] } else { b.data[j * c + i] };
+            let v = if flag("trans_b") {
+                b.data[i * c + j]
+            } else {
+                b.data[j * c + i]
+            };
             w.data[i * n + j] = alpha * v;
         }
     }
@@ -193,14 +237,31 @@ fn gemm_parts(module: &Module, func: &Func, body: &[Op], op: &Op) -> Result<Opti
 fn is_normal_gemm(op: &Op) -> bool {
     let flag = |k: &str, d: bool| op.attr(k).and_then(Attribute::as_bool).unwrap_or(d);
     let num = |k: &str| op.attr(k).and_then(Attribute::as_float).unwrap_or(1.0);
-    op.operands.len() == 3 && flag("trans_b", false) && !flag("trans_a", false) && num("alpha") == 1.0 && num("beta") == 1.0
+    op.operands.len() == 3
+        && flag("trans_b", false)
+        && !flag("trans_a", false)
+        && num("alpha") == 1.0
+        && num("beta") == 1.0
 }
 
 /// New constant + gemm ops computing `x W^T + bias`, reusing `op`'s result.
-fn emit_gemm(module: &mut Module, func: &mut Func, op: &Op, w: &Tensor, bias: &[f64], tag: &str) -> Vec<Op> {
+fn emit_gemm(
+    module: &mut Module,
+    func: &mut Func,
+    op: &Op,
+    w: &Tensor,
+    bias: &[f64],
+    tag: &str,
+) -> Vec<Op> {
     let hint = op_hint(op);
     let wc = make_constant(module, func, &op.loc, &format!("{hint}_weight{tag}"), w);
-    let bc = make_constant(module, func, &op.loc, &format!("{hint}_bias{tag}"), &Tensor::new(vec![bias.len()], bias.to_vec()));
+    let bc = make_constant(
+        module,
+        func,
+        &op.loc,
+        &format!("{hint}_bias{tag}"),
+        &Tensor::new(vec![bias.len()], bias.to_vec()),
+    );
     let gemm = Op {
         name: "nn.gemm".into(),
         operands: vec![op.operands[0], wc.result(), bc.result()],
@@ -211,7 +272,12 @@ fn emit_gemm(module: &mut Module, func: &mut Func, op: &Op, w: &Tensor, bias: &[
     vec![wc, bc, gemm]
 }
 
-fn normalize_gemm(module: &mut Module, func: &mut Func, body: &[Op], op: &Op) -> Result<Option<Vec<Op>>, String> {
+fn normalize_gemm(
+    module: &mut Module,
+    func: &mut Func,
+    body: &[Op],
+    op: &Op,
+) -> Result<Option<Vec<Op>>, String> {
     if is_normal_gemm(op) {
         return Ok(None);
     }
@@ -221,8 +287,41 @@ fn normalize_gemm(module: &mut Module, func: &mut Func, body: &[Op], op: &Op) ->
     Ok(Some(emit_gemm(module, func, op, &w, &bias, "")))
 }
 
-/// `batchnorm(gemm(x, W, b))` with constant parameters, when the gemm result
-/// has no other use, as one gemm.
+/// Weights [M, C/groups, kh, kw] and bias [M] (zeros when absent) of a
+/// conv with constant operands, or None if they are not constants.
+fn conv_parts(module: &Module, func: &Func, body: &[Op], op: &Op) -> Option<(Tensor, Vec<f64>)> {
+    let ctx = Ctx { module, body, func };
+    let w = ctx.constant(op.operands[1])?;
+    let bias = match op.operands.get(2) {
+        None => vec![0.0; w.shape[0]],
+        Some(&b) => ctx.constant(b)?.data,
+    };
+    Some((w, bias))
+}
+
+/// New constant ops for `w` and `bias` and a copy of `op` (a conv) that uses
+/// them, reusing `op`'s result and attributes.
+fn emit_conv(
+    module: &mut Module,
+    func: &mut Func,
+    op: &Op,
+    w: &Tensor,
+    bias: &[f64],
+    tag: &str,
+) -> Vec<Op> {
+    let hint = op_hint(op);
+    let wc = make_constant(module, func, &op.loc, &format!("{hint}_weight{tag}"), w);
+    let bias = Tensor::new(vec![bias.len()], bias.to_vec());
+    let bc = make_constant(module, func, &op.loc, &format!("{hint}_bias{tag}"), &bias);
+    let mut conv = op.clone();
+    conv.operands = vec![op.operands[0], wc.result(), bc.result()];
+    vec![wc, bc, conv]
+}
+
+/// `batchnorm(gemm(x, W, b))` or `batchnorm(conv2d(x, W, b))` with constant
+/// parameters, when the gemm / conv result has no other use, as one gemm /
+/// conv: output channel `c` scales its weights by `k = scale / sqrt(var +
+/// eps)` and its bias becomes `(b - mean) k + shift`.
 fn fold_batchnorm(
     module: &mut Module,
     func: &mut Func,
@@ -231,22 +330,44 @@ fn fold_batchnorm(
     uses: &[usize],
 ) -> Result<Option<Vec<Op>>, String> {
     let ctx = Ctx { module, body, func };
-    let Some(gemm) = ctx.def(bn.operands[0]).filter(|o| o.name == "nn.gemm").cloned() else {
+    let Some(producer) = ctx
+        .def(bn.operands[0])
+        .filter(|o| o.name == "nn.gemm" || o.name == "nn.conv2d")
+        .cloned()
+    else {
         return Ok(None);
     };
     let params: Option<Vec<Tensor>> = bn.operands[1..].iter().map(|&v| ctx.constant(v)).collect();
     let Some(params) = params else {
         return Ok(None);
     };
-    if uses.get(gemm.result().0 as usize).copied().unwrap_or(0) != 1 {
+    if uses.get(producer.result().0 as usize).copied().unwrap_or(0) != 1 {
         return Ok(None);
     }
-    let Some((mut w, mut bias)) = gemm_parts(module, func, body, &gemm)? else {
+    let is_conv = producer.name == "nn.conv2d";
+    let parts = if is_conv {
+        conv_parts(module, func, body, &producer)
+    } else {
+        gemm_parts(module, func, body, &producer)?
+    };
+    let Some((mut w, mut bias)) = parts else {
         return Ok(None);
     };
-    let eps = bn.attr("epsilon").and_then(Attribute::as_float).unwrap_or(1e-5);
+    let eps = bn
+        .attr("epsilon")
+        .and_then(Attribute::as_float)
+        .unwrap_or(1e-5);
     let (scale, shift, mean, var) = (&params[0], &params[1], &params[2], &params[3]);
-    let n = w.shape[1];
+    if scale.len() != bias.len() {
+        return Err(format!(
+            "has {} channels but the {} before it has {} outputs",
+            scale.len(),
+            producer.label(),
+            bias.len()
+        ));
+    }
+    // Weights are row-major with the output channel outermost, for both.
+    let n = w.len() / bias.len();
     for (ch, b) in bias.iter_mut().enumerate() {
         let k = scale.data[ch] / (var.data[ch] + eps).sqrt();
         for v in &mut w.data[ch * n..(ch + 1) * n] {
@@ -254,9 +375,13 @@ fn fold_batchnorm(
         }
         *b = (*b - mean.data[ch]) * k + shift.data[ch];
     }
-    let mut folded = gemm.clone();
+    let mut folded = producer.clone();
     folded.results = bn.results.clone();
-    Ok(Some(emit_gemm(module, func, &folded, &w, &bias, "_bn")))
+    Ok(Some(if is_conv {
+        emit_conv(module, func, &folded, &w, &bias, "_bn")
+    } else {
+        emit_gemm(module, func, &folded, &w, &bias, "_bn")
+    }))
 }
 
 /// Removes resources no op refers to any more (replaced weights).

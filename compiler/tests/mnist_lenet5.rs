@@ -1,0 +1,115 @@
+//! Differential tests on the MNIST LeNet-5 examples (ReLU and x^2): tract's
+//! inference of the ONNX file against the `nn` interpreter after import and
+//! after canonicalization (which folds each BatchNorm into its conv), on real
+//! MNIST test images.
+
+use orion_compiler::{import_onnx_file, PassManager, PassOptions};
+use orion_dialects::tensor::Tensor;
+use orion_dialects::{nn, Module};
+use std::path::PathBuf;
+use tract_onnx::prelude::*;
+
+fn example(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(path)
+}
+
+/// The first `count` normalized MNIST test images from the committed IDX file.
+fn mnist_images(count: usize) -> Vec<Tensor> {
+    let bytes = std::fs::read(example("examples/data/mnist-test-1000-images-idx3-ubyte")).unwrap();
+    assert_eq!(&bytes[..4], &[0, 0, 8, 3]);
+    (0..count)
+        .map(|i| {
+            let px = &bytes[16 + i * 784..16 + (i + 1) * 784];
+            Tensor::new(
+                vec![1, 1, 28, 28],
+                px.iter()
+                    .map(|&p| (p as f64 / 255.0 - 0.1307) / 0.3081)
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+fn tract_logits(model: &std::sync::Arc<TypedRunnableModel>, image: &Tensor) -> Tensor {
+    let data: Vec<f32> = image.data.iter().map(|&v| v as f32).collect();
+    let input = tract_ndarray::Array4::from_shape_vec((1, 1, 28, 28), data)
+        .unwrap()
+        .into_tensor();
+    let out = model.run(tvec!(input.into())).unwrap();
+    let view = out[0].to_plain_array_view::<f32>().unwrap();
+    Tensor::new(vec![1, 10], view.iter().map(|&v| v as f64).collect())
+}
+
+fn canonicalize(module: &mut Module) {
+    let mut pm = PassManager::new();
+    pm.add_by_name("canonicalize", &PassOptions::default())
+        .unwrap();
+    pm.run(module, |_, _| {}).unwrap();
+}
+
+fn count(module: &Module, name: &str) -> usize {
+    module
+        .main()
+        .unwrap()
+        .body
+        .iter()
+        .filter(|o| o.name == name)
+        .count()
+}
+
+fn check(variant: &str) {
+    let onnx = example(&format!("examples/mnist-lenet5/lenet5-{variant}.onnx"));
+    let tract = tract_onnx::onnx()
+        .model_for_path(&onnx)
+        .unwrap()
+        .into_optimized()
+        .unwrap()
+        .into_runnable()
+        .unwrap();
+    let imported = import_onnx_file(&onnx).unwrap();
+    orion_dialects::verify::verify_module(&imported).unwrap();
+    assert_eq!(count(&imported, "nn.conv2d"), 2);
+    assert_eq!(count(&imported, "nn.batchnorm"), 2);
+    assert_eq!(count(&imported, "nn.avgpool"), 2);
+    let mut canonical = imported.clone();
+    canonicalize(&mut canonical);
+    orion_dialects::verify::verify_module(&canonical).unwrap();
+    assert_eq!(
+        count(&canonical, "nn.batchnorm"),
+        0,
+        "both batchnorms fold into their convs"
+    );
+    assert_eq!(count(&canonical, "nn.conv2d"), 2);
+
+    let (mut worst_nn, mut worst_canon, mut agree) = (0f64, 0f64, 0);
+    let images = mnist_images(20);
+    for image in &images {
+        let reference = tract_logits(&tract, image);
+        let nn_out = &nn::interpret(&imported, std::slice::from_ref(image)).unwrap()[0];
+        let canon_out = &nn::interpret(&canonical, std::slice::from_ref(image)).unwrap()[0];
+        worst_nn = worst_nn.max(nn_out.max_rel_diff(&reference));
+        worst_canon = worst_canon.max(canon_out.max_rel_diff(&reference));
+        agree += usize::from(canon_out.argmax() == reference.argmax());
+    }
+    eprintln!(
+        "lenet5-{variant}: max |diff| / max |logit| over {} images: imported nn vs tract {worst_nn:.2e}, canonical nn vs tract {worst_canon:.2e}; argmax agrees on {agree}",
+        images.len()
+    );
+    // tract computes in f32 and we in f64: 1e-5 relative bounds the f32 rounding.
+    assert!(worst_nn < 1e-5, "nn vs tract: {worst_nn}");
+    // Folding batchnorm rounds the folded weights to f32.
+    assert!(worst_canon < 1e-5, "canonical nn vs tract: {worst_canon}");
+    assert_eq!(agree, images.len());
+}
+
+#[test]
+fn relu_variant_agrees_with_tract() {
+    check("relu");
+}
+
+#[test]
+fn square_variant_agrees_with_tract() {
+    check("square");
+}
