@@ -307,6 +307,11 @@ impl Session {
         self.keygen
     }
 
+    /// Turns the per-op progress bar of [`Session::run`] on or off.
+    pub fn set_progress(&mut self, on: bool) {
+        self.progress = on;
+    }
+
     /// Number of encoded plaintexts held in the cache.
     pub fn cached_plaintexts(&self) -> usize {
         self.plaintexts.len()
