@@ -16,7 +16,7 @@ Timed per image:                   encode+encrypt | eval (= what Orion's run_mlp
                                    total = the sum of the three.
 
 Usage: python3 examples/bench/orion_mlp.py [-k 10] [--start 0] [--random-weights]
-The last line is machine-readable:  ORION_MEDIAN_MS total=<ms> eval=<ms>
+The last line is machine-readable:  ORION_MEDIAN_MS total=<ms> eval=<ms> enc= dec= key= compile=
 """
 import argparse
 import contextlib
@@ -186,7 +186,8 @@ def main():
     mae = statistics.mean(maes)
     print(f"vs cleartext logits: MAE {mae:.4e}, Orion's 'Precision' -log2(MAE) {-math.log2(max(mae, 1e-30)):.2f} bits; "
           f"max |fhe - clear| {max(errs):.3e}")
-    print(f"ORION_MEDIAN_MS total={med(tots):.3f} eval={med(evals):.3f}")
+    print(f"ORION_MEDIAN_MS total={med(tots):.3f} eval={med(evals):.3f} enc={med(encs):.3f} dec={med(decs):.3f} "
+          f"key={t_init * 1e3:.3f} compile={t_compile * 1e3:.3f}")
 
 
 if __name__ == "__main__":
