@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use orion_dialects::ckks::interp::{op_layout, pack_tensor, unpack_tensor};
 use orion_dialects::ckks::params::rotations_of_module;
-use orion_dialects::ckks::{plaintext, CtType, ParamsAttr};
+use orion_dialects::ckks::{plaintext, CtType, ParamsAttr, PtType};
 use orion_dialects::tensor::Tensor;
 use orion_dialects::{Attribute, Diagnostic, Func, Location, Module, Op};
 use thiserror::Error;
@@ -595,7 +595,15 @@ impl Session {
                             format!("ciphertext level {level} above the top level"),
                         ));
                     }
-                    self.ctx.q(level) as f64
+                    // Encoding at q_level makes the following rescale exact;
+                    // a plaintext typed below log_q[level] lowers the result's
+                    // scale by the difference (output headroom at level 0).
+                    let pt_log_scale = op
+                        .operands
+                        .get(1)
+                        .and_then(|&v| PtType::from_type(func.ty(v)).ok())
+                        .map_or(0, |t| t.log_scale - self.params.log_q[level] as i64);
+                    self.ctx.q(level) as f64 * 2f64.powi(pt_log_scale.clamp(-60, 60) as i32)
                 };
                 let pt = self.plaintext(op, func, module, env, 1, level, scale)?;
                 let a = self.ct(op, env, 0)?;

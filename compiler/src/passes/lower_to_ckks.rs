@@ -29,14 +29,19 @@ use orion_dialects::pack::{LinearOp, VecLayout};
 use orion_dialects::Diagnostic;
 use std::collections::BTreeSet;
 
+/// Default bound on |output| (logits of the example networks stay below it).
+pub const DEFAULT_OUTPUT_BOUND: f64 = 64.0;
+
 pub struct LowerToCkks {
     pub params: ParamsAttr,
+    pub output_bound: f64,
 }
 
 impl LowerToCkks {
     pub fn new(opts: &PassOptions) -> LowerToCkks {
         LowerToCkks {
             params: opts.params.clone(),
+            output_bound: opts.output_bound,
         }
     }
 }
@@ -123,14 +128,26 @@ impl Builder<'_> {
         it.fold(first, |acc, t| self.add(acc, t, loc))
     }
 
+    /// Bits by which a layer whose result is decrypted must lower its scale
+    /// so that `bound * scale` stays below half the modulus left after it.
+    fn output_headroom(&self, x: ValueId, bound: f64) -> i64 {
+        let t = self.ct(x);
+        let q_bits: u32 = self.params.log_q[..t.level].iter().sum();
+        // One bit for the sign, one of margin for noise and rounding.
+        let need = bound.max(1.0).log2().ceil() as i64 + t.log_scale + 2;
+        (need - q_bits as i64).max(0)
+    }
+
     /// Baby-step giant-step product by the plan's diagonals, then
-    /// rotate-and-sum and the bias.
+    /// rotate-and-sum and the bias. `headroom` lowers the output scale by
+    /// that many bits (plaintexts encoded at q_level / 2^headroom).
     fn linear(
         &mut self,
         x: ValueId,
         op: &Op,
         input: &VecLayout,
         module: &Module,
+        headroom: i64,
     ) -> Result<ValueId, Diagnostic> {
         let lin = LinearOp::from_op(op, input, module).map_err(|m| op_err(op, m))?;
         let plan = &lin.plan;
@@ -144,7 +161,7 @@ impl Builder<'_> {
             .collect();
         let pt_ty = PtType {
             level,
-            log_scale: self.params.log_q[level] as i64,
+            log_scale: self.params.log_q[level] as i64 - headroom,
         };
         let mut giants = Vec::new();
         for (g, ks) in plan.giant_groups() {
@@ -258,7 +275,14 @@ impl Pass for LowerToCkks {
                 "pack.linear" => {
                     let input =
                         VecLayout::from_type(old.ty(op.operands[0])).map_err(|m| op_err(op, m))?;
-                    b.linear(args[0], op, &input, module)?
+                    let decrypted = op.results.iter().all(|r| {
+                        old.body
+                            .iter()
+                            .filter(|u| u.operands.contains(r))
+                            .all(|u| u.name == "pack.unpack")
+                    });
+                    let headroom = if decrypted { b.output_headroom(args[0], self.output_bound) } else { 0 };
+                    b.linear(args[0], op, &input, module, headroom)?
                 }
                 "pack.square" => {
                     let t = b.ct(args[0]);

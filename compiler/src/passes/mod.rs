@@ -1,5 +1,7 @@
 //! The passes, one per file, and their registry by name.
 
+pub mod approximate_activations;
+pub mod calibrate;
 pub mod canonicalize;
 pub mod lower_to_ckks;
 pub mod optimize_ckks;
@@ -24,12 +26,25 @@ pub trait Pass {
 pub struct PassOptions {
     /// CKKS parameters the program is compiled for; they fix the slot count.
     pub params: ParamsAttr,
+    /// Inputs `calibrate` runs through the `nn` interpreter (one tensor per
+    /// argument of `@main`, sample after sample).
+    pub calibration: Vec<orion_dialects::tensor::Tensor>,
+    /// Margin `calibrate` widens each observed range by, as a fraction of
+    /// its width on each side (default 0.1).
+    pub calibration_margin: f64,
+    /// Largest absolute value the program's outputs may take. At level 0 the
+    /// modulus leaves little headroom above the scale, so `lower-to-ckks`
+    /// lowers the last layer's scale to keep this bound decryptable.
+    pub output_bound: f64,
 }
 
 impl Default for PassOptions {
     fn default() -> Self {
         PassOptions {
             params: ParamsAttr::mnist_mlp(),
+            calibration: Vec::new(),
+            calibration_margin: calibrate::DEFAULT_MARGIN,
+            output_bound: lower_to_ckks::DEFAULT_OUTPUT_BOUND,
         }
     }
 }
@@ -38,12 +53,14 @@ impl Default for PassOptions {
 pub const LOWER_TO_CKKS: &[&str] = &["canonicalize", "pack", "lower-to-ckks", "optimize-ckks"];
 
 pub fn names() -> Vec<&'static str> {
-    vec!["canonicalize", "pack", "lower-to-ckks", "optimize-ckks"]
+    vec!["canonicalize", "calibrate", "approximate-activations", "pack", "lower-to-ckks", "optimize-ckks"]
 }
 
 pub fn by_name(name: &str, opts: &PassOptions) -> Option<Box<dyn Pass>> {
     Some(match name {
         "canonicalize" => Box::new(canonicalize::Canonicalize),
+        "calibrate" => Box::new(calibrate::Calibrate::new(opts)),
+        "approximate-activations" => Box::new(approximate_activations::ApproximateActivations::default()),
         "pack" => Box::new(pack::Pack::new(opts)),
         "lower-to-ckks" => Box::new(lower_to_ckks::LowerToCkks::new(opts)),
         "optimize-ckks" => Box::new(optimize_ckks::OptimizeCkks::new()),

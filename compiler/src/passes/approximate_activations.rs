@@ -1,0 +1,226 @@
+//! `approximate-activations` (nn -> nn): replaces each activation by
+//! polynomials CKKS can evaluate, on the input range `calibrate` recorded.
+//!
+//! - `nn.relu` with `range = [lo, hi]` becomes `x * (1 + sign(x)) / 2` with
+//!   the composite minimax sign of [`crate::approx::CompositeSign`] (degrees
+//!   15, 15, 27 and `eps = 2^-9` by default): `x` is scaled into `[-1, 1]`
+//!   by `1 / B`, `B = max(|lo|, |hi|)` (an `nn.mul` by an `nn.constant`),
+//!   goes through the three stages (`nn.polynomial`, Chebyshev basis on
+//!   `[-1, 1]`), and is multiplied by the result. The affine `(1 + s) / 2`
+//!   is folded into the last stage's coefficients, so that
+//!   `relu(x) = 0.5 * (x + x * sign(x))` costs one product, not three.
+//! - `nn.sigmoid`, `nn.silu`, `nn.gelu` become one `nn.polynomial`: the
+//!   Chebyshev interpolant of degree 31 (configurable) on `[lo, hi]`.
+//!
+//! An activation without `range` is an error that names the layer.
+//!
+//! Statistics: counts, and each approximation's maximum absolute error over
+//! its range, measured on a dense grid against the `nn` interpreter's
+//! semantics, in units of 1e-9, rounded up: `max-error-e9 /relu1/Relu = 3100`
+//! means the emitted ops differ from the activation by at most 3.1e-6 on
+//! the calibrated range (`worst-...` are the maxima over the module). For
+//! ReLU the measure includes the gap `|x| < eps B` where the sign itself is
+//! not approximated.
+//!
+//! ```text
+//! %2 = nn.relu %1 {range = array<f64: -12.0, 9.6>} : tensor<1x32xf32>
+//! %3 = nn.sigmoid %2 {range = array<f64: -0.5, 10.5>} : tensor<1x32xf32>
+//!   =>
+//! %4 = nn.constant {value = dense<[0.0833333358]> : tensor<1xf32>} : tensor<1xf32>
+//! %5 = nn.mul %1, %4 : (tensor<1x32xf32>, tensor<1xf32>) -> tensor<1x32xf32>
+//! %6 = nn.polynomial %5 {basis = "chebyshev", coeffs = array<f64: 0.0, 1.62, ...>, domain = array<f64: -1.0, 1.0>} : tensor<1x32xf32>
+//! %7 = nn.polynomial %6 {basis = "chebyshev", coeffs = array<f64: 0.0, 1.27, ...>, domain = array<f64: -1.0, 1.0>} : tensor<1x32xf32>
+//! %8 = nn.polynomial %7 {basis = "chebyshev", coeffs = array<f64: 0.5, 0.64, ...>, domain = array<f64: -1.0, 1.0>} : tensor<1x32xf32>
+//! %2 = nn.mul %1, %8 : tensor<1x32xf32>
+//! %3 = nn.polynomial %2 {basis = "chebyshev", coeffs = array<f64: 0.74, 0.36, ...>, domain = array<f64: -0.5, 10.5>} : tensor<1x32xf32>
+//! ```
+
+use super::calibrate::ACTIVATIONS;
+use super::{Pass, Statistics};
+use crate::approx::{chebyshev_interpolate, dense_grid, reference_activation, CompositeSign};
+use orion_dialects::ir::{Attribute, Func, Location, Module, Op, Type, ValueId};
+use orion_dialects::nn::eval_polynomial;
+use orion_dialects::Diagnostic;
+
+pub struct ApproximateActivations {
+    /// Degrees of the composite sign's stages, innermost first.
+    pub sign_degrees: Vec<usize>,
+    /// The sign is approximated on `eps <= |x / B| <= 1`.
+    pub sign_eps: f64,
+    /// Degree of the Chebyshev interpolants of smooth activations.
+    pub smooth_degree: usize,
+}
+
+impl Default for ApproximateActivations {
+    fn default() -> Self {
+        ApproximateActivations {
+            sign_degrees: CompositeSign::DEFAULT_DEGREES.to_vec(),
+            sign_eps: CompositeSign::DEFAULT_EPS,
+            smooth_degree: 31,
+        }
+    }
+}
+
+fn polynomial(
+    func: &mut Func,
+    x: ValueId,
+    coeffs: Vec<f64>,
+    domain: [f64; 2],
+    loc: &Location,
+) -> Op {
+    let ty = func.ty(x).clone();
+    let v = func.new_value(ty, None);
+    Op {
+        name: "nn.polynomial".into(),
+        operands: vec![x],
+        results: vec![v],
+        attrs: vec![
+            ("basis".into(), Attribute::String("chebyshev".into())),
+            ("coeffs".into(), Attribute::F64Array(coeffs)),
+            ("domain".into(), Attribute::F64Array(domain.to_vec())),
+        ],
+        loc: loc.clone(),
+    }
+}
+
+/// A short name for statistics: the layer's name, else the result number.
+fn layer(op: &Op) -> String {
+    op.loc
+        .name()
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("%{}", op.result().0))
+}
+
+/// Error in units of 1e-9, rounded up.
+fn e9(err: f64) -> i64 {
+    (err * 1e9).ceil().min(i64::MAX as f64) as i64
+}
+
+impl Pass for ApproximateActivations {
+    fn name(&self) -> &'static str {
+        "approximate-activations"
+    }
+
+    fn run(&self, module: &mut Module) -> Result<Statistics, Diagnostic> {
+        let mut func = module
+            .main()
+            .cloned()
+            .ok_or_else(|| Diagnostic::new(Location::Unknown, "module has no func.func @main"))?;
+        let mut sign: Option<CompositeSign> = None;
+        let (mut relus, mut smooth) = (0i64, 0i64);
+        let (mut worst_relu, mut worst_smooth) = (0f64, 0f64);
+        let mut per_layer: Statistics = Vec::new();
+        let mut body = Vec::with_capacity(func.body.len());
+        for op in std::mem::take(&mut func.body) {
+            if !ACTIVATIONS.contains(&op.name.as_str()) {
+                body.push(op);
+                continue;
+            }
+            let err = |m: String| Diagnostic::new(op.loc.clone(), format!("{} {m}", op.label()));
+            let range = op
+                .attr("range")
+                .and_then(Attribute::as_f64_list)
+                .filter(|r| r.len() == 2 && r[0] <= r[1] && r.iter().all(|v| v.is_finite()))
+                .ok_or_else(|| err("has no calibrated input 'range' = array<f64: lo, hi> (run calibrate first)".into()))?;
+            let (lo, hi) = (range[0], range[1]);
+            let x = op.operands[0];
+            let max_error = if op.name == "nn.relu" {
+                if sign.is_none() {
+                    sign =
+                        Some(CompositeSign::new(&self.sign_degrees, self.sign_eps).map_err(err)?);
+                }
+                let s = sign.as_ref().expect("built above");
+                let bound = lo.abs().max(hi.abs());
+                let bound = if bound > 0.0 { bound } else { 1.0 };
+                // The scale as the f32 constant holds it.
+                let scale = (1.0 / bound) as f32;
+                let ty = func.ty(x).clone();
+                let cty = Type::f32_tensor(&[1]);
+                let cv = func.new_value(cty.clone(), None);
+                body.push(Op {
+                    name: "nn.constant".into(),
+                    operands: vec![],
+                    results: vec![cv],
+                    attrs: vec![(
+                        "value".into(),
+                        Attribute::Dense {
+                            ty: cty,
+                            values: vec![scale as f64],
+                        },
+                    )],
+                    loc: op.loc.clone(),
+                });
+                let scaled = func.new_value(ty, None);
+                body.push(Op {
+                    name: "nn.mul".into(),
+                    operands: vec![x, cv],
+                    results: vec![scaled],
+                    attrs: vec![],
+                    loc: op.loc.clone(),
+                });
+                // (1 + p_last) / 2 in the last stage.
+                let mut stages = s.stages.clone();
+                let last = stages.last_mut().expect("at least one stage");
+                last.iter_mut().for_each(|c| *c *= 0.5);
+                last[0] += 0.5;
+                let mut v = scaled;
+                for c in &stages {
+                    let p = polynomial(&mut func, v, c.clone(), [-1.0, 1.0], &op.loc);
+                    v = p.result();
+                    body.push(p);
+                }
+                body.push(Op {
+                    name: "nn.mul".into(),
+                    operands: vec![x, v],
+                    results: op.results.clone(),
+                    attrs: vec![],
+                    loc: op.loc.clone(),
+                });
+                let approx = |x: f64| {
+                    let t = stages.iter().fold(x * scale as f64, |t, c| {
+                        eval_polynomial(c, Some([-1.0, 1.0]), t)
+                    });
+                    x * t
+                };
+                // Dense over the range, denser where the sign's gap is.
+                let gap = 4.0 * self.sign_eps * bound;
+                let mut grid = dense_grid(lo, hi, 16384);
+                if lo < gap && hi > -gap {
+                    grid.extend(dense_grid(lo.max(-gap), hi.min(gap), 4096));
+                }
+                let e = grid
+                    .iter()
+                    .map(|&x| (approx(x) - x.max(0.0)).abs())
+                    .fold(0.0, f64::max);
+                relus += 1;
+                worst_relu = worst_relu.max(e);
+                e
+            } else {
+                let f = reference_activation(&op.name).map_err(err)?;
+                let (a, b) = if hi > lo {
+                    (lo, hi)
+                } else {
+                    (lo - 1e-3, hi + 1e-3)
+                };
+                let fit = chebyshev_interpolate(&f, a, b, self.smooth_degree);
+                let mut p = polynomial(&mut func, x, fit.coeffs.clone(), fit.domain, &op.loc);
+                p.results = op.results.clone();
+                body.push(p);
+                smooth += 1;
+                worst_smooth = worst_smooth.max(fit.max_error);
+                fit.max_error
+            };
+            per_layer.push((format!("max-error-e9 {}", layer(&op)), e9(max_error)));
+        }
+        func.body = body;
+        *module.main_mut().expect("main exists") = func;
+        let mut stats: Statistics = vec![
+            ("relus-approximated".into(), relus),
+            ("smooth-approximated".into(), smooth),
+            ("worst-relu-max-error-e9".into(), e9(worst_relu)),
+            ("worst-smooth-max-error-e9".into(), e9(worst_smooth)),
+        ];
+        stats.extend(per_layer);
+        Ok(stats)
+    }
+}
