@@ -267,7 +267,9 @@ fn naive_avgpool(
 
 #[test]
 fn avgpool_matches_naive_reference() {
-    let cases: &[([usize; 4], [usize; 2], [usize; 2], [usize; 4], bool)] = &[
+    // (input shape, kernel, strides, pads, count_include_pad)
+    type Case = ([usize; 4], [usize; 2], [usize; 2], [usize; 4], bool);
+    let cases: &[Case] = &[
         ([1, 2, 8, 8], [2, 2], [2, 2], [0, 0, 0, 0], true),
         ([1, 3, 7, 7], [3, 3], [2, 2], [1, 1, 1, 1], true),
         ([1, 3, 7, 7], [3, 3], [2, 2], [1, 1, 1, 1], false),
