@@ -22,13 +22,15 @@ pub fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Result<Vec<f64>, String> 
         }
         a.swap(col, pivot);
         b.swap(col, pivot);
-        for row in col + 1..n {
-            let f = a[row][col] / a[col][col];
+        let (top, rest) = a.split_at_mut(col + 1);
+        let pivot_row = &top[col];
+        for (offset, row) in rest.iter_mut().enumerate() {
+            let f = row[col] / pivot_row[col];
             if f != 0.0 {
-                for k in col..n {
-                    a[row][k] -= f * a[col][k];
+                for (r, p) in row[col..].iter_mut().zip(&pivot_row[col..]) {
+                    *r -= f * p;
                 }
-                b[row] -= f * b[col];
+                b[col + 1 + offset] -= f * b[col];
             }
         }
     }

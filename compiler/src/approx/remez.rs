@@ -83,7 +83,7 @@ fn refine(err: &impl Fn(f64) -> f64, mut a: f64, mut b: f64) -> f64 {
 /// The minimax odd polynomial of (odd) degree `degree` for `sign` on
 /// `[-1, -eps] U [eps, 1]`.
 pub fn minimax_odd_sign(degree: usize, eps: f64) -> Result<OddSignFit, String> {
-    if degree % 2 == 0 || degree == 0 {
+    if degree.is_multiple_of(2) {
         return Err(format!(
             "sign approximation degree must be odd, got {degree}"
         ));
@@ -308,10 +308,10 @@ mod tests {
         let mut ata = vec![vec![0.0; 8]; 8];
         let mut atb = vec![0.0; 8];
         for &x in &pts {
-            for i in 0..8 {
+            for (i, row) in ata.iter_mut().enumerate() {
                 atb[i] += odd_cheb(i, x);
-                for j in 0..8 {
-                    ata[i][j] += odd_cheb(i, x) * odd_cheb(j, x);
+                for (j, v) in row.iter_mut().enumerate() {
+                    *v += odd_cheb(i, x) * odd_cheb(j, x);
                 }
             }
         }

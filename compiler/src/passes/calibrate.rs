@@ -71,7 +71,7 @@ impl Pass for Calibrate {
                 "calibrate needs calibration inputs (orion-opt --calibration FILE)",
             ));
         }
-        if self.inputs.len() % arity != 0 {
+        if !self.inputs.len().is_multiple_of(arity) {
             return Err(Diagnostic::new(
                 func.loc.clone(),
                 format!(

@@ -165,6 +165,7 @@ fn run(cli: &Cli) -> Result<(), Diagnostic> {
     };
     let opts = PassOptions {
         params: cli.params.params(),
+        ..PassOptions::default()
     };
 
     // The passes, in order: the named pipeline, then the single passes.
