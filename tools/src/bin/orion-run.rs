@@ -225,7 +225,7 @@ fn ms(d: Duration) -> String {
 
 fn run(args: &Args) -> Result<ExitCode, String> {
     let path = args.file.display().to_string();
-    let src = fs::read_to_string(&args.file).map_err(|e| format!("{path}: {e}"))?;
+    let src = fs::read_to_string(&args.file).map_err(|e| format!("error: {path}: {e}"))?;
     let module = orion_dialects::parse_module(&src, &path).map_err(|d| d.to_string())?;
     orion_dialects::verify::verify_module(&module).map_err(|d| d.to_string())?;
     let func = module
@@ -431,5 +431,52 @@ fn main() -> ExitCode {
             eprintln!("{msg}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        assert_eq!(parse_range("3..7"), Ok((3, 7)));
+        assert!(parse_range("7..3").is_err());
+        assert!(parse_range("7").is_err());
+        assert!(parse_range("a..3").is_err());
+    }
+
+    #[test]
+    fn idx3_normalisation() {
+        let mut b = vec![0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 2];
+        b.extend([0u8, 255, 51, 0]);
+        let (per, v) = read_idx3(&b).unwrap();
+        assert_eq!((per, v.len()), (2, 4));
+        assert!((v[0] - (-0.1307 / 0.3081)).abs() < 1e-12);
+        assert!((v[1] - (1.0 - 0.1307) / 0.3081).abs() < 1e-12);
+        assert!(read_idx3(&b[..18]).is_err());
+        assert!(read_idx3(&b[..6]).is_err());
+    }
+
+    #[test]
+    fn npy_roundtrip() {
+        let dir = std::env::temp_dir().join(format!("orion-run-test-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("x.npy");
+        write_npy(&p, &[2, 3], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.5]).unwrap();
+        let imgs = read_input(&p, 3).unwrap();
+        assert_eq!(imgs, vec![vec![1.0, 2.0, 3.0], vec![4.0, 5.0, 6.5]]);
+        let e = read_input(&p, 4).unwrap_err();
+        assert!(e.contains("4 elements"), "{e}");
+        fs::write(&p, b"garbage").unwrap();
+        assert!(read_input(&p, 3).is_err());
+        fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn medians() {
+        let d = |ms| Duration::from_millis(ms);
+        assert_eq!(median(vec![d(5), d(1), d(3)]), d(3));
+        assert_eq!(median(vec![]), Duration::ZERO);
     }
 }
