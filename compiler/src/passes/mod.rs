@@ -53,14 +53,23 @@ impl Default for PassOptions {
 pub const LOWER_TO_CKKS: &[&str] = &["canonicalize", "pack", "lower-to-ckks", "optimize-ckks"];
 
 pub fn names() -> Vec<&'static str> {
-    vec!["canonicalize", "calibrate", "approximate-activations", "pack", "lower-to-ckks", "optimize-ckks"]
+    vec![
+        "canonicalize",
+        "calibrate",
+        "approximate-activations",
+        "pack",
+        "lower-to-ckks",
+        "optimize-ckks",
+    ]
 }
 
 pub fn by_name(name: &str, opts: &PassOptions) -> Option<Box<dyn Pass>> {
     Some(match name {
         "canonicalize" => Box::new(canonicalize::Canonicalize),
         "calibrate" => Box::new(calibrate::Calibrate::new(opts)),
-        "approximate-activations" => Box::new(approximate_activations::ApproximateActivations::default()),
+        "approximate-activations" => {
+            Box::new(approximate_activations::ApproximateActivations::default())
+        }
         "pack" => Box::new(pack::Pack::new(opts)),
         "lower-to-ckks" => Box::new(lower_to_ckks::LowerToCkks::new(opts)),
         "optimize-ckks" => Box::new(optimize_ckks::OptimizeCkks::new()),
