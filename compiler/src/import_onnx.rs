@@ -134,6 +134,7 @@ pub fn import_onnx_proto(
                 ),
             ));
         }
+        check_spatial_attrs(node, graph).map_err(|m| node_err(node, m))?;
     }
     let mut parsed = guarded("tract could not load the ONNX model", || {
         onnx.parse(proto, model_dir)
@@ -471,6 +472,62 @@ impl Importer<'_> {
         self.values.insert(out_name.clone(), v);
         Ok(())
     }
+}
+
+/// Shape-independent checks of Conv / AveragePool attributes, made before
+/// tract sees the model so that a bad combination is reported for its node.
+fn check_spatial_attrs(node: &NodeProto, graph: &pb::GraphProto) -> Result<(), String> {
+    let op = node.op_type.as_str();
+    if !matches!(op, "Conv" | "AveragePool") {
+        return Ok(());
+    }
+    for a in &node.attribute {
+        let per_axis = match a.name.as_str() {
+            "kernel_shape" | "strides" | "dilations" => 1,
+            "pads" => 2,
+            _ => continue,
+        };
+        if a.ints.len() != 2 * per_axis {
+            return Err(if a.ints.len() % per_axis == 0 {
+                format!(
+                    "only 2-D {op} is supported, but attribute '{}' = {:?} describes a {}-D {op}",
+                    a.name,
+                    a.ints,
+                    a.ints.len() / per_axis
+                )
+            } else {
+                format!(
+                    "attribute 'pads' = {:?} must have two entries per spatial axis",
+                    a.ints
+                )
+            });
+        }
+    }
+    let kernel_shape = node.attribute.iter().find(|a| a.name == "kernel_shape");
+    let weight = node
+        .input
+        .get(1)
+        .and_then(|w| graph.initializer.iter().find(|t| &t.name == w));
+    if let (Some(k), Some(w), "Conv") = (kernel_shape, weight, op) {
+        if w.dims.get(2..) != Some(&k.ints[..]) {
+            return Err(format!(
+                "kernel_shape {:?} does not match the weight shape {:?}",
+                k.ints, w.dims
+            ));
+        }
+    }
+    if let Some(a) = node.attribute.iter().find(|a| a.name == "auto_pad") {
+        let mode = String::from_utf8_lossy(&a.s);
+        if !matches!(
+            mode.as_ref(),
+            "NOTSET" | "VALID" | "SAME_UPPER" | "SAME_LOWER"
+        ) {
+            return Err(format!(
+                "auto_pad '{mode}' is not one of NOTSET, VALID, SAME_UPPER, SAME_LOWER"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A two-entry spatial attribute (`strides`, `dilations`), 1 when absent.
