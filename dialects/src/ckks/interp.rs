@@ -29,6 +29,17 @@ enum Value {
 /// Runs `@main` of a `ckks` module on cleartext tensors; returns the tensors
 /// it returns.
 pub fn interpret(module: &Module, inputs: &[Tensor]) -> Result<Vec<Tensor>, Diagnostic> {
+    interpret_observed(module, inputs, &mut |_, _| {})
+}
+
+/// [`interpret`], calling `observe(op, slots)` with every op's slot-vector
+/// result (ciphertexts and plaintexts): used to measure value ranges, e.g.
+/// the headroom of each ciphertext below its modulus.
+pub fn interpret_observed(
+    module: &Module,
+    inputs: &[Tensor],
+    observe: &mut dyn FnMut(&Op, &[f64]),
+) -> Result<Vec<Tensor>, Diagnostic> {
     let func = module
         .main()
         .ok_or_else(|| Diagnostic::new(Default::default(), "module has no func.func @main"))?;
@@ -86,6 +97,9 @@ pub fn interpret(module: &Module, inputs: &[Tensor]) -> Result<Vec<Tensor>, Diag
         }
         let out = eval_op(op, &args, func, module, &params)
             .map_err(|m| Diagnostic::new(op.loc.clone(), format!("{} {m}", op.label())))?;
+        if let Value::Slots(v) = &out {
+            observe(op, v);
+        }
         let r = op.results.first().ok_or_else(|| {
             Diagnostic::new(op.loc.clone(), format!("{} has no result", op.label()))
         })?;
@@ -354,6 +368,18 @@ mod tests {
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].shape, vec![4]);
         assert_eq!(out[0].data, want);
+    }
+
+    #[test]
+    fn observer_sees_every_slot_result() {
+        let (m, _, _) = module();
+        let mut names = Vec::new();
+        interpret_observed(&m, &[Tensor::new(vec![4], vec![1.0; 4])], &mut |op, v| {
+            assert_eq!(v.len(), params().slots());
+            names.push(op.name.clone());
+        })
+        .unwrap();
+        assert_eq!(names.len(), 7, "{names:?}"); // all but decrypt and return
     }
 
     #[test]

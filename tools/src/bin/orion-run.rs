@@ -176,6 +176,67 @@ fn read_input(path: &Path, per: usize) -> Result<Vec<Vec<f64>>, String> {
     Ok(data.chunks(per).map(<[f64]>::to_vec).collect())
 }
 
+/// The smallest margin, over all ciphertexts of the cleartext run, between
+/// `max |slot| * 2^log_scale` and `Q_l / 2`, in bits. A coefficient of the
+/// encoding is at most `scale * max |slot|`, so a non-negative margin
+/// guarantees that no ciphertext wraps around its modulus; a negative one
+/// means it may (it does when the coefficients are that large).
+struct HeadroomMin {
+    bits: f64,
+    label: String,
+    level: usize,
+    max_abs: f64,
+    log_scale: i64,
+    log_q: u32,
+}
+
+struct Headroom {
+    log_q: Vec<u32>,
+    min: Option<HeadroomMin>,
+}
+
+impl Headroom {
+    fn new(module: &Module) -> Headroom {
+        Headroom {
+            log_q: orion_dialects::ckks::ParamsAttr::of_module(module)
+                .map(|p| p.log_q)
+                .unwrap_or_default(),
+            min: None,
+        }
+    }
+
+    fn observe(&mut self, module: &Module, op: &orion_dialects::Op, v: &[f64]) {
+        let (Some(func), Some(r)) = (module.main(), op.results.first()) else {
+            return;
+        };
+        let Some(ty) = func.values.get(r.0 as usize).map(|d| &d.ty) else {
+            return;
+        };
+        let Ok(ct) = orion_dialects::ckks::CtType::from_type(ty) else {
+            return;
+        };
+        if ct.level >= self.log_q.len() {
+            return;
+        }
+        let log_q: u32 = self.log_q[..=ct.level].iter().sum();
+        let max_abs = v.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+        if max_abs == 0.0 {
+            return;
+        }
+        let bits = (log_q as f64 - 1.0) - ct.log_scale as f64 - max_abs.log2();
+        if self.min.as_ref().is_none_or(|m| bits < m.bits) {
+            self.min = Some(HeadroomMin {
+                bits,
+                label: op.label(),
+                level: ct.level,
+                max_abs,
+                log_scale: ct.log_scale,
+                log_q,
+            });
+        }
+    }
+}
+
 fn parse_range(s: &str) -> Result<(usize, usize), String> {
     let (a, b) = s.split_once("..").ok_or("--range takes A..B")?;
     let a: usize = a
@@ -311,6 +372,7 @@ fn run(args: &Args) -> Result<ExitCode, String> {
     let mut correct = 0usize;
     let mut max_rel = 0.0f64;
     let mut disagreements = 0usize;
+    let mut headroom = Headroom::new(&module);
     for (k, i) in (start..end).enumerate() {
         let x = Tensor::new(in_shape.clone(), images[i].clone());
         let outs = match (level, session.as_mut()) {
@@ -342,8 +404,12 @@ fn run(args: &Args) -> Result<ExitCode, String> {
             }
         }
         if args.compare && encrypted {
-            let clear = orion_dialects::ckks::interp::interpret(&module, std::slice::from_ref(&x))
-                .map_err(|d| d.to_string())?;
+            let clear = orion_dialects::ckks::interp::interpret_observed(
+                &module,
+                std::slice::from_ref(&x),
+                &mut |op, v| headroom.observe(&module, op, v),
+            )
+            .map_err(|d| d.to_string())?;
             let c = clear.first().ok_or("error: @main returns nothing")?;
             let rel = y.max_rel_diff(c);
             max_rel = max_rel.max(rel);
@@ -395,6 +461,22 @@ fn run(args: &Args) -> Result<ExitCode, String> {
             "classes agree with the cleartext ckks interpreter: {}/{count}",
             count - disagreements
         );
+        if let Some(h) = &headroom.min {
+            println!(
+                "modulus headroom: min {:.1} bits at {} (level {}, max |slot| {:.3e}, scale 2^{}, Q_l ~ 2^{}){}",
+                h.bits,
+                h.label,
+                h.level,
+                h.max_abs,
+                h.log_scale,
+                h.log_q,
+                if h.bits < 0.0 {
+                    "; negative: the ciphertext may wrap around its modulus (raise log_q[0..=level] or lower the scale)"
+                } else {
+                    ""
+                }
+            );
+        }
         if max_rel.is_nan() || max_rel > args.bound {
             eprintln!(
                 "error: relative logit error {max_rel:.2e} exceeds the bound {:.0e}",
