@@ -210,6 +210,8 @@ pub struct Session {
     slots: HashMap<usize, Arc<Vec<f64>>>,
     /// Encoded plaintexts by (encode op index, level, scale bits).
     plaintexts: HashMap<(usize, usize, u64), Arc<Plaintext>>,
+    /// Cumulative wall time and count per op name, over all runs.
+    profile: HashMap<String, (Duration, usize)>,
 }
 
 impl std::fmt::Debug for Session {
@@ -292,6 +294,7 @@ impl Session {
             plan: Plan::new(module, func),
             slots: HashMap::new(),
             plaintexts: HashMap::new(),
+            profile: HashMap::new(),
         };
         pb.finish_and_clear();
         Ok(session)
@@ -310,6 +313,18 @@ impl Session {
     /// Turns the per-op progress bar of [`Session::run`] on or off.
     pub fn set_progress(&mut self, on: bool) {
         self.progress = on;
+    }
+
+    /// Cumulative wall time and op count per op name over all runs so far,
+    /// slowest first (a lazily encoded plaintext counts to its consumer).
+    pub fn op_profile(&self) -> Vec<(String, Duration, usize)> {
+        let mut v: Vec<_> = self
+            .profile
+            .iter()
+            .map(|(k, &(d, n))| (k.clone(), d, n))
+            .collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1));
+        v
     }
 
     /// Number of encoded plaintexts held in the cache.
@@ -397,6 +412,9 @@ impl Session {
             let start = Instant::now();
             let out = self.eval_op(i, op, func, module, &env, &mut pending)?;
             let spent = start.elapsed();
+            let entry = self.profile.entry(op.name.clone()).or_default();
+            entry.0 += spent;
+            entry.1 += 1;
             match op.name.as_str() {
                 "ckks.encrypt" => timings.encrypt += spent,
                 "ckks.decrypt" => timings.decrypt += spent,

@@ -64,6 +64,9 @@ struct Args {
     /// Bound on the relative logit error checked by --compare (exit 1 above it).
     #[arg(long, default_value_t = 1e-2)]
     bound: f64,
+    /// Print the time spent per ckks op kind (encrypted runs).
+    #[arg(long)]
+    profile: bool,
     /// No progress output on stderr.
     #[arg(long, short)]
     quiet: bool,
@@ -450,6 +453,12 @@ fn run(args: &Args) -> Result<ExitCode, String> {
             ms(med(|t| t.evaluate)),
             ms(med(|t| t.decrypt)),
         );
+    }
+    if let (true, Some(s)) = (args.profile, session.as_ref()) {
+        println!("op profile over {count} image(s):");
+        for (name, d, n) in s.op_profile() {
+            println!("  {name:<18} {n:>7} ops {:>10}", ms(d));
+        }
     }
     let mut exit = ExitCode::SUCCESS;
     if args.compare && encrypted {
