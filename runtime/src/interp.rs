@@ -323,7 +323,7 @@ impl Session {
             .iter()
             .map(|(k, &(d, n))| (k.clone(), d, n))
             .collect();
-        v.sort_by(|a, b| b.1.cmp(&a.1));
+        v.sort_by_key(|e| std::cmp::Reverse(e.1));
         v
     }
 
