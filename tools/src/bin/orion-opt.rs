@@ -16,6 +16,7 @@ use clap::{Parser, ValueEnum};
 use orion_compiler::passes::{self, PassOptions, Statistics};
 use orion_compiler::{import_onnx_file, PassManager, PrintIr};
 use orion_dialects::ckks::ParamsAttr;
+use orion_dialects::tensor::Tensor;
 use orion_dialects::verify::verify_module;
 use orion_dialects::{parse_module, print_module, Diagnostic, Module, PrintOptions};
 use std::io::{Read, Write};
@@ -96,6 +97,20 @@ struct Cli {
     #[arg(long, visible_alias = "mlir-pass-statistics")]
     pass_statistics: bool,
 
+    /// Calibration inputs for the `calibrate` pass: an MNIST IDX3 image file
+    /// (pixels normalised as (p/255 - 0.1307)/0.3081) or a float32/float64
+    /// .npy array of one or more stacked inputs of @main.
+    #[arg(long, value_name = "FILE")]
+    calibration: Option<String>,
+
+    /// How many calibration samples to use (the first N of the file).
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    calibration_samples: usize,
+
+    /// Margin `calibrate` widens each observed range by (fraction of its width).
+    #[arg(long, value_name = "M")]
+    calibration_margin: Option<f64>,
+
     /// CKKS parameter preset the passes compile for.
     #[arg(long, value_enum, value_name = "PRESET", default_value = "mnist-mlp")]
     params: ParamsPreset,
@@ -163,10 +178,6 @@ fn run(cli: &Cli) -> Result<(), Diagnostic> {
     let print = PrintOptions {
         generic: cli.emit_generic,
     };
-    let opts = PassOptions {
-        params: cli.params.params(),
-        ..PassOptions::default()
-    };
 
     // The passes, in order: the named pipeline, then the single passes.
     let mut names: Vec<&str> = Vec::new();
@@ -199,7 +210,12 @@ fn run(cli: &Cli) -> Result<(), Diagnostic> {
         PrintIr::After(cli.print_ir_after.clone())
     };
     for n in &names {
-        pm.add_by_name(n, &opts)?;
+        if !known.contains(n) {
+            return Err(error(format!(
+                "unknown pass '{n}' (known passes: {})",
+                known.join(", ")
+            )));
+        }
     }
 
     let mut timings: Vec<(String, Duration)> = Vec::new();
@@ -227,6 +243,20 @@ fn run(cli: &Cli) -> Result<(), Diagnostic> {
     }
     if cli.verify_only {
         return Ok(());
+    }
+
+    let mut opts = PassOptions {
+        params: cli.params.params(),
+        ..PassOptions::default()
+    };
+    if let Some(m) = cli.calibration_margin {
+        opts.calibration_margin = m;
+    }
+    if let Some(path) = &cli.calibration {
+        opts.calibration = read_calibration(path, &module, cli.calibration_samples)?;
+    }
+    for n in &names {
+        pm.add_by_name(n, &opts)?;
     }
 
     let result = pm.run(&mut module, |name, m| dump_ir(name, m, &print));
@@ -302,4 +332,87 @@ fn print_statistics(stats: &[(String, Statistics)]) {
     }
     // Reports are best effort: a closed stderr must not abort the run.
     let _ = std::io::stderr().write_all(s.as_bytes());
+}
+
+fn read_u32_be(bytes: &[u8], at: usize) -> Option<u32> {
+    bytes
+        .get(at..at + 4)
+        .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+/// Reads up to `max` calibration inputs shaped like @main's single argument.
+fn read_calibration(path: &str, module: &Module, max: usize) -> Result<Vec<Tensor>, Diagnostic> {
+    let fail = |msg: String| error(format!("--calibration {path}: {msg}"));
+    let main = module
+        .main()
+        .ok_or_else(|| fail("module has no func.func @main".into()))?;
+    let arg_types = main.arg_types();
+    let shape = match arg_types.as_slice() {
+        [t] => t
+            .shape()
+            .ok_or_else(|| fail(format!("@main's argument is not a tensor: {t}")))?
+            .to_vec(),
+        _ => {
+            return Err(fail(format!(
+                "@main takes {} arguments; calibration files feed exactly one",
+                arg_types.len()
+            )))
+        }
+    };
+    let per: usize = shape.iter().product();
+    let bytes = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
+    let data: Vec<f64> = if bytes.starts_with(b"\x93NUMPY") {
+        read_npy(&bytes).map_err(fail)?
+    } else if read_u32_be(&bytes, 0) == Some(0x803) {
+        let n = read_u32_be(&bytes, 4).ok_or_else(|| fail("truncated IDX header".into()))? as usize;
+        let rows =
+            read_u32_be(&bytes, 8).ok_or_else(|| fail("truncated IDX header".into()))? as usize;
+        let cols =
+            read_u32_be(&bytes, 12).ok_or_else(|| fail("truncated IDX header".into()))? as usize;
+        let total = n
+            .checked_mul(rows)
+            .and_then(|v| v.checked_mul(cols))
+            .ok_or_else(|| fail("IDX dimensions overflow".into()))?;
+        let pixels = bytes
+            .get(16..16 + total)
+            .ok_or_else(|| fail(format!("holds fewer than {n} images of {rows}x{cols}")))?;
+        pixels
+            .iter()
+            .map(|&p| (f64::from(p) / 255.0 - 0.1307) / 0.3081)
+            .collect()
+    } else {
+        return Err(fail("neither a .npy file nor an IDX3 image file".into()));
+    };
+    if per == 0 || data.is_empty() || !data.len().is_multiple_of(per) {
+        return Err(fail(format!(
+            "{} values are not a whole number of inputs of shape {shape:?}",
+            data.len()
+        )));
+    }
+    Ok(data
+        .chunks(per)
+        .take(max.max(1))
+        .map(|c| Tensor::new(shape.clone(), c.to_vec()))
+        .collect())
+}
+
+fn read_npy(bytes: &[u8]) -> Result<Vec<f64>, String> {
+    let npy = npyz::NpyFile::new(bytes).map_err(|e| format!("not a .npy file: {e}"))?;
+    if npy.order() == npyz::Order::Fortran && npy.shape().iter().filter(|&&d| d > 1).count() > 1 {
+        return Err("Fortran-order arrays are not supported; save with C order".into());
+    }
+    let (tc, size) = match npy.dtype() {
+        npyz::DType::Plain(ts) => (ts.type_char(), ts.size_field()),
+        other => return Err(format!("unsupported dtype {}", other.descr())),
+    };
+    match (tc, size) {
+        (npyz::TypeChar::Float, 4) => Ok(npy
+            .into_vec::<f32>()
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .map(f64::from)
+            .collect()),
+        (npyz::TypeChar::Float, 8) => npy.into_vec::<f64>().map_err(|e| e.to_string()),
+        _ => Err("unsupported dtype: expected float32 or float64".into()),
+    }
 }
