@@ -410,7 +410,25 @@ impl Session {
                 return Ok((outs, timings));
             }
             let start = Instant::now();
-            let out = self.eval_op(i, op, func, module, &env, &mut pending)?;
+            // An operand at its last use is updated in place (no copy).
+            let in_place = matches!(op.name.as_str(), "ckks.add" | "ckks.sub" | "ckks.rescale")
+                && op.operands.first().is_some_and(|a| {
+                    self.plan.last_use.get(a.0 as usize) == Some(&i)
+                        && op.operands[1..].iter().all(|b| b != a)
+                });
+            let owned = if in_place {
+                let k = op.operands[0].0 as usize;
+                match env.get_mut(k).and_then(Option::take) {
+                    Some(Val::Ct(c)) => Some(c),
+                    other => {
+                        env[k] = other;
+                        None
+                    }
+                }
+            } else {
+                None
+            };
+            let out = self.eval_op(i, op, func, module, &env, &mut pending, owned)?;
             let spent = start.elapsed();
             let entry = self.profile.entry(op.name.clone()).or_default();
             entry.0 += spent;
@@ -529,6 +547,7 @@ impl Session {
         Ok(pt)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn eval_op(
         &mut self,
         i: usize,
@@ -537,6 +556,7 @@ impl Session {
         module: &Module,
         env: &[Option<Val>],
         pending: &mut HashMap<usize, Ciphertext>,
+        owned: Option<Ciphertext>,
     ) -> Result<Val, RunError> {
         let ev = &self.evaluator;
         let ck = |what: &str| {
@@ -593,11 +613,25 @@ impl Session {
             }
             "ckks.add" | "ckks.sub" => {
                 Self::operand_count(op, 2)?;
-                let (a, b) = (self.ct(op, env, 0)?, self.ct(op, env, 1)?);
-                Val::Ct(if op.name == "ckks.add" {
-                    ev.add(a, b).map_err(ck("adding"))?
-                } else {
-                    ev.sub(a, b).map_err(ck("subtracting"))?
+                let add = op.name == "ckks.add";
+                let b = self.ct(op, env, 1)?;
+                Val::Ct(match owned {
+                    Some(mut a) => {
+                        if add {
+                            ev.add_assign(&mut a, b).map_err(ck("adding"))?;
+                        } else {
+                            ev.sub_assign(&mut a, b).map_err(ck("subtracting"))?;
+                        }
+                        a
+                    }
+                    None => {
+                        let a = self.ct(op, env, 0)?;
+                        if add {
+                            ev.add(a, b).map_err(ck("adding"))?
+                        } else {
+                            ev.sub(a, b).map_err(ck("subtracting"))?
+                        }
+                    }
                 })
             }
             "ckks.add_plain" | "ckks.mul_plain" => {
@@ -647,7 +681,13 @@ impl Session {
             }
             "ckks.rescale" => {
                 Self::operand_count(op, 1)?;
-                Val::Ct(ev.rescale(self.ct(op, env, 0)?).map_err(ck("rescaling"))?)
+                Val::Ct(match owned {
+                    Some(mut a) => {
+                        ev.rescale_assign(&mut a).map_err(ck("rescaling"))?;
+                        a
+                    }
+                    None => ev.rescale(self.ct(op, env, 0)?).map_err(ck("rescaling"))?,
+                })
             }
             "ckks.level_down" => {
                 Self::operand_count(op, 1)?;

@@ -103,8 +103,9 @@ fn read_idx3(bytes: &[u8]) -> Result<(usize, Vec<f64>), String> {
     let cols = read_u32_be(bytes, 12)? as usize;
     let per = rows.checked_mul(cols).ok_or("IDX dimensions overflow")?;
     let total = n.checked_mul(per).ok_or("IDX dimensions overflow")?;
+    let end = total.checked_add(16).ok_or("IDX dimensions overflow")?;
     let data = bytes
-        .get(16..16 + total)
+        .get(16..end)
         .ok_or_else(|| format!("IDX3 file holds fewer than {n} images of {rows}x{cols}"))?;
     Ok((
         per,
