@@ -315,6 +315,96 @@ impl Session {
         self.progress = on;
     }
 
+    /// Encodes, in parallel and ahead of the first run, every plaintext a
+    /// `ckks.mul_plain` consumes (at its operand's typed level and scale
+    /// `q_level`, which is what [`Session::run`] asks for when the types hold).
+    /// Optional: `run` encodes lazily what is missing. Returns the time spent.
+    pub fn prepare(&mut self, module: &Module) -> Result<Duration, RunError> {
+        use rayon::prelude::*;
+        let start = Instant::now();
+        let func = module
+            .main()
+            .ok_or_else(|| RunError::module(&Location::Unknown, "module has no func.func @main"))?;
+        if fingerprint(module) != self.plan.fingerprint {
+            return Err(RunError::module(
+                &func.loc,
+                "prepare: not the session's module",
+            ));
+        }
+        let defs = func.def_sites();
+        let mut wanted: Vec<(usize, usize, f64)> = Vec::new();
+        for op in &func.body {
+            if op.name != "ckks.mul_plain" || op.operands.len() != 2 {
+                continue;
+            }
+            let Some(Some(idx)) = defs.get(op.operands[1].0 as usize).copied() else {
+                continue;
+            };
+            if func.body[idx].name != "ckks.encode" {
+                continue;
+            }
+            let Ok(t) = CtType::from_type(func.ty(op.operands[0])) else {
+                continue;
+            };
+            if t.level > self.ctx.max_level() {
+                continue;
+            }
+            let scale = self.ctx.q(t.level) as f64;
+            if !self
+                .plaintexts
+                .contains_key(&(idx, t.level, scale.to_bits()))
+            {
+                wanted.push((idx, t.level, scale));
+            }
+        }
+        wanted.sort_by_key(|w| (w.0, w.1));
+        wanted.dedup_by_key(|w| (w.0, w.1));
+        let mut need: Vec<usize> = wanted
+            .iter()
+            .map(|w| w.0)
+            .filter(|i| !self.slots.contains_key(i))
+            .collect();
+        need.dedup();
+        let params_slots = self.params.slots();
+        let made: Vec<(usize, Arc<Vec<f64>>)> = need
+            .par_iter()
+            .map(|&idx| {
+                let enc = &func.body[idx];
+                let value = enc
+                    .attr("value")
+                    .ok_or_else(|| RunError::op(enc, "needs a 'value' attribute"))?;
+                let s = plaintext::materialize(value, module).map_err(|m| RunError::op(enc, m))?;
+                if s.len() != params_slots {
+                    return Err(RunError::op(
+                        enc,
+                        format!(
+                            "encodes {} slots, the parameters give {params_slots}",
+                            s.len()
+                        ),
+                    ));
+                }
+                Ok((idx, Arc::new(s)))
+            })
+            .collect::<Result<_, _>>()?;
+        self.slots.extend(made);
+        let (slots, encoder) = (&self.slots, &self.encoder);
+        let encoded: Vec<((usize, usize, u64), Arc<Plaintext>)> = wanted
+            .par_iter()
+            .map(|&(idx, level, scale)| {
+                let enc = &func.body[idx];
+                let s = slots
+                    .get(&idx)
+                    .ok_or_else(|| RunError::op(enc, "internal error: slot vector missing"))?;
+                let pt = encoder
+                    .encode(s, level, scale)
+                    .map_err(|e| RunError::ckks(enc, "encoding", e))?;
+                Ok(((idx, level, scale.to_bits()), Arc::new(pt)))
+            })
+            .collect::<Result<_, _>>()?;
+        self.plaintexts.extend(encoded);
+        Ok(start.elapsed())
+    }
+
     /// Cumulative wall time and op count per op name over all runs so far,
     /// slowest first (a lazily encoded plaintext counts to its consumer).
     pub fn op_profile(&self) -> Vec<(String, Duration, usize)> {

@@ -184,6 +184,17 @@ fn encrypted_matches_cleartext() {
     }
     // 5 encodes, each at one (level, scale): reused by the second run.
     assert_eq!(s.cached_plaintexts(), 5);
+    // prepare() encodes exactly what run() uses: nothing new here, and on a
+    // fresh session the 4 mul_plain weights up front.
+    s.prepare(&m).unwrap();
+    assert_eq!(s.cached_plaintexts(), 5);
+    let mut fresh = Session::new(&m, &opts()).unwrap();
+    fresh.prepare(&m).unwrap();
+    assert_eq!(fresh.cached_plaintexts(), 4);
+    let (got, _) = fresh.run(&m, &[input(0.0)]).unwrap();
+    assert_eq!(fresh.cached_plaintexts(), 5);
+    let want = interpret_clear(&m, &[input(0.0)]).unwrap();
+    assert!(got[0].max_rel_diff(&want[0]) < 1e-4);
 }
 
 #[test]

@@ -345,12 +345,15 @@ fn run(args: &Args) -> Result<ExitCode, String> {
     let encrypted = level == Level::Ckks && !args.clear;
     let progress = !args.quiet;
     let count = end - start;
+    let mut prepare_time = Duration::ZERO;
     let mut session = if encrypted {
         let opts = RunOptions {
             seed: args.seed,
             progress,
         };
-        let s = Session::new(&module, &opts).map_err(|e| e.to_string())?;
+        let mut s = Session::new(&module, &opts).map_err(|e| e.to_string())?;
+        let t = s.prepare(&module).map_err(|e| e.to_string())?;
+        prepare_time = t;
         Some(s)
     } else {
         None
@@ -447,8 +450,9 @@ fn run(args: &Args) -> Result<ExitCode, String> {
             .unwrap_or_default();
         let med = |f: fn(&Timings) -> Duration| median(timings.iter().map(f).collect());
         println!(
-            "timings: keygen {} (once); per image (median of {}): encrypt {}, evaluate {}, decrypt {}",
+            "timings: keygen {} (once); plaintext encoding {} (once); per image (median of {}): encrypt {}, evaluate {}, decrypt {}",
             ms(keygen),
+            ms(prepare_time),
             timings.len(),
             ms(med(|t| t.encrypt)),
             ms(med(|t| t.evaluate)),
