@@ -15,7 +15,9 @@
 //! - `ckks.encode` is materialised lazily *at its use*, since the right scale
 //!   depends on the consumer: for `ckks.mul_plain` at scale `q_l` (the prime
 //!   of the ciphertext's level `l`), so that the following rescale restores
-//!   the ciphertext's scale exactly, as Orion does; for `ckks.add_plain` at
+//!   the ciphertext's scale exactly, as Orion does (times
+//!   `2^(pt.log_scale - log_q[l])` when the plaintext's type asks for less:
+//!   output headroom at level 0); for `ckks.add_plain` at
 //!   exactly the ciphertext's current scale. Slot vectors and encoded
 //!   plaintexts are cached across ops and runs, keyed by (encode op, level,
 //!   scale);
@@ -316,8 +318,8 @@ impl Session {
     }
 
     /// Encodes, in parallel and ahead of the first run, every plaintext a
-    /// `ckks.mul_plain` consumes (at its operand's typed level and scale
-    /// `q_level`, which is what [`Session::run`] asks for when the types hold).
+    /// `ckks.mul_plain` consumes (at its operand's typed level and the scale
+    /// of `mul_plain_scale`, which is what [`Session::run`] asks for when the types hold).
     /// Optional: `run` encodes lazily what is missing. Returns the time spent.
     pub fn prepare(&mut self, module: &Module) -> Result<Duration, RunError> {
         use rayon::prelude::*;
@@ -349,7 +351,7 @@ impl Session {
             if t.level > self.ctx.max_level() {
                 continue;
             }
-            let scale = self.ctx.q(t.level) as f64;
+            let scale = self.mul_plain_scale(op, func, t.level);
             if !self
                 .plaintexts
                 .contains_key(&(idx, t.level, scale.to_bits()))
@@ -403,6 +405,22 @@ impl Session {
             .collect::<Result<_, _>>()?;
         self.plaintexts.extend(encoded);
         Ok(start.elapsed())
+    }
+
+    /// The scale a `ckks.mul_plain` plaintext is encoded at, for a ciphertext
+    /// at `level`: `q_level`, which makes the following rescale exact; a
+    /// plaintext typed below `log_q[level]` lowers the result's scale by the
+    /// difference (the compiler uses that for output headroom at level 0).
+    /// `level` must be at most the top level.
+    fn mul_plain_scale(&self, op: &Op, func: &Func, level: usize) -> f64 {
+        let shift = op
+            .operands
+            .get(1)
+            .and_then(|&v| func.values.get(v.0 as usize))
+            .and_then(|d| PtType::from_type(&d.ty).ok())
+            .zip(self.params.log_q.get(level))
+            .map_or(0, |(t, &lq)| t.log_scale - lq as i64);
+        self.ctx.q(level) as f64 * 2f64.powi(shift.clamp(-60, 60) as i32)
     }
 
     /// Cumulative wall time and op count per op name over all runs so far,
@@ -737,15 +755,7 @@ impl Session {
                             format!("ciphertext level {level} above the top level"),
                         ));
                     }
-                    // Encoding at q_level makes the following rescale exact;
-                    // a plaintext typed below log_q[level] lowers the result's
-                    // scale by the difference (output headroom at level 0).
-                    let pt_log_scale = op
-                        .operands
-                        .get(1)
-                        .and_then(|&v| PtType::from_type(func.ty(v)).ok())
-                        .map_or(0, |t| t.log_scale - self.params.log_q[level] as i64);
-                    self.ctx.q(level) as f64 * 2f64.powi(pt_log_scale.clamp(-60, 60) as i32)
+                    self.mul_plain_scale(op, func, level)
                 };
                 let pt = self.plaintext(op, func, module, env, 1, level, scale)?;
                 let a = self.ct(op, env, 0)?;
