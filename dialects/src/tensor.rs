@@ -30,7 +30,10 @@ impl Tensor {
     }
 
     pub fn map(&self, f: impl Fn(f64) -> f64) -> Tensor {
-        Tensor::new(self.shape.clone(), self.data.iter().map(|&v| f(v)).collect())
+        Tensor::new(
+            self.shape.clone(),
+            self.data.iter().map(|&v| f(v)).collect(),
+        )
     }
 
     /// Row-major strides.
@@ -45,7 +48,11 @@ impl Tensor {
     /// Largest absolute difference to `other` divided by the largest absolute
     /// value of `other` (1 if that is 0): the error measure our tests bound.
     pub fn max_rel_diff(&self, other: &Tensor) -> f64 {
-        let scale = other.data.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(1e-30);
+        let scale = other
+            .data
+            .iter()
+            .fold(0.0f64, |m, v| m.max(v.abs()))
+            .max(1e-30);
         let diff = self
             .data
             .iter()
@@ -70,8 +77,16 @@ pub fn broadcast_shapes(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
     let n = a.len().max(b.len());
     let mut out = vec![0; n];
     for i in 0..n {
-        let da = if i + a.len() >= n { a[i + a.len() - n] } else { 1 };
-        let db = if i + b.len() >= n { b[i + b.len() - n] } else { 1 };
+        let da = if i + a.len() >= n {
+            a[i + a.len() - n]
+        } else {
+            1
+        };
+        let db = if i + b.len() >= n {
+            b[i + b.len() - n]
+        } else {
+            1
+        };
         out[i] = match (da, db) {
             (x, y) if x == y => x,
             (1, y) => y,
@@ -83,7 +98,11 @@ pub fn broadcast_shapes(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
 }
 
 /// Elementwise binary op with NumPy broadcasting.
-pub fn broadcast_binary(a: &Tensor, b: &Tensor, f: impl Fn(f64, f64) -> f64) -> Result<Tensor, String> {
+pub fn broadcast_binary(
+    a: &Tensor,
+    b: &Tensor,
+    f: impl Fn(f64, f64) -> f64,
+) -> Result<Tensor, String> {
     let shape = broadcast_shapes(&a.shape, &b.shape)
         .ok_or_else(|| format!("shapes {:?} and {:?} do not broadcast", a.shape, b.shape))?;
     let n = shape.len();

@@ -7,7 +7,10 @@ use crate::ir::{Func, Module, Op};
 /// Verifies every function of the module.
 pub fn verify_module(module: &Module) -> Result<(), Diagnostic> {
     if module.main().is_none() {
-        return Err(Diagnostic::new(Default::default(), "module has no func.func @main"));
+        return Err(Diagnostic::new(
+            Default::default(),
+            "module has no func.func @main",
+        ));
     }
     for func in &module.funcs {
         verify_func(module, func)?;
@@ -27,13 +30,16 @@ pub fn verify_func(module: &Module, func: &Func) -> Result<(), Diagnostic> {
     for (i, op) in func.body.iter().enumerate() {
         for (k, v) in op.operands.iter().enumerate() {
             if !defined.get(v.0 as usize).copied().unwrap_or(false) {
-                return Err(op_error(op, format!("operand #{k} is used before it is defined")));
+                return Err(op_error(
+                    op,
+                    format!("operand #{k} is used before it is defined"),
+                ));
             }
         }
         for r in &op.results {
-            let slot = defined
-                .get_mut(r.0 as usize)
-                .ok_or_else(|| op_error(op, "defines a value outside the function's value table"))?;
+            let slot = defined.get_mut(r.0 as usize).ok_or_else(|| {
+                op_error(op, "defines a value outside the function's value table")
+            })?;
             if *slot {
                 return Err(op_error(op, "redefines a value"));
             }
@@ -49,7 +55,10 @@ pub fn verify_func(module: &Module, func: &Func) -> Result<(), Diagnostic> {
         verify_op(op, func, module).map_err(|m| op_error(op, m))?;
     }
     if func.return_op().is_none() {
-        return Err(Diagnostic::new(func.loc.clone(), format!("@{} does not end with func.return", func.name)));
+        return Err(Diagnostic::new(
+            func.loc.clone(),
+            format!("@{} does not end with func.return", func.name),
+        ));
     }
     Ok(())
 }

@@ -16,12 +16,17 @@ use tract_onnx::prelude::*;
 const IMAGES: usize = 100;
 
 fn example(path: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(path)
 }
 
 fn idx_payload(path: &str, magic: u8, header: usize) -> Vec<u8> {
     let bytes = std::fs::read(example(path)).unwrap();
-    assert_eq!(bytes[3], magic, "{path} is not an IDX file of the expected kind");
+    assert_eq!(
+        bytes[3], magic,
+        "{path} is not an IDX file of the expected kind"
+    );
     bytes[header..].to_vec()
 }
 
@@ -45,7 +50,14 @@ fn encrypted_mlp_matches_tract_on_100_images() {
     let pixels = idx_payload("examples/data/mnist-test-1000-images-idx3-ubyte", 3, 16);
     let labels = idx_payload("examples/data/mnist-test-1000-labels-idx1-ubyte", 1, 8);
 
-    let mut session = Session::new(&module, &RunOptions { seed: Some(7), progress: false }).unwrap();
+    let mut session = Session::new(
+        &module,
+        &RunOptions {
+            seed: Some(7),
+            progress: false,
+        },
+    )
+    .unwrap();
     let (mut worst, mut correct_clear, mut correct_enc) = (0f64, 0, 0);
     for i in 0..IMAGES {
         let data: Vec<f32> = pixels[i * 784..(i + 1) * 784]
@@ -56,14 +68,23 @@ fn encrypted_mlp_matches_tract_on_100_images() {
         let out = tract.run(tvec!(input.into_tensor().into())).unwrap();
         let clear = Tensor::new(
             vec![1, 10],
-            out[0].to_plain_array_view::<f32>().unwrap().iter().map(|&v| v as f64).collect(),
+            out[0]
+                .to_plain_array_view::<f32>()
+                .unwrap()
+                .iter()
+                .map(|&v| v as f64)
+                .collect(),
         );
         let image = Tensor::new(vec![1, 1, 28, 28], data.iter().map(|&v| v as f64).collect());
         let (outs, _) = session.run(&module, &[image]).unwrap();
         let enc = &outs[0];
         let err = enc.max_rel_diff(&clear);
         worst = worst.max(err);
-        assert_eq!(enc.argmax(), clear.argmax(), "image {i}: encrypted class differs from tract's (rel err {err:.2e})");
+        assert_eq!(
+            enc.argmax(),
+            clear.argmax(),
+            "image {i}: encrypted class differs from tract's (rel err {err:.2e})"
+        );
         correct_clear += (clear.argmax() == labels[i] as usize) as usize;
         correct_enc += (enc.argmax() == labels[i] as usize) as usize;
     }
@@ -71,6 +92,9 @@ fn encrypted_mlp_matches_tract_on_100_images() {
         "{IMAGES} images: max logit error relative to the largest |logit| {worst:.2e}; \
          accuracy encrypted {correct_enc}/{IMAGES}, tract {correct_clear}/{IMAGES}"
     );
-    assert!(worst < 1e-2, "max relative logit error {worst:.2e} exceeds 1e-2");
+    assert!(
+        worst < 1e-2,
+        "max relative logit error {worst:.2e} exceeds 1e-2"
+    );
     assert_eq!(correct_enc, correct_clear);
 }

@@ -24,9 +24,15 @@ pub enum Attribute {
     /// A type used as a value, e.g. `function_type = (f32) -> f32`.
     Type(Type),
     /// `dense<...> : tensor<...>`: small inline constants, row-major.
-    Dense { ty: Type, values: Vec<f64> },
+    Dense {
+        ty: Type,
+        values: Vec<f64>,
+    },
     /// `dense_resource<name> : tensor<...>`: a blob in the resource section.
-    DenseResource { name: String, ty: Type },
+    DenseResource {
+        name: String,
+        ty: Type,
+    },
     /// `@name`
     SymbolRef(String),
     /// A key present without value in a dictionary (`{transB}`).
@@ -100,7 +106,10 @@ impl Attribute {
     }
 
     pub fn dict_get<'a>(&'a self, key: &str) -> Option<&'a Attribute> {
-        self.as_dict()?.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+        self.as_dict()?
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
     }
 }
 
@@ -121,7 +130,12 @@ pub fn format_float(v: f64) -> String {
     }
 }
 
-fn write_dense_values(f: &mut fmt::Formatter<'_>, shape: &[usize], values: &[f64], elem: ElemType) -> fmt::Result {
+fn write_dense_values(
+    f: &mut fmt::Formatter<'_>,
+    shape: &[usize],
+    values: &[f64],
+    elem: ElemType,
+) -> fmt::Result {
     if shape.is_empty() {
         let v = values.first().copied().unwrap_or(0.0);
         return if elem == ElemType::F32 && !v.is_finite() {
@@ -217,7 +231,8 @@ pub fn is_bare_id(k: &str) -> bool {
     k.chars()
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && k.chars().all(|c| c.is_ascii_alphanumeric() || "_$.".contains(c))
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_$.".contains(c))
 }
 
 /// Dictionary keys that are not bare identifiers are quoted.
@@ -262,6 +277,9 @@ mod tests {
             ty: Type::f32_tensor(&[2, 2]),
             values: vec![1.0, 2.0, 3.0, 4.0],
         };
-        assert_eq!(a.to_string(), "dense<[[1.0, 2.0], [3.0, 4.0]]> : tensor<2x2xf32>");
+        assert_eq!(
+            a.to_string(),
+            "dense<[[1.0, 2.0], [3.0, 4.0]]> : tensor<2x2xf32>"
+        );
     }
 }

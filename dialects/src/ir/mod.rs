@@ -45,9 +45,10 @@ impl Location {
     /// `file:line:col` prefix for diagnostics.
     pub fn file_pos(&self) -> Option<String> {
         match self {
-            Location::File { file, line, col } | Location::NameAt { file, line, col, .. } => {
-                Some(format!("{file}:{line}:{col}"))
-            }
+            Location::File { file, line, col }
+            | Location::NameAt {
+                file, line, col, ..
+            } => Some(format!("{file}:{line}:{col}")),
             _ => None,
         }
     }
@@ -169,7 +170,10 @@ impl Func {
         result_types: Vec<Type>,
         loc: Location,
     ) -> Vec<ValueId> {
-        let results: Vec<ValueId> = result_types.into_iter().map(|t| self.new_value(t, None)).collect();
+        let results: Vec<ValueId> = result_types
+            .into_iter()
+            .map(|t| self.new_value(t, None))
+            .collect();
         self.body.push(Op {
             name: name.to_string(),
             operands,
@@ -187,7 +191,9 @@ impl Func {
 
     /// Values returned by the function.
     pub fn returned(&self) -> Vec<ValueId> {
-        self.return_op().map(|op| op.operands.clone()).unwrap_or_default()
+        self.return_op()
+            .map(|op| op.operands.clone())
+            .unwrap_or_default()
     }
 
     pub fn arg_types(&self) -> Vec<Type> {
@@ -195,7 +201,10 @@ impl Func {
     }
 
     pub fn result_types(&self) -> Vec<Type> {
-        self.returned().iter().map(|&v| self.ty(v).clone()).collect()
+        self.returned()
+            .iter()
+            .map(|&v| self.ty(v).clone())
+            .collect()
     }
 
     /// Index of the op defining each value (None for arguments).
@@ -237,8 +246,9 @@ impl Func {
         loop {
             let uses = self.use_counts();
             let before = self.body.len();
-            self.body
-                .retain(|op| op.name == "func.return" || op.results.iter().any(|r| uses[r.0 as usize] > 0));
+            self.body.retain(|op| {
+                op.name == "func.return" || op.results.iter().any(|r| uses[r.0 as usize] > 0)
+            });
             if self.body.len() == before {
                 break;
             }
@@ -322,7 +332,9 @@ impl Module {
                 Ok(vals)
             }
             Attribute::Dense { values, .. } => Ok(values.iter().map(|&v| v as f32).collect()),
-            other => Err(format!("expected a dense or dense_resource attribute, got {other}")),
+            other => Err(format!(
+                "expected a dense or dense_resource attribute, got {other}"
+            )),
         }
     }
 }

@@ -80,7 +80,13 @@ pub fn f32_to_bytes(values: &[f32]) -> Vec<u8> {
 pub fn sanitize_name(hint: &str) -> String {
     let mut s: String = hint
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     s = s.trim_matches('_').to_string();
     if s.is_empty() || s.starts_with(|c: char| c.is_ascii_digit()) {

@@ -52,9 +52,15 @@ impl ElemType {
 pub enum Type {
     Scalar(ElemType),
     /// Ranked tensor with static shape.
-    Tensor { shape: Vec<usize>, elem: ElemType },
+    Tensor {
+        shape: Vec<usize>,
+        elem: ElemType,
+    },
     /// `(inputs) -> results`
-    Function { inputs: Vec<Type>, results: Vec<Type> },
+    Function {
+        inputs: Vec<Type>,
+        results: Vec<Type>,
+    },
     /// `!dialect.name<k = v, ...>`; `params` keeps the written order.
     Dialect {
         dialect: String,
