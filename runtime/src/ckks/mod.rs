@@ -9,7 +9,8 @@
 //! - [`fft`], [`encoder`]: the canonical embedding (slots <-> coefficients);
 //! - `sampler`, [`keys`], [`keygen`]: secret/public/evaluation keys;
 //! - `keyswitch`: hybrid key switching (ModUp, key inner product, ModDown);
-//! - [`encryptor`], [`decryptor`], [`evaluator`]: the user-facing operations.
+//! - [`encryptor`], [`decryptor`], [`evaluator`]: the user-facing operations;
+//! - [`serialize`]: versioned prost files for keys, ciphertexts, plaintexts.
 //!
 //! Conventions: a ciphertext at level `l` has `l + 1` Q limbs and is kept in
 //! NTT form; `rescale` divides by `q_l`. Slot `i` rotates by the Galois
@@ -62,6 +63,7 @@ mod primes;
 mod sampler;
 mod scratch;
 mod security;
+pub mod serialize;
 
 #[cfg(test)]
 mod tests;
