@@ -24,6 +24,14 @@
 //! - the other ops map to the [`Evaluator`]. Several `ckks.rotate` ops of one
 //!   operand are evaluated together as one hoisted rotation.
 //!
+//! Client and server can be separate: [`SessionKeys`] holds any subset of
+//! the keys (loaded from files, see `ckks::serialize`), [`Session::from_keys`]
+//! builds a session on them, and [`Session::encrypt_inputs`] (the
+//! `ckks.encrypt` ops, public key), [`Session::evaluate`] (every op between
+//! encryption and decryption, evaluation keys only) and
+//! [`Session::decrypt_outputs`] (the `ckks.decrypt` ops, secret key) run the
+//! program in three parts.
+//!
 //! Ciphertexts are freed after their last use. Each result's level and degree
 //! are checked against its type; a mismatch is an error naming the op.
 
@@ -40,9 +48,10 @@ use orion_dialects::tensor::Tensor;
 use orion_dialects::{Attribute, Diagnostic, Func, Location, Module, Op};
 use thiserror::Error;
 
+use crate::ckks::evaluator::scales_match;
 use crate::ckks::{
     Ciphertext, CkksError, CkksParams, Context, Decryptor, Encoder, Encryptor, Evaluator,
-    KeyGenerator, Plaintext, SecretDist,
+    GaloisKeys, KeyGenerator, Plaintext, PublicKey, RelinearizationKey, SecretDist, SecretKey,
 };
 
 /// Options of a session.
@@ -197,13 +206,119 @@ enum Val {
     Pt(usize),
 }
 
+/// Key material of a session. Any part may be absent: a client that only
+/// encrypts holds the public key, the server that evaluates holds only the
+/// evaluation keys, a client that decrypts holds the secret key.
+#[derive(Clone, Debug, Default)]
+pub struct SessionKeys {
+    /// The secret key (decryption).
+    pub secret: Option<SecretKey>,
+    /// The public key (encryption).
+    pub public: Option<PublicKey>,
+    /// The relinearization key (needed when the module relinearizes).
+    pub relin: Option<RelinearizationKey>,
+    /// Galois keys for the module's `ckks.rotations`.
+    pub galois: Option<GaloisKeys>,
+}
+
+/// The parameters of `module` and the CKKS context built from them.
+pub fn module_context(module: &Module) -> Result<(Arc<Context>, ParamsAttr), RunError> {
+    let func = module
+        .main()
+        .ok_or_else(|| RunError::module(&Location::Unknown, "module has no func.func @main"))?;
+    let params = ParamsAttr::of_module(module).map_err(|m| RunError::module(&func.loc, m))?;
+    let ctx = Context::new(ckks_params(&params)).map_err(RunError::Keygen)?;
+    Ok((ctx, params))
+}
+
+fn ckks_params(params: &ParamsAttr) -> CkksParams {
+    CkksParams {
+        log_n: params.log_n,
+        log_q: params.log_q.clone(),
+        log_p: params.log_p.clone(),
+        log_scale: params.log_scale,
+        secret: SecretDist::Ternary {
+            hamming_weight: params.hamming_weight,
+        },
+        insecure_ok: params.insecure,
+    }
+}
+
+impl SessionKeys {
+    /// Generates every key `module` needs: secret and public keys, the
+    /// relinearization key if it relinearizes, Galois keys for exactly its
+    /// `ckks.rotations`.
+    pub fn generate(
+        module: &Module,
+        ctx: &Arc<Context>,
+        opts: &RunOptions,
+    ) -> Result<SessionKeys, RunError> {
+        let func = module
+            .main()
+            .ok_or_else(|| RunError::module(&Location::Unknown, "module has no func.func @main"))?;
+        let pb = spinner(opts.progress, "keygen");
+        let kg = match opts.seed {
+            Some(s) => KeyGenerator::with_seed(ctx, s),
+            None => KeyGenerator::new(ctx),
+        };
+        let sk = kg.gen_secret_key();
+        let pk = kg.gen_public_key(&sk).map_err(RunError::Keygen)?;
+        let needs_relin = func.body.iter().any(|op| op.name == "ckks.relinearize");
+        let relin = if needs_relin {
+            Some(kg.gen_relin_key(&sk).map_err(RunError::Keygen)?)
+        } else {
+            None
+        };
+        let mut steps = rotations_of_module(module);
+        steps.sort_unstable();
+        steps.dedup();
+        let galois = if steps.is_empty() {
+            None
+        } else {
+            pb.set_message(format!("keygen ({} Galois keys)", steps.len()));
+            Some(kg.gen_galois_keys(&sk, &steps).map_err(RunError::Keygen)?)
+        };
+        pb.finish_and_clear();
+        Ok(SessionKeys {
+            secret: Some(sk),
+            public: Some(pk),
+            relin,
+            galois,
+        })
+    }
+}
+
+/// Which ops of `@main` a pass over the body executes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// Everything: encrypt, evaluate, decrypt.
+    All,
+    /// Only `ckks.encrypt` (the client).
+    Encrypt,
+    /// Everything between encryption and decryption (the server).
+    Evaluate,
+    /// Only `ckks.decrypt` (the client).
+    Decrypt,
+}
+
+impl Phase {
+    fn runs(self, name: &str) -> bool {
+        match self {
+            Phase::All => true,
+            Phase::Encrypt => name == "ckks.encrypt",
+            Phase::Evaluate => name != "ckks.encrypt" && name != "ckks.decrypt",
+            Phase::Decrypt => name == "ckks.decrypt",
+        }
+    }
+}
+
 /// Keys, encoder and caches for running one module on many inputs.
 pub struct Session {
     ctx: Arc<Context>,
     params: ParamsAttr,
     encoder: Encoder,
-    encryptor: Encryptor,
-    decryptor: Decryptor,
+    encryptor: Option<Encryptor>,
+    decryptor: Option<Decryptor>,
     evaluator: Evaluator,
     keygen: Duration,
     progress: bool,
@@ -242,64 +357,56 @@ fn spinner(enabled: bool, msg: &str) -> ProgressBar {
 impl Session {
     /// Builds the context and generates the keys the module needs.
     pub fn new(module: &Module, opts: &RunOptions) -> Result<Session, RunError> {
+        let start = Instant::now();
+        let (ctx, _) = module_context(module)?;
+        let keys = SessionKeys::generate(module, &ctx, opts)?;
+        let mut session = Session::from_keys(module, &ctx, keys, opts)?;
+        session.keygen = start.elapsed();
+        Ok(session)
+    }
+
+    /// A session on keys made elsewhere (loaded from files): `ctx` must be
+    /// the module's context (see [`module_context`]). Encryption needs the
+    /// public key, decryption the secret key, evaluation the relinearization
+    /// and Galois keys the module uses; a missing key is an error when the op
+    /// that needs it runs.
+    pub fn from_keys(
+        module: &Module,
+        ctx: &Arc<Context>,
+        keys: SessionKeys,
+        opts: &RunOptions,
+    ) -> Result<Session, RunError> {
         let func = module
             .main()
             .ok_or_else(|| RunError::module(&Location::Unknown, "module has no func.func @main"))?;
         let params = ParamsAttr::of_module(module).map_err(|m| RunError::module(&func.loc, m))?;
-        let start = Instant::now();
-        let pb = spinner(opts.progress, "keygen");
-        let ckks = CkksParams {
-            log_n: params.log_n,
-            log_q: params.log_q.clone(),
-            log_p: params.log_p.clone(),
-            log_scale: params.log_scale,
-            secret: SecretDist::Ternary {
-                hamming_weight: params.hamming_weight,
-            },
-            insecure_ok: params.insecure,
-        };
-        let ctx = Context::new(ckks).map_err(RunError::Keygen)?;
-        let kg = match opts.seed {
-            Some(s) => KeyGenerator::with_seed(&ctx, s),
-            None => KeyGenerator::new(&ctx),
-        };
-        let sk = kg.gen_secret_key();
-        let pk = kg.gen_public_key(&sk).map_err(RunError::Keygen)?;
-        let needs_relin = func.body.iter().any(|op| op.name == "ckks.relinearize");
-        let rlk = if needs_relin {
-            Some(kg.gen_relin_key(&sk).map_err(RunError::Keygen)?)
-        } else {
-            None
-        };
-        let mut steps = rotations_of_module(module);
-        steps.sort_unstable();
-        steps.dedup();
-        let gks = if steps.is_empty() {
-            None
-        } else {
-            pb.set_message(format!("keygen ({} Galois keys)", steps.len()));
-            Some(kg.gen_galois_keys(&sk, &steps).map_err(RunError::Keygen)?)
-        };
-        let mut encryptor = Encryptor::new(&ctx, &pk);
-        if let Some(s) = opts.seed {
-            encryptor = encryptor.seeded(s.wrapping_add(0x9e37_79b9_7f4a_7c15));
+        if &ckks_params(&params) != ctx.params() {
+            return Err(RunError::module(
+                &func.loc,
+                "the context was built for other parameters than the module's ckks.params",
+            ));
         }
-        let session = Session {
-            encoder: Encoder::new(&ctx),
-            decryptor: Decryptor::new(&ctx, &sk),
-            evaluator: Evaluator::new(&ctx, rlk.as_ref(), gks.as_ref()),
+        let encryptor = keys.public.as_ref().map(|pk| {
+            let e = Encryptor::new(ctx, pk);
+            match opts.seed {
+                Some(s) => e.seeded(s.wrapping_add(0x9e37_79b9_7f4a_7c15)),
+                None => e,
+            }
+        });
+        Ok(Session {
+            encoder: Encoder::new(ctx),
+            decryptor: keys.secret.as_ref().map(|sk| Decryptor::new(ctx, sk)),
+            evaluator: Evaluator::new(ctx, keys.relin.as_ref(), keys.galois.as_ref()),
             encryptor,
-            ctx,
+            ctx: ctx.clone(),
             params,
-            keygen: start.elapsed(),
+            keygen: Duration::ZERO,
             progress: opts.progress,
             plan: Plan::new(module, func),
             slots: HashMap::new(),
             plaintexts: HashMap::new(),
             profile: HashMap::new(),
-        };
-        pb.finish_and_clear();
-        Ok(session)
+        })
     }
 
     /// The CKKS context of the session.
@@ -440,12 +547,8 @@ impl Session {
         self.plaintexts.len()
     }
 
-    /// Encrypts `inputs`, evaluates `@main` and decrypts its results.
-    pub fn run(
-        &mut self,
-        module: &Module,
-        inputs: &[Tensor],
-    ) -> Result<(Vec<Tensor>, Timings), RunError> {
+    /// `@main`, after re-planning if `module` is not the one planned for.
+    fn main_of<'m>(&mut self, module: &'m Module) -> Result<&'m Func, RunError> {
         let func = module
             .main()
             .ok_or_else(|| RunError::module(&Location::Unknown, "module has no func.func @main"))?;
@@ -462,6 +565,14 @@ impl Session {
             self.slots.clear();
             self.plaintexts.clear();
         }
+        Ok(func)
+    }
+
+    fn empty_env(func: &Func) -> Vec<Option<Val>> {
+        (0..func.values.len()).map(|_| None).collect()
+    }
+
+    fn tensor_env(func: &Func, inputs: &[Tensor]) -> Result<Vec<Option<Val>>, RunError> {
         if inputs.len() != func.args.len() {
             return Err(RunError::module(
                 &func.loc,
@@ -472,17 +583,160 @@ impl Session {
                 ),
             ));
         }
-        let mut timings = Timings {
-            keygen: self.keygen,
-            ..Timings::default()
-        };
-        let mut env: Vec<Option<Val>> = (0..func.values.len()).map(|_| None).collect();
+        let mut env = Self::empty_env(func);
         for (&a, t) in func.args.iter().zip(inputs) {
             let slot = env.get_mut(a.0 as usize).ok_or_else(|| {
                 RunError::module(&func.loc, "an argument lies outside the value table")
             })?;
             *slot = Some(Val::Tensor(t.clone()));
         }
+        Ok(env)
+    }
+
+    /// Encrypts `inputs`, evaluates `@main` and decrypts its results.
+    pub fn run(
+        &mut self,
+        module: &Module,
+        inputs: &[Tensor],
+    ) -> Result<(Vec<Tensor>, Timings), RunError> {
+        let func = self.main_of(module)?;
+        let env = Self::tensor_env(func, inputs)?;
+        let (outs, timings) = self.exec(module, func, env, Phase::All)?;
+        Ok((tensors(outs), timings))
+    }
+
+    /// The client's first part: runs only the `ckks.encrypt` ops of `@main`
+    /// on `inputs` (needs the public key). Returns one ciphertext per
+    /// `ckks.encrypt` op, in program order.
+    pub fn encrypt_inputs(
+        &mut self,
+        module: &Module,
+        inputs: &[Tensor],
+    ) -> Result<Vec<Ciphertext>, RunError> {
+        let func = self.main_of(module)?;
+        let env = Self::tensor_env(func, inputs)?;
+        let (outs, _) = self.exec(module, func, env, Phase::Encrypt)?;
+        Ok(ciphertexts(outs))
+    }
+
+    /// The server's part: takes the ciphertexts of [`Session::encrypt_inputs`]
+    /// (one per `ckks.encrypt` op) and runs every op between encryption and
+    /// decryption (needs only the evaluation keys). Returns one ciphertext per
+    /// `ckks.decrypt` op, in program order.
+    pub fn evaluate(
+        &mut self,
+        module: &Module,
+        inputs: Vec<Ciphertext>,
+    ) -> Result<Vec<Ciphertext>, RunError> {
+        let func = self.main_of(module)?;
+        let mut env = Self::empty_env(func);
+        let encrypts: Vec<&Op> = func
+            .body
+            .iter()
+            .filter(|op| op.name == "ckks.encrypt")
+            .collect();
+        if encrypts.len() != inputs.len() {
+            return Err(RunError::module(
+                &func.loc,
+                format!(
+                    "@main encrypts {} input(s), {} ciphertext(s) given",
+                    encrypts.len(),
+                    inputs.len()
+                ),
+            ));
+        }
+        for (op, ct) in encrypts.into_iter().zip(inputs) {
+            self.ctx
+                .check_ciphertext(&ct)
+                .map_err(|e| RunError::ckks(op, "checking the given ciphertext", e))?;
+            check_result(op, func, &ct)?;
+            let ty = result_ct_type(op, func)?;
+            let want = 2f64.powi(ty.log_scale.clamp(-1000, 1000) as i32);
+            if !scales_match(ct.scale, want) {
+                return Err(RunError::op(
+                    op,
+                    format!(
+                        "scale mismatch: the given ciphertext has scale 2^{:.4}, the type says 2^{}",
+                        ct.scale.log2(),
+                        ty.log_scale
+                    ),
+                ));
+            }
+            let r = op
+                .results
+                .first()
+                .ok_or_else(|| RunError::op(op, "has no result"))?;
+            if let Some(slot) = env.get_mut(r.0 as usize) {
+                *slot = Some(Val::Ct(ct));
+            }
+        }
+        let (outs, _) = self.exec(module, func, env, Phase::Evaluate)?;
+        Ok(ciphertexts(outs))
+    }
+
+    /// The client's last part: decrypts the ciphertexts of
+    /// [`Session::evaluate`] (one per `ckks.decrypt` op; needs the secret
+    /// key) and returns `@main`'s results.
+    pub fn decrypt_outputs(
+        &mut self,
+        module: &Module,
+        inputs: Vec<Ciphertext>,
+    ) -> Result<Vec<Tensor>, RunError> {
+        let func = self.main_of(module)?;
+        let mut env = Self::empty_env(func);
+        let decrypts: Vec<&Op> = func
+            .body
+            .iter()
+            .filter(|op| op.name == "ckks.decrypt")
+            .collect();
+        if decrypts.len() != inputs.len() {
+            return Err(RunError::module(
+                &func.loc,
+                format!(
+                    "@main decrypts {} result(s), {} ciphertext(s) given",
+                    decrypts.len(),
+                    inputs.len()
+                ),
+            ));
+        }
+        for (op, ct) in decrypts.into_iter().zip(inputs) {
+            let v = op
+                .operands
+                .first()
+                .ok_or_else(|| RunError::op(op, "expects 1 operand(s), got 0"))?;
+            let ty = CtType::from_type(func.ty(*v)).map_err(|m| RunError::op(op, m))?;
+            if ty.level != ct.level {
+                return Err(RunError::op(
+                    op,
+                    format!(
+                        "level mismatch: the given ciphertext is at level {} but the operand's type says level {}",
+                        ct.level, ty.level
+                    ),
+                ));
+            }
+            if let Some(slot) = env.get_mut(v.0 as usize) {
+                *slot = Some(Val::Ct(ct));
+            }
+        }
+        let (outs, _) = self.exec(module, func, env, Phase::Decrypt)?;
+        Ok(tensors(outs))
+    }
+
+    /// Runs the ops of `phase` over `env`. Returns `@main`'s results for
+    /// [`Phase::All`] and [`Phase::Decrypt`] (tensors), the results of the
+    /// `ckks.encrypt` ops for [`Phase::Encrypt`] and the operands of the
+    /// `ckks.decrypt` ops for [`Phase::Evaluate`].
+    fn exec(
+        &mut self,
+        module: &Module,
+        func: &Func,
+        mut env: Vec<Option<Val>>,
+        phase: Phase,
+    ) -> Result<(Vec<Val>, Timings), RunError> {
+        let mut timings = Timings {
+            keygen: self.keygen,
+            ..Timings::default()
+        };
         let pb = if self.progress {
             let pb = ProgressBar::with_draw_target(
                 Some(func.body.len() as u64),
@@ -500,11 +754,28 @@ impl Session {
         let mut pending: HashMap<usize, Ciphertext> = HashMap::new();
         for (i, op) in func.body.iter().enumerate() {
             pb.set_position(i as u64);
+            if op.name == "func.return" && matches!(phase, Phase::Encrypt | Phase::Evaluate) {
+                let mut outs = Vec::new();
+                for o in &func.body {
+                    let v = match (phase, o.name.as_str()) {
+                        (Phase::Encrypt, "ckks.encrypt") => o.results.first(),
+                        (Phase::Evaluate, "ckks.decrypt") => o.operands.first(),
+                        _ => continue,
+                    };
+                    let v = v.ok_or_else(|| RunError::op(o, "lacks its ciphertext"))?;
+                    match env.get(v.0 as usize).and_then(Option::as_ref) {
+                        Some(Val::Ct(c)) => outs.push(Val::Ct(c.clone())),
+                        _ => return Err(RunError::op(o, "has no ciphertext to hand over")),
+                    }
+                }
+                pb.finish_and_clear();
+                return Ok((outs, timings));
+            }
             if op.name == "func.return" {
                 let mut outs = Vec::new();
                 for v in &op.operands {
                     match env.get_mut(v.0 as usize).and_then(Option::take) {
-                        Some(Val::Tensor(t)) => outs.push(t),
+                        Some(Val::Tensor(t)) => outs.push(Val::Tensor(t)),
                         Some(_) => {
                             return Err(RunError::op(
                                 op,
@@ -516,6 +787,9 @@ impl Session {
                 }
                 pb.finish_and_clear();
                 return Ok((outs, timings));
+            }
+            if !phase.runs(&op.name) {
+                continue;
             }
             let start = Instant::now();
             // An operand at its last use is updated in place (no copy).
@@ -696,13 +970,19 @@ impl Session {
                     .encoder
                     .encode(&slots, ty.level, scale)
                     .map_err(ck("encoding the input"))?;
-                Val::Ct(self.encryptor.encrypt(&pt).map_err(ck("encrypting"))?)
+                let encryptor = self.encryptor.as_ref().ok_or_else(|| {
+                    RunError::op(op, "needs the public key, which this session does not hold")
+                })?;
+                Val::Ct(encryptor.encrypt(&pt).map_err(ck("encrypting"))?)
             }
             "ckks.decrypt" => {
                 Self::operand_count(op, 1)?;
                 let ct = self.ct(op, env, 0)?;
                 let layout = op_layout(op, self.params.slots()).map_err(|m| RunError::op(op, m))?;
-                let pt = self.decryptor.decrypt(ct).map_err(ck("decrypting"))?;
+                let decryptor = self.decryptor.as_ref().ok_or_else(|| {
+                    RunError::op(op, "needs the secret key, which this session does not hold")
+                })?;
+                let pt = decryptor.decrypt(ct).map_err(ck("decrypting"))?;
                 let slots = self.encoder.decode(&pt).map_err(ck("decoding"))?;
                 let r = op
                     .results
@@ -862,6 +1142,24 @@ fn result_ct_type(op: &Op, func: &Func) -> Result<CtType, RunError> {
         .map(|d| &d.ty)
         .ok_or_else(|| RunError::op(op, "result outside the value table"))?;
     CtType::from_type(ty).map_err(|m| RunError::op(op, m))
+}
+
+fn tensors(vals: Vec<Val>) -> Vec<Tensor> {
+    vals.into_iter()
+        .filter_map(|v| match v {
+            Val::Tensor(t) => Some(t),
+            _ => None,
+        })
+        .collect()
+}
+
+fn ciphertexts(vals: Vec<Val>) -> Vec<Ciphertext> {
+    vals.into_iter()
+        .filter_map(|v| match v {
+            Val::Ct(c) => Some(c),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The actual level and degree of a result must be those of its type.

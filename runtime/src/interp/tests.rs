@@ -283,3 +283,99 @@ fn bad_inputs_are_errors() {
     let e = Session::new(&bare, &opts()).unwrap_err().to_string();
     assert!(e.contains("ckks.params"), "{e}");
 }
+
+/// Client / server split: keys go through files; the server holds only the
+/// evaluation keys, the clients only the public or the secret key.
+#[test]
+fn client_server_parts_match_one_shot() {
+    use crate::ckks::serialize::*;
+    let m = program();
+    let (ctx, _) = module_context(&m).unwrap();
+    let keys = SessionKeys::generate(&m, &ctx, &opts()).unwrap();
+    let pk = keys.public.clone().unwrap();
+    let id = key_id(&pk);
+    let sk_file = encode_secret_key(&ctx, keys.secret.as_ref().unwrap(), id);
+    let pk_file = encode_public_key(&ctx, &pk);
+    let ek = EvaluationKeys {
+        relin: keys.relin.clone(),
+        galois: keys.galois.clone().unwrap_or_default(),
+    };
+    let ek_file = encode_eval_keys(&ctx, &ek, id);
+
+    // Client: encrypt with the public key only.
+    let (pk, _) = decode_public_key(&ctx, &pk_file).unwrap();
+    let client_keys = SessionKeys {
+        public: Some(pk),
+        ..SessionKeys::default()
+    };
+    let mut client = Session::from_keys(&m, &ctx, client_keys, &opts()).unwrap();
+    let x = input(0.5);
+    let cts = client.encrypt_inputs(&m, std::slice::from_ref(&x)).unwrap();
+    assert_eq!(cts.len(), 1);
+    let in_file = encode_ciphertexts(&ctx, &cts, id);
+
+    // Server: evaluation keys only.
+    let (ek, eid) = decode_eval_keys(&ctx, &ek_file).unwrap();
+    let (cts, cid) = decode_ciphertexts(&ctx, &in_file).unwrap();
+    check_key(cid, "evaluation key set", eid).unwrap();
+    let server_keys = SessionKeys {
+        relin: ek.relin,
+        galois: Some(ek.galois),
+        ..SessionKeys::default()
+    };
+    let mut server = Session::from_keys(&m, &ctx, server_keys, &opts()).unwrap();
+    let outs = server.evaluate(&m, cts).unwrap();
+    assert_eq!(outs.len(), 1);
+    assert_eq!(outs[0].level, 0);
+    let out_file = encode_ciphertexts(&ctx, &outs, id);
+    // The public-key client cannot decrypt.
+    let e = client.decrypt_outputs(&m, outs.clone()).unwrap_err();
+    assert!(e.to_string().contains("needs the secret key"), "{e}");
+    // The server cannot encrypt.
+    let e = server
+        .encrypt_inputs(&m, std::slice::from_ref(&x))
+        .unwrap_err();
+    assert!(e.to_string().contains("needs the public key"), "{e}");
+    // Wrong number of ciphertexts.
+    let e = server.evaluate(&m, vec![]).unwrap_err().to_string();
+    assert!(
+        e.contains("encrypts 1 input(s), 0 ciphertext(s) given"),
+        "{e}"
+    );
+
+    // Client: decrypt with the secret key.
+    let (sk, sid) = decode_secret_key(&ctx, &sk_file).unwrap();
+    let (outs, oid) = decode_ciphertexts(&ctx, &out_file).unwrap();
+    check_key(oid, "secret key", sid).unwrap();
+    let mut dec = Session::from_keys(
+        &m,
+        &ctx,
+        SessionKeys {
+            secret: Some(sk),
+            ..SessionKeys::default()
+        },
+        &opts(),
+    )
+    .unwrap();
+    // A ciphertext at the wrong level for the decrypt op is refused.
+    let e = dec
+        .decrypt_outputs(&m, cts_at_top(&ctx, &outs[0]))
+        .unwrap_err();
+    assert!(e.to_string().contains("level mismatch"), "{e}");
+    let got = dec.decrypt_outputs(&m, outs).unwrap();
+    let want = interpret_clear(&m, &[x]).unwrap();
+    let err = got[0].max_rel_diff(&want[0]);
+    assert!(err < 1e-4, "relative error {err}");
+}
+
+fn cts_at_top(ctx: &Context, c: &Ciphertext) -> Vec<Ciphertext> {
+    let n = ctx.n();
+    let parts = (0..2)
+        .map(|_| crate::ckks::RnsPoly::zero(n, ctx.max_level() + 1, true))
+        .collect();
+    vec![Ciphertext {
+        parts,
+        level: ctx.max_level(),
+        scale: c.scale,
+    }]
+}
