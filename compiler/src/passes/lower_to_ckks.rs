@@ -25,7 +25,7 @@ use super::{Pass, PassOptions, Statistics};
 use orion_dialects::ckks::params::{PARAMS_ATTR, ROTATIONS_ATTR};
 use orion_dialects::ckks::{plaintext, CtType, ParamsAttr, PtType};
 use orion_dialects::ir::{Attribute, Func, Location, Module, Op, ValueId};
-use orion_dialects::pack::{LinearOp, VecLayout};
+use orion_dialects::pack::{LinearMap, LinearOp, VecLayout};
 use orion_dialects::Diagnostic;
 use std::collections::BTreeSet;
 
@@ -152,7 +152,7 @@ impl Builder<'_> {
     ) -> Result<ValueId, Diagnostic> {
         let lin = LinearOp::from_op(op, input, module).map_err(|m| op_err(op, m))?;
         let plan = &lin.plan;
-        let weights = op.attr("weights").cloned().expect("verified");
+        let descriptor = LinearMap::descriptor(&op.attrs);
         let loc = &op.loc;
         let level = self.ct(x).level;
         let babies: Vec<(usize, ValueId)> = plan
@@ -168,7 +168,7 @@ impl Builder<'_> {
         for (g, ks) in plan.giant_groups() {
             let mut terms = Vec::new();
             for k in ks {
-                let value = plaintext::diagonal_attr(&weights, input, plan.baby_steps, k, g);
+                let value = plaintext::diagonal_attr(&descriptor, input, plan.baby_steps, k, g);
                 let p = self.encode(value, pt_ty, loc);
                 let xb = babies
                     .iter()
@@ -193,7 +193,8 @@ impl Builder<'_> {
         }
         if let Some(bias) = op.attr("bias") {
             let t = self.ct(acc);
-            let value = plaintext::vector_attr(bias, &plan.output_layout());
+            let value =
+                plaintext::vector_attr_repeated(bias, &plan.output_layout(), lin.map.bias_repeat());
             let p = self.encode(
                 value,
                 PtType {
@@ -282,7 +283,11 @@ impl Pass for LowerToCkks {
                             .filter(|u| u.operands.contains(r))
                             .all(|u| u.name == "pack.unpack")
                     });
-                    let headroom = if decrypted { b.output_headroom(args[0], self.output_bound) } else { 0 };
+                    let headroom = if decrypted {
+                        b.output_headroom(args[0], self.output_bound)
+                    } else {
+                        0
+                    };
                     b.linear(args[0], op, &input, module, headroom)?
                 }
                 "pack.square" => {

@@ -15,6 +15,7 @@
 //! so n1 - 1 baby and (#giants - 1) giant rotations replace m' - 1.
 
 use super::layout::VecLayout;
+use super::linear_map::LinearMap;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct LinearPlan {
@@ -30,23 +31,25 @@ pub struct LinearPlan {
     pub diagonals: Vec<usize>,
     /// Rotate-and-sum strides after the products.
     pub sum_steps: Vec<usize>,
+    /// Nonzero entries (slot j < period, value) of each diagonal, parallel
+    /// to `diagonals`.
+    entries: Vec<Vec<(u32, f64)>>,
 }
 
 impl LinearPlan {
     /// `baby_steps` 0 picks the power of two nearest sqrt(m').
+    ///
+    /// Every nonzero A[r][c] lands on exactly one diagonal entry: with
+    /// j = r + t m' (t < P / m') and (j + k) = c (mod P), k < m' forces
+    /// k = (c - r) mod m' (as m' divides P), and then j = (c - k) mod P
+    /// (which is r mod m' = r since r < m'). So the diagonals are built from
+    /// the nonzeros in O(nnz), grouped by k once per plan.
     pub fn new(
-        weights: &[f32],
-        rows: usize,
-        cols: usize,
+        map: &LinearMap,
         input: &VecLayout,
         baby_steps: usize,
     ) -> Result<LinearPlan, String> {
-        if weights.len() != rows * cols {
-            return Err(format!(
-                "weights hold {} values, expected {rows}x{cols}",
-                weights.len()
-            ));
-        }
+        let (rows, cols) = (map.rows(), map.cols());
         if input.size != cols {
             return Err(format!(
                 "input holds {} elements but the matrix has {cols} columns",
@@ -57,17 +60,24 @@ impl LinearPlan {
         let period = input.period.max(out_period);
         if period > input.slots {
             return Err(format!(
-                "a {rows}x{cols} matrix needs a period of {period} slots, more than the {} available",
+                "the result of {rows} elements needs a period of {period} slots, more than the {} available",
                 input.slots
             ));
         }
-        let diagonals: Vec<usize> = (0..out_period)
-            .filter(|&k| {
-                (0..period).any(|j| {
-                    weight_at(weights, rows, cols, j % out_period, (j + k) % period) != 0.0
-                })
-            })
-            .collect();
+        let mut by_k: Vec<Vec<(u32, f64)>> = vec![Vec::new(); out_period];
+        map.for_each_nonzero(|r, c, v| {
+            let k = (c + out_period - r % out_period) % out_period;
+            let j = (c + period - k) % period;
+            debug_assert_eq!(j % out_period, r);
+            by_k[k].push((j as u32, v));
+        });
+        let (mut diagonals, mut entries) = (Vec::new(), Vec::new());
+        for (k, e) in by_k.into_iter().enumerate() {
+            if e.iter().any(|&(_, v)| v != 0.0) {
+                diagonals.push(k);
+                entries.push(e);
+            }
+        }
         let baby_steps = if baby_steps == 0 {
             default_baby_steps(out_period)
         } else {
@@ -93,6 +103,7 @@ impl LinearPlan {
             baby_steps,
             diagonals,
             sum_steps,
+            entries,
         })
     }
 
@@ -146,28 +157,23 @@ impl LinearPlan {
 
     /// Diagonal k as a full slot vector, pre-rotated by -`giant` (its group's
     /// giant step), so that the giant rotation can be applied after the sum.
-    pub fn diagonal_slots(&self, weights: &[f32], k: usize, giant: usize) -> Vec<f64> {
-        let mut out = vec![0.0; self.slots];
-        for (s, v) in out.iter_mut().enumerate() {
-            // rot(d, -g)[s] = d[s - g]
-            let j = (s + self.slots - giant % self.slots) % self.slots % self.period;
-            *v = weight_at(
-                weights,
-                self.rows,
-                self.cols,
-                j % self.out_period,
-                (j + k) % self.period,
-            ) as f64;
+    pub fn diagonal_slots(&self, k: usize, giant: usize) -> Vec<f64> {
+        let mut d = vec![0.0; self.period];
+        if let Ok(i) = self.diagonals.binary_search(&k) {
+            for &(j, v) in &self.entries[i] {
+                d[j as usize] += v;
+            }
         }
-        out
+        // rot(d, -g)[s] = d[s - g]; the diagonal repeats with period P.
+        let shift = self.period - giant % self.period;
+        (0..self.slots)
+            .map(|s| d[(s + shift) % self.period])
+            .collect()
     }
-}
 
-fn weight_at(w: &[f32], rows: usize, cols: usize, r: usize, c: usize) -> f32 {
-    if r < rows && c < cols {
-        w[r * cols + c]
-    } else {
-        0.0
+    /// Number of nonzero matrix entries the plan holds.
+    pub fn nonzeros(&self) -> usize {
+        self.entries.iter().map(Vec::len).sum()
     }
 }
 
@@ -189,7 +195,8 @@ pub fn rotate_slots(v: &[f64], k: i64) -> Vec<f64> {
 
 /// The plan evaluated on cleartext slots, exactly as the ciphertext program
 /// does it: the `pack` interpreter's `pack.linear`.
-pub fn apply_plan(plan: &LinearPlan, weights: &[f32], bias: Option<&[f32]>, x: &[f64]) -> Vec<f64> {
+/// `bias` holds one value per output element.
+pub fn apply_plan(plan: &LinearPlan, bias: Option<&[f64]>, x: &[f64]) -> Vec<f64> {
     let babies: Vec<(usize, Vec<f64>)> = plan
         .baby_offsets()
         .into_iter()
@@ -199,7 +206,7 @@ pub fn apply_plan(plan: &LinearPlan, weights: &[f32], bias: Option<&[f32]>, x: &
     for (g, ks) in plan.giant_groups() {
         let mut inner = vec![0.0; plan.slots];
         for k in ks {
-            let d = plan.diagonal_slots(weights, k, g);
+            let d = plan.diagonal_slots(k, g);
             let xb = &babies
                 .iter()
                 .find(|(b, _)| *b == k - g)
@@ -221,10 +228,7 @@ pub fn apply_plan(plan: &LinearPlan, weights: &[f32], bias: Option<&[f32]>, x: &
     }
     if let Some(b) = bias {
         let out = plan.output_layout();
-        for (a, v) in acc
-            .iter_mut()
-            .zip(out.pack(&b.iter().map(|&x| x as f64).collect::<Vec<_>>()))
-        {
+        for (a, v) in acc.iter_mut().zip(out.pack(b)) {
             *a += v;
         }
     }
@@ -234,6 +238,7 @@ pub fn apply_plan(plan: &LinearPlan, weights: &[f32], bias: Option<&[f32]>, x: &
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::nn::conv::{Conv2dAttrs, PoolAttrs};
 
     fn check(rows: usize, cols: usize, slots: usize) {
         let w: Vec<f32> = (0..rows * cols)
@@ -241,8 +246,9 @@ mod tests {
             .collect();
         let x: Vec<f64> = (0..cols).map(|i| (i as f64 * 0.3).sin()).collect();
         let input = VecLayout::replicated(slots, cols).unwrap();
-        let plan = LinearPlan::new(&w, rows, cols, &input, 0).unwrap();
-        let y = apply_plan(&plan, &w, None, &input.pack(&x));
+        let map = LinearMap::dense(rows, cols, w.clone()).unwrap();
+        let plan = LinearPlan::new(&map, &input, 0).unwrap();
+        let y = apply_plan(&plan, None, &input.pack(&x));
         for r in 0..rows {
             let want: f64 = (0..cols).map(|c| w[r * cols + c] as f64 * x[c]).sum();
             for t in 0..slots / plan.out_period {
@@ -262,5 +268,105 @@ mod tests {
         check(10, 128, 4096); // padded rows
         check(128, 10, 4096); // tall: output period above the input's
         check(3, 5, 8);
+    }
+
+    /// The diagonals by their definition, d_k[j] = A[j mod m'][(j + k) mod P]
+    /// over every k < m' and j < P, from the dense matrix.
+    fn dense_diagonals(a: &[f64], rows: usize, cols: usize, m: usize, p: usize) -> Vec<Vec<f64>> {
+        (0..m)
+            .map(|k| {
+                (0..p)
+                    .map(|j| {
+                        let (r, c) = (j % m, (j + k) % p);
+                        if r < rows && c < cols {
+                            a[r * cols + c]
+                        } else {
+                            0.0
+                        }
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn compare_with_dense(map: &LinearMap, slots: usize, in_period: usize) {
+        let (rows, cols) = (map.rows(), map.cols());
+        let input = VecLayout {
+            slots,
+            size: cols,
+            period: in_period,
+        };
+        let plan = LinearPlan::new(map, &input, 0).unwrap();
+        let a = map.to_dense();
+        let dense = dense_diagonals(&a, rows, cols, plan.out_period, plan.period);
+        let nonzero: Vec<usize> = (0..plan.out_period)
+            .filter(|&k| dense[k].iter().any(|&v| v != 0.0))
+            .collect();
+        assert_eq!(
+            plan.diagonals, nonzero,
+            "{rows}x{cols} in period {in_period}"
+        );
+        for &k in &nonzero {
+            for giant in [0, plan.baby_steps, 3 * plan.baby_steps] {
+                let got = plan.diagonal_slots(k, giant);
+                for (s, &v) in got.iter().enumerate() {
+                    let j = (s + slots - giant % slots) % plan.period;
+                    assert_eq!(v, dense[k][j], "diagonal {k} giant {giant} slot {s}");
+                }
+            }
+        }
+        // And the product itself.
+        let x: Vec<f64> = (0..cols).map(|i| (i as f64 * 0.7).cos()).collect();
+        let y = apply_plan(&plan, None, &input.pack(&x));
+        for r in 0..rows {
+            let want: f64 = (0..cols).map(|c| a[r * cols + c] * x[c]).sum();
+            assert!((y[r] - want).abs() < 1e-9, "row {r}: {} vs {want}", y[r]);
+        }
+    }
+
+    #[test]
+    fn sparse_plans_equal_the_dense_construction() {
+        let w = |n: usize| -> Vec<f32> {
+            (0..n)
+                .map(|i| ((i * 7919 % 23) as f32 - 11.0) / 13.0)
+                .collect()
+        };
+        let conv = |input: [usize; 4], kernel: [usize; 4], attrs: Conv2dAttrs| {
+            LinearMap::conv2d(input, kernel, w(kernel.iter().product()), attrs).unwrap()
+        };
+        // Tall (m' = P): 1x6x6 -> 4x6x6.
+        let padded = Conv2dAttrs {
+            pads: [1, 1, 1, 1],
+            ..Conv2dAttrs::default()
+        };
+        compare_with_dense(&conv([1, 1, 6, 6], [4, 1, 3, 3], padded.clone()), 256, 64);
+        // Tall, with an input period above the tensor's.
+        compare_with_dense(&conv([1, 1, 6, 6], [4, 1, 3, 3], padded), 512, 128);
+        // Wide (m' < P): strided, grouped, asymmetric pads.
+        let strided = Conv2dAttrs {
+            strides: [2, 2],
+            pads: [0, 1, 1, 0],
+            dilations: [1, 1],
+            groups: 2,
+        };
+        compare_with_dense(&conv([1, 4, 8, 8], [2, 2, 3, 3], strided), 512, 256);
+        // Average pools: 2x2 stride 2, and a global one.
+        let pool = PoolAttrs {
+            kernel: [2, 2],
+            strides: [2, 2],
+            pads: [0; 4],
+            count_include_pad: true,
+        };
+        compare_with_dense(&LinearMap::avgpool([1, 3, 6, 6], pool).unwrap(), 256, 128);
+        let global = PoolAttrs {
+            kernel: [4, 4],
+            strides: [1, 1],
+            pads: [0; 4],
+            count_include_pad: true,
+        };
+        compare_with_dense(&LinearMap::avgpool([1, 5, 4, 4], global).unwrap(), 128, 128);
+        // Dense, wide and tall.
+        compare_with_dense(&LinearMap::dense(5, 40, w(200)).unwrap(), 128, 64);
+        compare_with_dense(&LinearMap::dense(40, 5, w(200)).unwrap(), 128, 8);
     }
 }

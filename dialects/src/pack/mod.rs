@@ -5,49 +5,55 @@
 //! |----|---------|
 //! | `pack.pack %t : tensor<..> -> !pack.vec<..>` | client side: place a tensor into slots |
 //! | `pack.unpack %v : !pack.vec<..> -> tensor<..>` | client side: read the tensor back |
-//! | `pack.linear %v {weights, bias?, embedding = "hybrid", baby_steps}` | matrix-vector product by diagonals (BSGS) |
+//! | `pack.linear %v {map?, weights?, bias?, input_shape?, conv/pool attrs, embedding = "hybrid", baby_steps}` | linear map by diagonals (BSGS) |
 //! | `pack.square %v` | slotwise x^2 |
 //! | `pack.polynomial %v {coeffs, basis, domain?}` | slotwise polynomial |
 //! | `pack.add %a, %b` | slotwise sum, equal layouts |
 //!
-//! `pack.linear` keeps the original weights (`tensor<m x n>`, y = W x); the
-//! diagonals are derived from them by `linear::LinearPlan`.
+//! `pack.linear` keeps the original weights: a `tensor<m x n>` matrix (y = W x),
+//! or with `map = "conv2d"` a conv kernel and its attributes, or with
+//! `map = "avgpool"` a pool's attributes (see `linear_map`); the diagonals are
+//! derived from them by `linear::LinearPlan`.
 
 pub mod interp;
 pub mod layout;
 pub mod linear;
+pub mod linear_map;
 
 pub use interp::interpret;
 pub use layout::VecLayout;
 pub use linear::LinearPlan;
+pub use linear_map::LinearMap;
 
 use crate::ir::{Attribute, Func, Module, Op, Type};
 
-/// Weights, bias and plan of a `pack.linear` op.
+/// Map, bias and plan of a `pack.linear` op.
 pub struct LinearOp {
-    pub weights: Vec<f32>,
-    pub bias: Option<Vec<f32>>,
+    pub map: LinearMap,
+    /// One value per output element (a conv's per-channel bias expanded).
+    pub bias: Option<Vec<f64>>,
     pub plan: LinearPlan,
 }
 
 impl LinearOp {
     pub fn from_op(op: &Op, input: &VecLayout, module: &Module) -> Result<LinearOp, String> {
-        let wattr = op.attr("weights").ok_or("needs a 'weights' attribute")?;
-        let (rows, cols) = match wattr {
-            Attribute::DenseResource { ty, .. } | Attribute::Dense { ty, .. } => match ty.shape() {
-                Some(&[r, c]) => (r, c),
-                _ => return Err(format!("'weights' must be a 2-D tensor, got {ty}")),
-            },
-            _ => return Err("'weights' must be a dense or dense_resource attribute".into()),
-        };
-        let weights = module.resource_f32(wattr)?;
+        let map = LinearMap::from_attrs(&op.attrs, module)?;
         let bias = match op.attr("bias") {
             Some(b) => {
                 let b = module.resource_f32(b)?;
-                if b.len() != rows {
-                    return Err(format!("'bias' has {} values for {rows} rows", b.len()));
+                if b.len() != map.bias_len() {
+                    return Err(format!(
+                        "'bias' has {} values, expected {}",
+                        b.len(),
+                        map.bias_len()
+                    ));
                 }
-                Some(b)
+                let repeat = map.bias_repeat();
+                Some(
+                    b.iter()
+                        .flat_map(|&v| std::iter::repeat_n(v as f64, repeat))
+                        .collect(),
+                )
             }
             None => None,
         };
@@ -64,12 +70,8 @@ impl LinearOp {
             .and_then(Attribute::as_int)
             .unwrap_or(0)
             .max(0) as usize;
-        let plan = LinearPlan::new(&weights, rows, cols, input, baby)?;
-        Ok(LinearOp {
-            weights,
-            bias,
-            plan,
-        })
+        let plan = LinearPlan::new(&map, input, baby)?;
+        Ok(LinearOp { map, bias, plan })
     }
 }
 
