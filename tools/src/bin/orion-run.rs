@@ -5,6 +5,16 @@
 //!     --labels examples/data/mnist-test-1000-labels-idx1-ubyte --range 0..10 --compare
 //! ```
 //!
+//! Client and server apart (keys and ciphertexts in files, see
+//! `orion_runtime::ckks::serialize`):
+//!
+//! ```text
+//! orion-run keygen  net.ckks.mlir --out-dir keys/            # secret.key public.key eval.keys
+//! orion-run encrypt net.ckks.mlir --keys keys/ --input x.npy -o in.ct   # public.key
+//! orion-run eval    net.ckks.mlir --keys keys/ in.ct -o out.ct          # eval.keys only
+//! orion-run decrypt net.ckks.mlir --keys keys/ out.ct [-o y.npy]        # secret.key
+//! ```
+//!
 //! The file's level decides what runs: a module with `ckks` ops is run
 //! encrypted (keygen, encrypt, evaluate, decrypt; `--clear` uses the ckks
 //! cleartext reference interpreter instead), a `pack` module by the pack
@@ -16,18 +26,21 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use npyz::WriterBuilder;
 use orion_dialects::tensor::Tensor;
 use orion_dialects::Module;
-use orion_runtime::interp::{RunOptions, Session, Timings};
+use orion_runtime::ckks::serialize::{self, EvaluationKeys, FileError, KeyId};
+use orion_runtime::ckks::Context;
+use orion_runtime::interp::{module_context, RunOptions, Session, SessionKeys, Timings};
 
 #[derive(Parser, Debug)]
 #[command(
     name = "orion-run",
     version,
-    about = "Run an Orion program (nn, pack or ckks level) on an input; ckks programs run encrypted"
+    about = "Run an Orion program (nn, pack or ckks level) on an input; ckks programs run encrypted",
+    after_help = "Client and server apart: `orion-run keygen|encrypt|eval|decrypt --help`."
 )]
 struct Args {
     /// The program (.mlir), at the nn, pack or ckks level.
@@ -519,9 +532,329 @@ fn run(args: &Args) -> Result<ExitCode, String> {
     Ok(exit)
 }
 
+/// The subcommands that split a ckks program between client and server.
+const SUBCOMMANDS: [&str; 4] = ["keygen", "encrypt", "eval", "decrypt"];
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "orion-run",
+    version,
+    about = "Run a ckks program with the client (keygen, encrypt, decrypt) and the server (eval) apart"
+)]
+struct SplitArgs {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Generate the keys of a ckks program: secret.key, public.key and
+    /// eval.keys (relinearization key if needed, Galois keys for exactly the
+    /// module's ckks.rotations).
+    Keygen {
+        /// The program (.ckks.mlir).
+        file: PathBuf,
+        /// Directory to write the key files to (created if needed).
+        #[arg(long)]
+        out_dir: PathBuf,
+        /// Seed of key generation (reproducible keys; tests only).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// No progress output on stderr.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Encrypt an input with the public key (the program's ckks.encrypt ops).
+    Encrypt {
+        /// The program (.ckks.mlir).
+        file: PathBuf,
+        /// Key directory (reads public.key only).
+        #[arg(long)]
+        keys: PathBuf,
+        /// Input: .npy or MNIST IDX3 images (as in the one-shot mode).
+        #[arg(long)]
+        input: PathBuf,
+        /// Which image of the input (default 0).
+        #[arg(long)]
+        index: Option<usize>,
+        /// The ciphertext file to write.
+        #[arg(long, short)]
+        output: PathBuf,
+        /// Seed of the encryption randomness (tests only).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// No progress output on stderr.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Evaluate the program on encrypted inputs with the evaluation keys only
+    /// (every op between encryption and decryption).
+    Eval {
+        /// The program (.ckks.mlir).
+        file: PathBuf,
+        /// Key directory (reads eval.keys only).
+        #[arg(long)]
+        keys: PathBuf,
+        /// The input ciphertext file (from `encrypt`).
+        ciphertext: PathBuf,
+        /// The output ciphertext file to write.
+        #[arg(long, short)]
+        output: PathBuf,
+        /// No progress output on stderr.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Decrypt the program's results with the secret key; prints the logits
+    /// and the class.
+    Decrypt {
+        /// The program (.ckks.mlir).
+        file: PathBuf,
+        /// Key directory (reads secret.key only).
+        #[arg(long)]
+        keys: PathBuf,
+        /// The output ciphertext file (from `eval`).
+        ciphertext: PathBuf,
+        /// Write the output tensor here as .npy (float32).
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// No progress output on stderr.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+}
+
+const SECRET_KEY: &str = "secret.key";
+const PUBLIC_KEY: &str = "public.key";
+const EVAL_KEYS: &str = "eval.keys";
+
+fn load_ckks_module(file: &Path) -> Result<Module, String> {
+    let path = file.display().to_string();
+    let src = fs::read_to_string(file).map_err(|e| format!("error: {path}: {e}"))?;
+    let module = orion_dialects::parse_module(&src, &path).map_err(|d| d.to_string())?;
+    orion_dialects::verify::verify_module(&module).map_err(|d| d.to_string())?;
+    if level_of(&module) != Level::Ckks {
+        return Err(format!(
+            "error: {path}: not a ckks program (compile it with orion-opt --lower-to-ckks)"
+        ));
+    }
+    Ok(module)
+}
+
+fn file_err(path: &Path) -> impl Fn(FileError) -> String + '_ {
+    move |e| match e {
+        FileError::Io { .. } => format!("error: {e}"),
+        e => format!("error: {}: {e}", path.display()),
+    }
+}
+
+/// Reads and decodes one file with `decode`.
+fn load<T>(
+    path: &Path,
+    ctx: &Context,
+    decode: fn(&Context, &[u8]) -> Result<T, FileError>,
+) -> Result<T, String> {
+    let bytes = serialize::read_file(path).map_err(file_err(path))?;
+    decode(ctx, &bytes).map_err(file_err(path))
+}
+
+fn save(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    serialize::write_file(path, bytes).map_err(file_err(path))
+}
+
+fn note(quiet: bool, msg: &str) {
+    if !quiet {
+        eprintln!("{msg}");
+    }
+}
+
+fn run_split(cmd: &Cmd) -> Result<ExitCode, String> {
+    let rt = |e: orion_runtime::interp::RunError| e.to_string();
+    match cmd {
+        Cmd::Keygen {
+            file,
+            out_dir,
+            seed,
+            quiet,
+        } => {
+            let module = load_ckks_module(file)?;
+            let (ctx, _) = module_context(&module).map_err(rt)?;
+            let opts = RunOptions {
+                seed: *seed,
+                progress: !quiet,
+            };
+            let start = std::time::Instant::now();
+            let keys = SessionKeys::generate(&module, &ctx, &opts).map_err(rt)?;
+            let (Some(sk), Some(pk)) = (&keys.secret, &keys.public) else {
+                return Err("error: key generation made no secret or public key".into());
+            };
+            let id = serialize::key_id(pk);
+            let ek = EvaluationKeys {
+                relin: keys.relin.clone(),
+                galois: keys.galois.clone().unwrap_or_default(),
+            };
+            fs::create_dir_all(out_dir)
+                .map_err(|e| format!("error: {}: {e}", out_dir.display()))?;
+            let mut sizes = Vec::new();
+            for (name, bytes) in [
+                (SECRET_KEY, serialize::encode_secret_key(&ctx, sk, id)),
+                (PUBLIC_KEY, serialize::encode_public_key(&ctx, pk)),
+                (EVAL_KEYS, serialize::encode_eval_keys(&ctx, &ek, id)),
+            ] {
+                let path = out_dir.join(name);
+                note(*quiet, &format!("writing {}", path.display()));
+                save(&path, &bytes)?;
+                sizes.push(format!("{name} {:.1} MB", bytes.len() as f64 / 1e6));
+            }
+            println!(
+                "keygen: key id {id}; {} Galois key(s), relinearization key {}; wrote {} in {}",
+                ek.galois.steps().len(),
+                if ek.relin.is_some() { "yes" } else { "no" },
+                sizes.join(", "),
+                ms(start.elapsed()),
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Encrypt {
+            file,
+            keys,
+            input,
+            index,
+            output,
+            seed,
+            quiet,
+        } => {
+            let module = load_ckks_module(file)?;
+            let func = module
+                .main()
+                .ok_or("error: module has no func.func @main")?;
+            let arg_types = func.arg_types();
+            if arg_types.len() != 1 {
+                return Err(format!(
+                    "error: @main takes {} inputs; orion-run feeds exactly one",
+                    arg_types.len()
+                ));
+            }
+            let in_shape = arg_types[0]
+                .shape()
+                .ok_or("error: @main's argument is not a tensor")?
+                .to_vec();
+            let per: usize = in_shape.iter().product();
+            let images = read_input(input, per).map_err(|e| format!("error: {e}"))?;
+            let i = index.unwrap_or(0);
+            let image = images.get(i).ok_or_else(|| {
+                format!(
+                    "error: image {i} requested, the input holds {}",
+                    images.len()
+                )
+            })?;
+            let (ctx, _) = module_context(&module).map_err(rt)?;
+            let (pk, id) = load(&keys.join(PUBLIC_KEY), &ctx, serialize::decode_public_key)?;
+            let opts = RunOptions {
+                seed: *seed,
+                progress: false,
+            };
+            let client = SessionKeys {
+                public: Some(pk),
+                ..SessionKeys::default()
+            };
+            let mut s = Session::from_keys(&module, &ctx, client, &opts).map_err(rt)?;
+            let x = Tensor::new(in_shape, image.clone());
+            let cts = s.encrypt_inputs(&module, &[x]).map_err(rt)?;
+            note(*quiet, &format!("writing {}", output.display()));
+            save(output, &serialize::encode_ciphertexts(&ctx, &cts, id))?;
+            println!(
+                "encrypt: image {i} -> {} ciphertext(s) under key {id}",
+                cts.len()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Eval {
+            file,
+            keys,
+            ciphertext,
+            output,
+            quiet,
+        } => {
+            let module = load_ckks_module(file)?;
+            let (ctx, _) = module_context(&module).map_err(rt)?;
+            let (ek, ek_id) = load(&keys.join(EVAL_KEYS), &ctx, serialize::decode_eval_keys)?;
+            let (cts, ct_id) = load(ciphertext, &ctx, serialize::decode_ciphertexts)?;
+            check_key(ciphertext, ct_id, "evaluation key set", ek_id)?;
+            let server = SessionKeys {
+                relin: ek.relin,
+                galois: Some(ek.galois),
+                ..SessionKeys::default()
+            };
+            let opts = RunOptions {
+                seed: None,
+                progress: !quiet,
+            };
+            let mut s = Session::from_keys(&module, &ctx, server, &opts).map_err(rt)?;
+            let prepare = s.prepare(&module).map_err(rt)?;
+            let start = std::time::Instant::now();
+            let outs = s.evaluate(&module, cts).map_err(rt)?;
+            let spent = start.elapsed();
+            note(*quiet, &format!("writing {}", output.display()));
+            save(output, &serialize::encode_ciphertexts(&ctx, &outs, ct_id))?;
+            println!(
+                "eval: {} ciphertext(s) at level(s) {:?}; plaintext encoding {}, evaluate {}",
+                outs.len(),
+                outs.iter().map(|c| c.level).collect::<Vec<_>>(),
+                ms(prepare),
+                ms(spent)
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Decrypt {
+            file,
+            keys,
+            ciphertext,
+            output,
+            quiet,
+        } => {
+            let module = load_ckks_module(file)?;
+            let (ctx, _) = module_context(&module).map_err(rt)?;
+            let (sk, sk_id) = load(&keys.join(SECRET_KEY), &ctx, serialize::decode_secret_key)?;
+            let (cts, ct_id) = load(ciphertext, &ctx, serialize::decode_ciphertexts)?;
+            check_key(ciphertext, ct_id, "secret key", sk_id)?;
+            let client = SessionKeys {
+                secret: Some(sk),
+                ..SessionKeys::default()
+            };
+            let opts = RunOptions {
+                seed: None,
+                progress: false,
+            };
+            let mut s = Session::from_keys(&module, &ctx, client, &opts).map_err(rt)?;
+            let outs = s.decrypt_outputs(&module, cts).map_err(rt)?;
+            let y = outs
+                .into_iter()
+                .next()
+                .ok_or("error: @main returns nothing")?;
+            println!("logits {} class {}", fmt_logits(&y), y.argmax());
+            if let Some(out) = output {
+                note(*quiet, &format!("writing {}", out.display()));
+                write_npy(out, &y.shape, &y.data).map_err(|e| format!("error: {e}"))?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn check_key(path: &Path, ct: KeyId, keys: &'static str, ours: KeyId) -> Result<(), String> {
+    serialize::check_key(ct, keys, ours).map_err(file_err(path))
+}
+
 fn main() -> ExitCode {
-    let args = Args::parse();
-    match run(&args) {
+    let split = std::env::args()
+        .nth(1)
+        .is_some_and(|a| SUBCOMMANDS.contains(&a.as_str()));
+    let result = if split {
+        run_split(&SplitArgs::parse().cmd)
+    } else {
+        run(&Args::parse())
+    };
+    match result {
         Ok(code) => code,
         Err(msg) => {
             eprintln!("{msg}");
