@@ -5,7 +5,7 @@
 
 use orion_compiler::{import_onnx_file, PassManager, PassOptions};
 use orion_dialects::tensor::Tensor;
-use orion_dialects::{nn, Module};
+use orion_dialects::{nn, pack, Module};
 use std::path::PathBuf;
 use tract_onnx::prelude::*;
 
@@ -112,4 +112,98 @@ fn relu_variant_agrees_with_tract() {
 #[test]
 fn square_variant_agrees_with_tract() {
     check("square");
+}
+
+fn lenet5_options() -> PassOptions {
+    PassOptions {
+        params: orion_dialects::ckks::ParamsAttr::lenet5_square(),
+        output_bound: orion_dialects::ckks::params::LENET5_OUTPUT_BOUND,
+        ..PassOptions::default()
+    }
+}
+
+fn run_passes(module: &mut Module, passes: &[&str], opts: &PassOptions) {
+    let mut pm = PassManager::new();
+    for p in passes {
+        pm.add_by_name(p, opts).unwrap();
+    }
+    pm.run(module, |_, _| {}).unwrap();
+}
+
+/// Convs and pools packed as sparse linear maps on the 1-D replicated layout:
+/// the `pack` interpreter agrees with the canonical `nn` interpreter.
+#[test]
+fn square_variant_pack_agrees_with_nn() {
+    let onnx = example("examples/mnist-lenet5/lenet5-square.onnx");
+    let mut canonical = import_onnx_file(&onnx).unwrap();
+    canonicalize(&mut canonical);
+    let mut packed = canonical.clone();
+    let opts = lenet5_options();
+    run_passes(&mut packed, &["pack"], &opts);
+    orion_dialects::verify::verify_module(&packed).unwrap();
+    assert_eq!(count(&packed, "pack.linear"), 7);
+    let func = packed.main().unwrap();
+    for op in func.body.iter().filter(|o| o.name == "pack.linear") {
+        let input = pack::VecLayout::from_type(func.ty(op.operands[0])).unwrap();
+        let lin = pack::LinearOp::from_op(op, &input, &packed).unwrap();
+        let p = &lin.plan;
+        eprintln!(
+            "{:<8} {:>5} -> {:>5} (period {:>5} -> {:>5}): {:>5} diagonals, {:>6} nonzeros, {} baby + {} giant + {} sum rotations",
+            op.loc.name().unwrap_or("?"),
+            p.cols,
+            p.rows,
+            input.period,
+            p.out_period,
+            p.diagonals.len(),
+            p.nonzeros(),
+            p.baby_offsets().iter().filter(|&&b| b != 0).count(),
+            p.giant_groups().iter().filter(|(g, _)| *g != 0).count(),
+            p.sum_steps.len()
+        );
+    }
+    let mut worst = 0f64;
+    for image in mnist_images(20) {
+        let want = &nn::interpret(&canonical, std::slice::from_ref(&image)).unwrap()[0];
+        let got = &pack::interpret(&packed, std::slice::from_ref(&image)).unwrap()[0];
+        worst = worst.max(got.max_rel_diff(want));
+    }
+    eprintln!("lenet5-square: pack vs canonical nn, max relative error {worst:.2e} over 20 images");
+    assert!(worst < 1e-6, "pack vs nn: {worst}");
+}
+
+#[test]
+fn square_variant_lowers_to_ckks_within_the_levels() {
+    let onnx = example("examples/mnist-lenet5/lenet5-square.onnx");
+    let mut module = import_onnx_file(&onnx).unwrap();
+    run_passes(
+        &mut module,
+        &["canonicalize", "pack", "lower-to-ckks"],
+        &lenet5_options(),
+    );
+    orion_dialects::verify::verify_module(&module).unwrap();
+    eprintln!(
+        "lenet5-square ckks: {} mul_plain, {} rotations, {} rotation keys",
+        count(&module, "ckks.mul_plain"),
+        count(&module, "ckks.rotate"),
+        orion_dialects::ckks::params::rotations_of_module(&module).len()
+    );
+    assert_eq!(count(&module, "ckks.decrypt"), 1);
+}
+
+#[test]
+fn too_large_a_tensor_for_the_slots_names_the_layer() {
+    let onnx = example("examples/mnist-lenet5/lenet5-square.onnx");
+    let mut module = import_onnx_file(&onnx).unwrap();
+    let mut pm = PassManager::new();
+    for p in ["canonicalize", "pack"] {
+        pm.add_by_name(p, &PassOptions::default()).unwrap();
+    }
+    let err = pm.run(&mut module, |_, _| {}).unwrap_err().to_string();
+    assert!(
+        err.contains(
+            "tensor of 4704 elements does not fit 4096 slots; use --params with log_n >= 14"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("conv"), "the error names the layer: {err}");
 }

@@ -6,6 +6,15 @@
 //! `nn.polynomial`). Flatten and reshape keep the row-major order, so they
 //! cost nothing on a 1-D replicated layout.
 //!
+//! Convolutions (batch 1, any strides, pads, dilations, groups), average
+//! pools and global average pools become `pack.linear` ops with a sparse
+//! map (`map = "conv2d"` with the kernel as `weights`, the conv bias and
+//! attributes, `input_shape`; `map = "avgpool"` with the pool attributes; a
+//! global pool is an avgpool whose kernel is the whole plane). They act on
+//! the same 1-D replicated layout as a dense layer; Orion's multiplexed
+//! layout with gaps is a later step. A tensor larger than the slots is an
+//! error naming the layer.
+//!
 //! ```text
 //! func.func @main(%input: tensor<1x1x28x28xf32>) -> tensor<1x10xf32> {
 //!   %0 = nn.flatten %input {axis = 1} : (tensor<1x1x28x28xf32>) -> tensor<1x784xf32>
@@ -21,6 +30,7 @@
 
 use super::{Pass, PassOptions, Statistics};
 use orion_dialects::ir::{Attribute, Func, Location, Module, Op, ValueId};
+use orion_dialects::nn::conv::{Conv2dAttrs, PoolAttrs};
 use orion_dialects::pack::{LinearOp, VecLayout};
 use orion_dialects::Diagnostic;
 
@@ -56,7 +66,7 @@ impl Pass for Pack {
         let mut packed: Vec<Option<ValueId>> = vec![None; old.values.len()];
         let mut tensor_of: Vec<Option<ValueId>> = vec![None; old.values.len()];
         let mut constants: Vec<Option<Attribute>> = vec![None; old.values.len()];
-        let (mut linears, mut diagonals) = (0i64, 0i64);
+        let mut stats = LinearStats::default();
         for &a in &old.args {
             let v = new.add_arg(old.ty(a).clone(), old.values[a.0 as usize].name.clone());
             tensor_of[a.0 as usize] = Some(v);
@@ -75,6 +85,7 @@ impl Pass for Pack {
                     )
                 })?;
                 let n = new.ty(t).num_elements().unwrap_or(0);
+                fits(n, self.slots).map_err(|m| op_err(op, format!("input: {m}")))?;
                 let layout = VecLayout::replicated(self.slots, n)
                     .map_err(|m| op_err(op, format!("input does not fit: {m}")))?;
                 let p = new.push_op(
@@ -98,7 +109,6 @@ impl Pass for Pack {
                 }
                 "nn.gemm" | "nn.matmul" => {
                     let x = operand(&mut new, 0)?;
-                    let input = VecLayout::from_type(new.ty(x)).map_err(|m| op_err(op, m))?;
                     let in_shape = old.ty(op.operands[0]).shape().unwrap_or(&[]).to_vec();
                     if in_shape.len() != 2 || in_shape[0] != 1 {
                         return Err(op_err(
@@ -111,26 +121,59 @@ impl Pass for Pack {
                     if let Some(b) = bias {
                         attrs.push(("bias".to_string(), b));
                     }
-                    attrs.push(("embedding".to_string(), Attribute::String("hybrid".into())));
-                    let mut lin_op = Op {
-                        name: "pack.linear".into(),
-                        operands: vec![x],
-                        results: vec![],
-                        attrs,
-                        loc: op.loc.clone(),
-                    };
-                    let lin =
-                        LinearOp::from_op(&lin_op, &input, module).map_err(|m| op_err(op, m))?;
-                    lin_op.set_attr("baby_steps", Attribute::Int(lin.plan.baby_steps as i64));
-                    linears += 1;
-                    diagonals += lin.plan.diagonals.len() as i64;
-                    let r = new.push_op(
-                        "pack.linear",
-                        vec![x],
-                        lin_op.attrs,
-                        vec![lin.plan.output_layout().to_type()],
-                        op.loc.clone(),
-                    )[0];
+                    let n = old.ty(op.result()).num_elements();
+                    let r = self.linear(&mut new, module, op, x, attrs, n, &mut stats)?;
+                    packed[op.result().0 as usize] = Some(r);
+                }
+                "nn.conv2d" | "nn.avgpool" | "nn.global_avgpool" => {
+                    let x = operand(&mut new, 0)?;
+                    let shape = old.ty(op.operands[0]).shape().unwrap_or(&[]).to_vec();
+                    if shape.len() != 4 || shape[0] != 1 {
+                        return Err(op_err(
+                            op,
+                            format!("packs batch-1 NCHW inputs only, got shape {shape:?}"),
+                        ));
+                    }
+                    let input_shape = (
+                        "input_shape".to_string(),
+                        Attribute::I64Array(shape.iter().map(|&v| v as i64).collect()),
+                    );
+                    let mut attrs = Vec::new();
+                    match op.name.as_str() {
+                        "nn.conv2d" => {
+                            let conv = Conv2dAttrs::from_op(op).map_err(|m| op_err(op, m))?;
+                            attrs.push(("map".to_string(), Attribute::String("conv2d".into())));
+                            attrs.push((
+                                "weights".to_string(),
+                                constant_operand(op, 1, &constants)?,
+                            ));
+                            if op.operands.len() > 2 {
+                                attrs.push((
+                                    "bias".to_string(),
+                                    constant_operand(op, 2, &constants)?,
+                                ));
+                            }
+                            attrs.push(input_shape);
+                            attrs.extend(conv.to_attrs());
+                        }
+                        _ => {
+                            let pool = if op.name == "nn.avgpool" {
+                                PoolAttrs::from_op(op).map_err(|m| op_err(op, m))?
+                            } else {
+                                PoolAttrs {
+                                    kernel: [shape[2], shape[3]],
+                                    strides: [1, 1],
+                                    pads: [0; 4],
+                                    count_include_pad: true,
+                                }
+                            };
+                            attrs.push(("map".to_string(), Attribute::String("avgpool".into())));
+                            attrs.push(input_shape);
+                            attrs.extend(pool.to_attrs());
+                        }
+                    }
+                    let n = old.ty(op.result()).num_elements();
+                    let r = self.linear(&mut new, module, op, x, attrs, n, &mut stats)?;
                     packed[op.result().0 as usize] = Some(r);
                 }
                 "nn.square" | "nn.polynomial" => {
@@ -198,10 +241,80 @@ impl Pass for Pack {
         }
         *module.main_mut().expect("main") = new;
         Ok(vec![
-            ("linear-layers".into(), linears),
-            ("diagonals".into(), diagonals),
+            ("linear-layers".into(), stats.linears),
+            ("diagonals".into(), stats.diagonals),
+            ("rotations".into(), stats.rotations),
         ])
     }
+}
+
+#[derive(Default)]
+struct LinearStats {
+    linears: i64,
+    diagonals: i64,
+    rotations: i64,
+}
+
+/// A tensor of `n` elements must fit the slots of one ciphertext.
+fn fits(n: usize, slots: usize) -> Result<(), String> {
+    if n > slots {
+        let log_n = n.next_power_of_two().trailing_zeros() + 1;
+        return Err(format!(
+            "tensor of {n} elements does not fit {slots} slots; use --params with log_n >= {log_n}"
+        ));
+    }
+    Ok(())
+}
+
+impl Pack {
+    /// Appends `pack.linear` of `x` with the map and bias `attrs` (the plan's
+    /// embedding and baby steps are added here).
+    fn linear(
+        &self,
+        new: &mut Func,
+        module: &Module,
+        op: &Op,
+        x: ValueId,
+        mut attrs: Vec<(String, Attribute)>,
+        out_elements: Option<usize>,
+        stats: &mut LinearStats,
+    ) -> Result<ValueId, Diagnostic> {
+        let input = VecLayout::from_type(new.ty(x)).map_err(|m| op_err(op, m))?;
+        if let Some(n) = out_elements {
+            fits(n, self.slots).map_err(|m| op_err(op, format!("result: {m}")))?;
+        }
+        attrs.push(("embedding".to_string(), Attribute::String("hybrid".into())));
+        let mut lin_op = Op {
+            name: "pack.linear".into(),
+            operands: vec![x],
+            results: vec![],
+            attrs,
+            loc: op.loc.clone(),
+        };
+        let lin = LinearOp::from_op(&lin_op, &input, module).map_err(|m| op_err(op, m))?;
+        lin_op.set_attr("baby_steps", Attribute::Int(lin.plan.baby_steps as i64));
+        stats.linears += 1;
+        stats.diagonals += lin.plan.diagonals.len() as i64;
+        stats.rotations += lin.plan.rotation_offsets().len() as i64;
+        Ok(new.push_op(
+            "pack.linear",
+            vec![x],
+            lin_op.attrs,
+            vec![lin.plan.output_layout().to_type()],
+            op.loc.clone(),
+        )[0])
+    }
+}
+
+fn constant_operand(
+    op: &Op,
+    i: usize,
+    constants: &[Option<Attribute>],
+) -> Result<Attribute, Diagnostic> {
+    op.operands
+        .get(i)
+        .and_then(|v| constants[v.0 as usize].clone())
+        .ok_or_else(|| op_err(op, format!("operand #{i} must be a constant")))
 }
 
 /// Weights [m, n] and optional bias of a canonical gemm (or a matmul by a

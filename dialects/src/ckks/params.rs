@@ -18,6 +18,9 @@ pub struct ParamsAttr {
 pub const PARAMS_ATTR: &str = "ckks.params";
 pub const ROTATIONS_ATTR: &str = "ckks.rotations";
 
+/// Bound on |logit| for the x^2 LeNet-5: they reach 415 on the MNIST test set.
+pub const LENET5_OUTPUT_BOUND: f64 = 1024.0;
+
 impl ParamsAttr {
     /// Orion's MNIST MLP set: LogN 13, LogQ [29, 26 x5], LogP [29, 29], 2^26.
     pub fn mnist_mlp() -> ParamsAttr {
@@ -26,6 +29,25 @@ impl ParamsAttr {
             log_q: vec![29, 26, 26, 26, 26, 26],
             log_p: vec![29, 29],
             log_scale: 26,
+            hamming_weight: None,
+            insecure: false,
+        }
+    }
+
+    /// LeNet-5 with x^2 activations, without bootstrapping: LogN 14 (8192
+    /// slots, for conv1's 6x28x28 = 4704 outputs), 11 levels (conv1, sq,
+    /// pool1, conv2, sq, pool2, fc1, sq, fc2, sq, fc3), scale 2^28.
+    /// LogQP = 40 + 11 x 28 + 2 x 38 = 424 <= 438, the HE standard's 128-bit
+    /// bound at N = 2^14. The 40-bit base prime leaves room for logits of a
+    /// few hundred (see `LENET5_OUTPUT_BOUND`).
+    pub fn lenet5_square() -> ParamsAttr {
+        let mut log_q = vec![40];
+        log_q.extend([28; 11]);
+        ParamsAttr {
+            log_n: 14,
+            log_q,
+            log_p: vec![38, 38],
+            log_scale: 28,
             hamming_weight: None,
             insecure: false,
         }

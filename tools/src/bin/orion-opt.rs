@@ -31,12 +31,23 @@ const IMPORT_ONNX: &str = "import-onnx";
 enum ParamsPreset {
     /// log N = 13, the parameters the MNIST MLP example is compiled for.
     MnistMlp,
+    /// log N = 14, 11 levels: LeNet-5 with x^2 activations (lenet5-square.onnx).
+    Lenet5,
 }
 
 impl ParamsPreset {
     fn params(self) -> ParamsAttr {
         match self {
             ParamsPreset::MnistMlp => ParamsAttr::mnist_mlp(),
+            ParamsPreset::Lenet5 => ParamsAttr::lenet5_square(),
+        }
+    }
+
+    /// Bound on |output| the last layer's scale leaves room for.
+    fn output_bound(self) -> f64 {
+        match self {
+            ParamsPreset::MnistMlp => passes::lower_to_ckks::DEFAULT_OUTPUT_BOUND,
+            ParamsPreset::Lenet5 => orion_dialects::ckks::params::LENET5_OUTPUT_BOUND,
         }
     }
 }
@@ -114,6 +125,11 @@ struct Cli {
     /// CKKS parameter preset the passes compile for.
     #[arg(long, value_enum, value_name = "PRESET", default_value = "mnist-mlp")]
     params: ParamsPreset,
+
+    /// Bound on |output| of the decrypted values, for the last layer's scale
+    /// (default: the preset's, 64 for mnist-mlp, 1024 for lenet5).
+    #[arg(long, value_name = "B")]
+    output_bound: Option<f64>,
 
     /// Only parse (or import) and verify the input; print nothing.
     #[arg(long, conflicts_with_all = ["no_verify", "lower_to_ckks", "passes"])]
@@ -247,6 +263,7 @@ fn run(cli: &Cli) -> Result<(), Diagnostic> {
 
     let mut opts = PassOptions {
         params: cli.params.params(),
+        output_bound: cli.output_bound.unwrap_or(cli.params.output_bound()),
         ..PassOptions::default()
     };
     if let Some(m) = cli.calibration_margin {
