@@ -29,6 +29,7 @@ use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
+use prost::bytes::Bytes;
 use prost::Message;
 use thiserror::Error;
 
@@ -189,16 +190,16 @@ pub struct Envelope {
     #[prost(message, optional, tag = "1")]
     pub header: Option<Header>,
     /// The kind's message, prost-encoded.
-    #[prost(bytes = "vec", tag = "2")]
-    pub payload: Vec<u8>,
+    #[prost(bytes = "bytes", tag = "2")]
+    pub payload: Bytes,
 }
 
 /// An RNS polynomial: one packed little-endian u64 limb per prime.
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct PolyMsg {
     /// `N * 8` bytes per limb.
-    #[prost(bytes = "vec", repeated, tag = "1")]
-    pub limbs: Vec<Vec<u8>>,
+    #[prost(bytes = "bytes", repeated, tag = "1")]
+    pub limbs: Vec<Bytes>,
     /// NTT form (always true for what this module writes).
     #[prost(bool, tag = "2")]
     pub ntt: bool,
@@ -338,7 +339,45 @@ pub fn key_id(pk: &PublicKey) -> KeyId {
 
 // ---------------------------------------------------------------- envelope
 
+/// The contents of a file, for the `decode_*` functions: owned buffers
+/// (`Vec<u8>`, `Bytes`) are decoded without a copy (limbs are slices of the
+/// buffer until they are converted); borrowed slices are copied once.
+pub trait FileBytes {
+    /// The contents as `Bytes`.
+    fn into_bytes(self) -> Bytes;
+}
+
+impl FileBytes for Bytes {
+    fn into_bytes(self) -> Bytes {
+        self
+    }
+}
+
+impl FileBytes for Vec<u8> {
+    fn into_bytes(self) -> Bytes {
+        Bytes::from(self)
+    }
+}
+
+impl FileBytes for &[u8] {
+    fn into_bytes(self) -> Bytes {
+        Bytes::copy_from_slice(self)
+    }
+}
+
+impl FileBytes for &Vec<u8> {
+    fn into_bytes(self) -> Bytes {
+        Bytes::copy_from_slice(self)
+    }
+}
+
+/// Encodes `msg` and drops it (one copy of the data alive at a time).
+fn payload<M: Message>(msg: M) -> Vec<u8> {
+    msg.encode_to_vec()
+}
+
 fn seal(ctx: &Context, kind: FileKind, key: KeyId, payload: Vec<u8>) -> Vec<u8> {
+    let payload = Bytes::from(payload);
     Envelope {
         header: Some(Header {
             magic: MAGIC.into(),
@@ -354,8 +393,9 @@ fn seal(ctx: &Context, kind: FileKind, key: KeyId, payload: Vec<u8>) -> Vec<u8> 
 }
 
 /// Reads the header of `bytes` without checking it against parameters.
-pub fn read_header(bytes: &[u8]) -> Result<Header, FileError> {
-    let env = Envelope::decode(bytes).map_err(|e| FileError::Corrupt(e.to_string()))?;
+pub fn read_header(bytes: impl FileBytes) -> Result<Header, FileError> {
+    let env =
+        Envelope::decode(bytes.into_bytes()).map_err(|e| FileError::Corrupt(e.to_string()))?;
     check_magic(env.header)
 }
 
@@ -371,7 +411,9 @@ fn check_magic(h: Option<Header>) -> Result<Header, FileError> {
 }
 
 /// Checks the envelope and returns (key id, payload).
-fn open(ctx: &Context, kind: FileKind, bytes: &[u8]) -> Result<(KeyId, Vec<u8>), FileError> {
+fn open(ctx: &Context, kind: FileKind, bytes: Bytes) -> Result<(KeyId, Bytes), FileError> {
+    // Decoding from `Bytes` does not copy: the payload and the limbs are
+    // slices of the file's buffer.
     let env = Envelope::decode(bytes).map_err(|e| FileError::Corrupt(e.to_string()))?;
     let h = check_magic(env.header)?;
     if h.version != FORMAT_VERSION {
@@ -403,7 +445,7 @@ fn open(ctx: &Context, kind: FileKind, bytes: &[u8]) -> Result<(KeyId, Vec<u8>),
     Ok((KeyId(h.key_id), env.payload))
 }
 
-fn decode<M: Message + Default>(kind: FileKind, payload: &[u8]) -> Result<M, FileError> {
+fn decode<M: Message + Default>(kind: FileKind, payload: Bytes) -> Result<M, FileError> {
     M::decode(payload).map_err(|e| FileError::Invalid {
         what: kind.what(),
         message: format!("payload does not decode: {e}"),
@@ -417,7 +459,7 @@ fn poly_to_msg(p: &RnsPoly) -> PolyMsg {
         limbs: p
             .limbs
             .iter()
-            .map(|l| l.iter().flat_map(|x| x.to_le_bytes()).collect())
+            .map(|l| Bytes::from(l.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>()))
             .collect(),
         ntt: p.ntt,
     }
@@ -528,14 +570,17 @@ pub fn encode_secret_key(ctx: &Context, sk: &SecretKey, id: KeyId) -> Vec<u8> {
     let msg = SecretKeyMsg {
         coeffs: sk.coeffs.iter().map(|&c| c as i8 as u8).collect(),
     };
-    seal(ctx, FileKind::SecretKey, id, msg.encode_to_vec())
+    seal(ctx, FileKind::SecretKey, id, payload(msg))
 }
 
 /// Reads a secret key file.
-pub fn decode_secret_key(ctx: &Context, bytes: &[u8]) -> Result<(SecretKey, KeyId), FileError> {
+pub fn decode_secret_key(
+    ctx: &Context,
+    bytes: impl FileBytes,
+) -> Result<(SecretKey, KeyId), FileError> {
     let kind = FileKind::SecretKey;
-    let (id, payload) = open(ctx, kind, bytes)?;
-    let m: SecretKeyMsg = decode(kind, &payload)?;
+    let (id, payload) = open(ctx, kind, bytes.into_bytes())?;
+    let m: SecretKeyMsg = decode(kind, payload)?;
     if m.coeffs.len() != ctx.n() {
         return Err(FileError::Invalid {
             what: kind.what(),
@@ -559,14 +604,17 @@ pub fn encode_public_key(ctx: &Context, pk: &PublicKey) -> Vec<u8> {
         b: Some(poly_to_msg(&pk.b)),
         a: Some(poly_to_msg(&pk.a)),
     };
-    seal(ctx, FileKind::PublicKey, key_id(pk), msg.encode_to_vec())
+    seal(ctx, FileKind::PublicKey, key_id(pk), payload(msg))
 }
 
 /// Reads a public key file; checks that its key id is its own hash.
-pub fn decode_public_key(ctx: &Context, bytes: &[u8]) -> Result<(PublicKey, KeyId), FileError> {
+pub fn decode_public_key(
+    ctx: &Context,
+    bytes: impl FileBytes,
+) -> Result<(PublicKey, KeyId), FileError> {
     let kind = FileKind::PublicKey;
-    let (id, payload) = open(ctx, kind, bytes)?;
-    let m: PublicKeyMsg = decode(kind, &payload)?;
+    let (id, payload) = open(ctx, kind, bytes.into_bytes())?;
+    let m: PublicKeyMsg = decode(kind, payload)?;
     let basis = ctx.basis_all();
     let pk = PublicKey {
         b: poly_from_msg(ctx, m.b.as_ref(), &basis, kind, "b")?,
@@ -597,14 +645,17 @@ pub fn encode_eval_keys(ctx: &Context, keys: &EvaluationKeys, id: KeyId) -> Vec<
             .collect(),
         conjugation: keys.galois.conjugation.as_ref().map(|k| swk_to_msg(k)),
     };
-    seal(ctx, FileKind::EvalKeys, id, msg.encode_to_vec())
+    seal(ctx, FileKind::EvalKeys, id, payload(msg))
 }
 
 /// Reads an evaluation keys file.
-pub fn decode_eval_keys(ctx: &Context, bytes: &[u8]) -> Result<(EvaluationKeys, KeyId), FileError> {
+pub fn decode_eval_keys(
+    ctx: &Context,
+    bytes: impl FileBytes,
+) -> Result<(EvaluationKeys, KeyId), FileError> {
     let kind = FileKind::EvalKeys;
-    let (id, payload) = open(ctx, kind, bytes)?;
-    let m: EvalKeysMsg = decode(kind, &payload)?;
+    let (id, payload) = open(ctx, kind, bytes.into_bytes())?;
+    let m: EvalKeysMsg = decode(kind, payload)?;
     let relin = match &m.relin {
         Some(r) => Some(RelinearizationKey {
             key: Arc::new(swk_from_msg(ctx, r, kind, "relinearization key")?),
@@ -700,18 +751,18 @@ pub fn encode_ciphertexts(ctx: &Context, cts: &[Ciphertext], id: KeyId) -> Vec<u
             .map(|c| ct_to_msg(&c.parts.iter().collect::<Vec<_>>(), c.level, c.scale))
             .collect(),
     };
-    seal(ctx, FileKind::Ciphertexts, id, msg.encode_to_vec())
+    seal(ctx, FileKind::Ciphertexts, id, payload(msg))
 }
 
 /// Reads a ciphertext file: the ciphertexts and the id of the key that
 /// encrypted them.
 pub fn decode_ciphertexts(
     ctx: &Context,
-    bytes: &[u8],
+    bytes: impl FileBytes,
 ) -> Result<(Vec<Ciphertext>, KeyId), FileError> {
     let kind = FileKind::Ciphertexts;
-    let (id, payload) = open(ctx, kind, bytes)?;
-    let m: CiphertextsMsg = decode(kind, &payload)?;
+    let (id, payload) = open(ctx, kind, bytes.into_bytes())?;
+    let m: CiphertextsMsg = decode(kind, payload)?;
     let cts = m
         .items
         .iter()
@@ -742,14 +793,17 @@ pub fn encode_plaintexts(ctx: &Context, pts: &[Plaintext]) -> Vec<u8> {
             .map(|p| ct_to_msg(&[&p.poly], p.level, p.scale))
             .collect(),
     };
-    seal(ctx, FileKind::Plaintexts, KeyId(0), msg.encode_to_vec())
+    seal(ctx, FileKind::Plaintexts, KeyId(0), payload(msg))
 }
 
 /// Reads a plaintext file.
-pub fn decode_plaintexts(ctx: &Context, bytes: &[u8]) -> Result<Vec<Plaintext>, FileError> {
+pub fn decode_plaintexts(
+    ctx: &Context,
+    bytes: impl FileBytes,
+) -> Result<Vec<Plaintext>, FileError> {
     let kind = FileKind::Plaintexts;
-    let (_, payload) = open(ctx, kind, bytes)?;
-    let m: CiphertextsMsg = decode(kind, &payload)?;
+    let (_, payload) = open(ctx, kind, bytes.into_bytes())?;
+    let m: CiphertextsMsg = decode(kind, payload)?;
     m.items
         .iter()
         .enumerate()
@@ -974,28 +1028,33 @@ mod tests {
         let id = key_id(&s.pk);
         let x = encrypt(&s, &[1.0]);
         // A coefficient above its modulus, with a valid checksum.
-        let mut m = CiphertextsMsg {
+        let m = CiphertextsMsg {
             items: vec![ct_to_msg(
                 &x.parts.iter().collect::<Vec<_>>(),
                 x.level,
                 x.scale,
             )],
         };
-        m.items[0].parts[0].limbs[1][..8].copy_from_slice(&u64::MAX.to_le_bytes());
-        let b = seal(&s.ctx, FileKind::Ciphertexts, id, m.encode_to_vec());
+        let set_first = |m: &mut CiphertextsMsg, v: u64| {
+            let mut l = m.items[0].parts[0].limbs[1].to_vec();
+            l[..8].copy_from_slice(&v.to_le_bytes());
+            m.items[0].parts[0].limbs[1] = Bytes::from(l);
+        };
+        let mut m1 = m.clone();
+        set_first(&mut m1, u64::MAX);
+        let b = seal(&s.ctx, FileKind::Ciphertexts, id, payload(m1));
         let e = decode_ciphertexts(&s.ctx, &b).unwrap_err().to_string();
         assert!(e.contains(">= its modulus"), "{e}");
         // A level that disagrees with the limb count.
         let mut m2 = m.clone();
-        m2.items[0].parts[0].limbs[1][..8].copy_from_slice(&0u64.to_le_bytes());
         m2.items[0].level = 1;
-        let b = seal(&s.ctx, FileKind::Ciphertexts, id, m2.encode_to_vec());
+        let b = seal(&s.ctx, FileKind::Ciphertexts, id, payload(m2));
         let e = decode_ciphertexts(&s.ctx, &b).unwrap_err().to_string();
         assert!(e.contains("has 3 limbs, 2 expected"), "{e}");
         // A short limb (wrong N).
         let mut m3 = m.clone();
         m3.items[0].parts[0].limbs[1].truncate(8 * 1024);
-        let b = seal(&s.ctx, FileKind::Ciphertexts, id, m3.encode_to_vec());
+        let b = seal(&s.ctx, FileKind::Ciphertexts, id, payload(m3));
         let e = decode_ciphertexts(&s.ctx, &b).unwrap_err().to_string();
         assert!(e.contains("N = 4096"), "{e}");
         // A non-ternary secret key.
@@ -1003,7 +1062,7 @@ mod tests {
             coeffs: vec![0; 4096],
         };
         sm.coeffs[7] = 5;
-        let b = seal(&s.ctx, FileKind::SecretKey, id, sm.encode_to_vec());
+        let b = seal(&s.ctx, FileKind::SecretKey, id, payload(sm));
         let e = decode_secret_key(&s.ctx, &b).unwrap_err().to_string();
         assert!(e.contains("not ternary"), "{e}");
         // A wrong format version.

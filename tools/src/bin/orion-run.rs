@@ -651,10 +651,10 @@ fn file_err(path: &Path) -> impl Fn(FileError) -> String + '_ {
 fn load<T>(
     path: &Path,
     ctx: &Context,
-    decode: fn(&Context, &[u8]) -> Result<T, FileError>,
+    decode: impl Fn(&Context, Vec<u8>) -> Result<T, FileError>,
 ) -> Result<T, String> {
     let bytes = serialize::read_file(path).map_err(file_err(path))?;
-    decode(ctx, &bytes).map_err(file_err(path))
+    decode(ctx, bytes).map_err(file_err(path))
 }
 
 fn save(path: &Path, bytes: &[u8]) -> Result<(), String> {
@@ -748,7 +748,9 @@ fn run_split(cmd: &Cmd) -> Result<ExitCode, String> {
                 )
             })?;
             let (ctx, _) = module_context(&module).map_err(rt)?;
-            let (pk, id) = load(&keys.join(PUBLIC_KEY), &ctx, serialize::decode_public_key)?;
+            let (pk, id) = load(&keys.join(PUBLIC_KEY), &ctx, |c, b| {
+                serialize::decode_public_key(c, b)
+            })?;
             let opts = RunOptions {
                 seed: *seed,
                 progress: false,
@@ -777,8 +779,10 @@ fn run_split(cmd: &Cmd) -> Result<ExitCode, String> {
         } => {
             let module = load_ckks_module(file)?;
             let (ctx, _) = module_context(&module).map_err(rt)?;
-            let (ek, ek_id) = load(&keys.join(EVAL_KEYS), &ctx, serialize::decode_eval_keys)?;
-            let (cts, ct_id) = load(ciphertext, &ctx, serialize::decode_ciphertexts)?;
+            let (ek, ek_id) = load(&keys.join(EVAL_KEYS), &ctx, |c, b| {
+                serialize::decode_eval_keys(c, b)
+            })?;
+            let (cts, ct_id) = load(ciphertext, &ctx, |c, b| serialize::decode_ciphertexts(c, b))?;
             check_key(ciphertext, ct_id, "evaluation key set", ek_id)?;
             let server = SessionKeys {
                 relin: ek.relin,
@@ -814,8 +818,10 @@ fn run_split(cmd: &Cmd) -> Result<ExitCode, String> {
         } => {
             let module = load_ckks_module(file)?;
             let (ctx, _) = module_context(&module).map_err(rt)?;
-            let (sk, sk_id) = load(&keys.join(SECRET_KEY), &ctx, serialize::decode_secret_key)?;
-            let (cts, ct_id) = load(ciphertext, &ctx, serialize::decode_ciphertexts)?;
+            let (sk, sk_id) = load(&keys.join(SECRET_KEY), &ctx, |c, b| {
+                serialize::decode_secret_key(c, b)
+            })?;
+            let (cts, ct_id) = load(ciphertext, &ctx, |c, b| serialize::decode_ciphertexts(c, b))?;
             check_key(ciphertext, ct_id, "secret key", sk_id)?;
             let client = SessionKeys {
                 secret: Some(sk),
