@@ -904,12 +904,12 @@ mod tests {
         let s = set(vec![40, 30, 30], 1);
         let id = key_id(&s.pk);
         // Secret key.
-        let (sk, sid) = decode_secret_key(&s.ctx, &encode_secret_key(&s.ctx, &s.sk, id)).unwrap();
+        let (sk, sid) = decode_secret_key(&s.ctx, encode_secret_key(&s.ctx, &s.sk, id)).unwrap();
         assert_eq!(sid, id);
         assert_eq!(sk.coeffs, s.sk.coeffs);
         assert_eq!(sk.ntt, s.sk.ntt);
         // Public key.
-        let (pk, pid) = decode_public_key(&s.ctx, &encode_public_key(&s.ctx, &s.pk)).unwrap();
+        let (pk, pid) = decode_public_key(&s.ctx, encode_public_key(&s.ctx, &s.pk)).unwrap();
         assert_eq!(pid, id);
         assert_eq!((&pk.a, &pk.b), (&s.pk.a, &s.pk.b));
         // Evaluation keys.
@@ -942,7 +942,7 @@ mod tests {
             enc.encode(&[1.0, 2.0], 2, s.ctx.default_scale()).unwrap(),
             enc.encode(&[3.0], 0, s.ctx.q(1) as f64).unwrap(),
         ];
-        let back = decode_plaintexts(&s.ctx, &encode_plaintexts(&s.ctx, &pts)).unwrap();
+        let back = decode_plaintexts(&s.ctx, encode_plaintexts(&s.ctx, &pts)).unwrap();
         assert_eq!(back, pts);
         // Packed limbs: the file is about the size of its coefficients.
         let ct_bytes = encode_ciphertexts(&s.ctx, &cts[..1], id).len();
@@ -960,19 +960,19 @@ mod tests {
             e.starts_with("ciphertext file was made for different CKKS parameters (fingerprint"),
             "{e}"
         );
-        let e = decode_eval_keys(&b.ctx, &encode_eval_keys(&a.ctx, &a.ek, id))
+        let e = decode_eval_keys(&b.ctx, encode_eval_keys(&a.ctx, &a.ek, id))
             .unwrap_err()
             .to_string();
         assert!(
             e.contains("evaluation keys file was made for different"),
             "{e}"
         );
-        let e = decode_secret_key(&b.ctx, &encode_secret_key(&a.ctx, &a.sk, id))
+        let e = decode_secret_key(&b.ctx, encode_secret_key(&a.ctx, &a.sk, id))
             .unwrap_err()
             .to_string();
         assert!(e.contains("secret key file was made for different"), "{e}");
         // A secret key file is not a public key file.
-        let e = decode_public_key(&a.ctx, &encode_secret_key(&a.ctx, &a.sk, id))
+        let e = decode_public_key(&a.ctx, encode_secret_key(&a.ctx, &a.sk, id))
             .unwrap_err()
             .to_string();
         assert_eq!(e, "expected a public key file, found a secret key file");
@@ -1068,7 +1068,7 @@ mod tests {
         // A wrong format version.
         let mut env = Envelope::decode(&b[..]).unwrap();
         env.header.as_mut().unwrap().version = 9;
-        let e = decode_secret_key(&s.ctx, &env.encode_to_vec()).unwrap_err();
+        let e = decode_secret_key(&s.ctx, env.encode_to_vec()).unwrap_err();
         assert!(matches!(e, FileError::Version { found: 9 }), "{e}");
     }
 
@@ -1081,14 +1081,14 @@ mod tests {
         let ct = encode_ciphertexts(&a.ctx, &[encrypt(&a, &[1.0])], ida);
         let (_, cid) = decode_ciphertexts(&a.ctx, &ct).unwrap();
         // Wrong secret key.
-        let (_, sid) = decode_secret_key(&b.ctx, &encode_secret_key(&b.ctx, &b.sk, idb)).unwrap();
+        let (_, sid) = decode_secret_key(&b.ctx, encode_secret_key(&b.ctx, &b.sk, idb)).unwrap();
         let e = check_key(cid, "secret key", sid).unwrap_err().to_string();
         assert_eq!(
             e,
             format!("ciphertext was encrypted under key {ida}, this secret key is {idb}")
         );
         // Wrong evaluation keys.
-        let (_, eid) = decode_eval_keys(&b.ctx, &encode_eval_keys(&b.ctx, &b.ek, idb)).unwrap();
+        let (_, eid) = decode_eval_keys(&b.ctx, encode_eval_keys(&b.ctx, &b.ek, idb)).unwrap();
         let e = check_key(cid, "evaluation key set", eid)
             .unwrap_err()
             .to_string();
