@@ -121,8 +121,10 @@ impl Pass for Pack {
                     if let Some(b) = bias {
                         attrs.push(("bias".to_string(), b));
                     }
-                    let n = old.ty(op.result()).num_elements();
-                    let r = self.linear(&mut new, module, op, x, attrs, n, &mut stats)?;
+                    if let Some(n) = old.ty(op.result()).num_elements() {
+                        fits(n, self.slots).map_err(|m| op_err(op, format!("result: {m}")))?;
+                    }
+                    let r = self.linear(&mut new, module, op, x, attrs, &mut stats)?;
                     packed[op.result().0 as usize] = Some(r);
                 }
                 "nn.conv2d" | "nn.avgpool" | "nn.global_avgpool" => {
@@ -172,8 +174,10 @@ impl Pass for Pack {
                             attrs.extend(pool.to_attrs());
                         }
                     }
-                    let n = old.ty(op.result()).num_elements();
-                    let r = self.linear(&mut new, module, op, x, attrs, n, &mut stats)?;
+                    if let Some(n) = old.ty(op.result()).num_elements() {
+                        fits(n, self.slots).map_err(|m| op_err(op, format!("result: {m}")))?;
+                    }
+                    let r = self.linear(&mut new, module, op, x, attrs, &mut stats)?;
                     packed[op.result().0 as usize] = Some(r);
                 }
                 "nn.square" | "nn.polynomial" => {
@@ -276,13 +280,9 @@ impl Pack {
         op: &Op,
         x: ValueId,
         mut attrs: Vec<(String, Attribute)>,
-        out_elements: Option<usize>,
         stats: &mut LinearStats,
     ) -> Result<ValueId, Diagnostic> {
         let input = VecLayout::from_type(new.ty(x)).map_err(|m| op_err(op, m))?;
-        if let Some(n) = out_elements {
-            fits(n, self.slots).map_err(|m| op_err(op, format!("result: {m}")))?;
-        }
         attrs.push(("embedding".to_string(), Attribute::String("hybrid".into())));
         let mut lin_op = Op {
             name: "pack.linear".into(),

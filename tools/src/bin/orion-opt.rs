@@ -261,6 +261,13 @@ fn run(cli: &Cli) -> Result<(), Diagnostic> {
         return Ok(());
     }
 
+    if let Some(b) = cli.output_bound {
+        if !(b.is_finite() && b > 0.0) {
+            return Err(error(format!(
+                "--output-bound must be a positive number, got {b}"
+            )));
+        }
+    }
     let mut opts = PassOptions {
         params: cli.params.params(),
         output_bound: cli.output_bound.unwrap_or(cli.params.output_bound()),
