@@ -782,7 +782,7 @@ fn run_split(cmd: &Cmd) -> Result<ExitCode, String> {
             let (ek, ek_id) = load(&keys.join(EVAL_KEYS), &ctx, |c, b| {
                 serialize::decode_eval_keys(c, b)
             })?;
-            let (cts, ct_id) = load(ciphertext, &ctx, |c, b| serialize::decode_ciphertexts(c, b))?;
+            let (cts, ct_id) = load(ciphertext, &ctx, serialize::decode_ciphertexts)?;
             check_key(ciphertext, ct_id, "evaluation key set", ek_id)?;
             let server = SessionKeys {
                 relin: ek.relin,
@@ -821,7 +821,7 @@ fn run_split(cmd: &Cmd) -> Result<ExitCode, String> {
             let (sk, sk_id) = load(&keys.join(SECRET_KEY), &ctx, |c, b| {
                 serialize::decode_secret_key(c, b)
             })?;
-            let (cts, ct_id) = load(ciphertext, &ctx, |c, b| serialize::decode_ciphertexts(c, b))?;
+            let (cts, ct_id) = load(ciphertext, &ctx, serialize::decode_ciphertexts)?;
             check_key(ciphertext, ct_id, "secret key", sk_id)?;
             let client = SessionKeys {
                 secret: Some(sk),
