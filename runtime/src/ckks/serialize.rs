@@ -594,6 +594,14 @@ pub fn decode_secret_key(
             message: format!("coefficient {c} is not ternary"),
         });
     }
+    let SecretDist::Ternary { hamming_weight } = ctx.params().secret;
+    let weight = coeffs.iter().filter(|&&c| c != 0).count();
+    if let Some(h) = hamming_weight.filter(|&h| h != weight) {
+        return Err(FileError::Invalid {
+            what: kind.what(),
+            message: format!("{weight} non-zero coefficients, the parameters set H = {h}"),
+        });
+    }
     let ntt = ctx.poly_from_small(&coeffs, &ctx.basis_all());
     Ok((SecretKey { coeffs, ntt }, id))
 }
@@ -1065,6 +1073,25 @@ mod tests {
         let b = seal(&s.ctx, FileKind::SecretKey, id, payload(sm));
         let e = decode_secret_key(&s.ctx, &b).unwrap_err().to_string();
         assert!(e.contains("not ternary"), "{e}");
+        // A secret key of the wrong Hamming weight.
+        let mut p = params(vec![40, 30, 30]);
+        p.secret = SecretDist::Ternary {
+            hamming_weight: Some(64),
+        };
+        let ctx_h = Context::new(p).unwrap();
+        let sk_h = KeyGenerator::with_seed(&ctx_h, 1).gen_secret_key();
+        let good = encode_secret_key(&ctx_h, &sk_h, id);
+        decode_secret_key(&ctx_h, &good).unwrap();
+        let mut sm = SecretKeyMsg {
+            coeffs: vec![0; 4096],
+        };
+        sm.coeffs[..10].fill(1);
+        let bh = seal(&ctx_h, FileKind::SecretKey, id, payload(sm));
+        let e = decode_secret_key(&ctx_h, bh).unwrap_err().to_string();
+        assert!(
+            e.contains("10 non-zero coefficients, the parameters set H = 64"),
+            "{e}"
+        );
         // A wrong format version.
         let mut env = Envelope::decode(&b[..]).unwrap();
         env.header.as_mut().unwrap().version = 9;
