@@ -123,10 +123,23 @@ impl Builder<'_> {
         )[0]
     }
 
+    /// A balanced tree of additions (depth log2(n), not n - 1): the e-graph
+    /// pass merges the rescales of the terms one tree level per iteration.
     fn sum(&mut self, terms: Vec<ValueId>, loc: &Location) -> ValueId {
-        let mut it = terms.into_iter();
-        let first = it.next().expect("a non-empty sum");
-        it.fold(first, |acc, t| self.add(acc, t, loc))
+        assert!(!terms.is_empty(), "a non-empty sum");
+        let mut level = terms;
+        while level.len() > 1 {
+            let mut next = Vec::with_capacity(level.len().div_ceil(2));
+            for pair in level.chunks(2) {
+                next.push(match *pair {
+                    [a, b] => self.add(a, b, loc),
+                    [a] => a,
+                    _ => unreachable!("chunks of two"),
+                });
+            }
+            level = next;
+        }
+        level[0]
     }
 
     /// Bits by which a layer whose result is decrypted must lower its scale
