@@ -34,6 +34,9 @@ struct Args {
     threads: Option<usize>,
     level: Option<usize>, // None = top
     reps: usize,
+    /// `--loop OP N`: only run OP (rotate | mul_relin | rescale | hoisted16)
+    /// N times after the setup, for `perf record`.
+    looped: Option<(String, usize)>,
 }
 
 fn parse_args() -> Args {
@@ -41,6 +44,7 @@ fn parse_args() -> Args {
         threads: None,
         level: None,
         reps: 21,
+        looped: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -54,6 +58,10 @@ fn parse_args() -> Args {
                 }
             }
             "--reps" => a.reps = v.parse().expect("--reps R"),
+            "--loop" => {
+                let n = it.next().and_then(|n| n.parse().ok()).expect("--loop OP N");
+                a.looped = Some((v, n));
+            }
             _ => panic!("unknown option {k} (expected --threads, --level, --reps)"),
         }
     }
@@ -298,6 +306,24 @@ fn main() -> Result<(), CkksError> {
     let prod = ev.mul_relin(&ct_v, &ct_w)?;
     // mul_plain operand at scale q_level, so the rescale restores the scale.
     let pt_q = enc.encode(&w, level, ctx.q(level) as f64)?;
+
+    if let Some((op, n)) = &args.looped {
+        let t0 = Instant::now();
+        for _ in 0..*n {
+            match op.as_str() {
+                "rotate" => drop(ev.rotate(&ct_v, 1)?),
+                "mul_relin" => drop(ev.mul_relin(&ct_v, &ct_w)?),
+                "rescale" => drop(ev.rescale(&prod)?),
+                "hoisted16" => drop(ev.hoisted_rotate(&ct_v, &(1..=16).collect::<Vec<_>>())?),
+                _ => panic!("--loop: rotate | mul_relin | rescale | hoisted16"),
+            }
+        }
+        println!(
+            "loop {op} x{n}: {:.3} ms each (mean)",
+            t0.elapsed().as_secs_f64() * 1e3 / *n as f64
+        );
+        return Ok(());
+    }
 
     // ---------------------------------------------------------------- NTT
     for (name, q) in [
