@@ -755,7 +755,7 @@ impl Session {
         for (i, op) in func.body.iter().enumerate() {
             pb.set_position(i as u64);
             if op.name == "func.return" && matches!(phase, Phase::Encrypt | Phase::Evaluate) {
-                let mut outs = Vec::new();
+                let mut handed = Vec::new();
                 for o in &func.body {
                     let v = match (phase, o.name.as_str()) {
                         (Phase::Encrypt, "ckks.encrypt") => o.results.first(),
@@ -764,8 +764,19 @@ impl Session {
                     };
                     let v = v.ok_or_else(|| RunError::op(o, "lacks its ciphertext"))?;
                     match env.get(v.0 as usize).and_then(Option::as_ref) {
-                        Some(Val::Ct(c)) => outs.push(Val::Ct(c.clone())),
+                        Some(Val::Ct(_)) => handed.push(v.0 as usize),
                         _ => return Err(RunError::op(o, "has no ciphertext to hand over")),
+                    }
+                }
+                // Moved out at their last mention, copied before (a value
+                // decrypted twice).
+                let mut outs = Vec::with_capacity(handed.len());
+                for (j, &k) in handed.iter().enumerate() {
+                    let again = handed[j + 1..].contains(&k);
+                    match (again, &mut env[k]) {
+                        (true, Some(Val::Ct(c))) => outs.push(Val::Ct(c.clone())),
+                        (false, slot @ Some(Val::Ct(_))) => outs.extend(slot.take()),
+                        _ => return Err(RunError::op(op, "internal error: ciphertext lost")),
                     }
                 }
                 pb.finish_and_clear();
