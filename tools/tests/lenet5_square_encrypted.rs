@@ -74,7 +74,8 @@ fn encrypted_lenet5_matches_tract(images: usize) {
     let keygen = start.elapsed();
     let prepare = session.prepare(&module).unwrap();
     eprintln!(
-        "lenet5-square: compile {compile:.2?}, keygen {keygen:.2?}, plaintext encoding {prepare:.2?}"
+        "lenet5-square: compile {compile:.2?}, keygen {keygen:.2?}, plaintext encoding {prepare:.2?} ({} plaintexts)",
+        session.cached_plaintexts()
     );
     let (mut worst, mut correct_clear, mut correct_enc) = (0f64, 0, 0);
     let mut latencies = Vec::new();
@@ -102,10 +103,11 @@ fn encrypted_lenet5_matches_tract(images: usize) {
         let enc = &outs[0];
         let err = enc.max_rel_diff(&clear);
         eprintln!(
-            "image {i}: {latency:.2?}, class {} (tract {}, label {}), relative logit error {err:.2e}",
+            "image {i}: {latency:.2?}, class {} (tract {}, label {}), relative logit error {err:.2e}, {} cached plaintexts",
             enc.argmax(),
             clear.argmax(),
-            labels[i]
+            labels[i],
+            session.cached_plaintexts()
         );
         worst = worst.max(err);
         assert_eq!(
