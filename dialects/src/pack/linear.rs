@@ -79,7 +79,7 @@ impl LinearPlan {
             }
         }
         let baby_steps = if baby_steps == 0 {
-            default_baby_steps(out_period)
+            best_baby_steps(&diagonals, out_period)
         } else {
             baby_steps
         };
@@ -175,6 +175,32 @@ impl LinearPlan {
     pub fn nonzeros(&self) -> usize {
         self.entries.iter().map(Vec::len).sum()
     }
+}
+
+/// The power-of-two n1 that needs the fewest baby plus giant rotations for
+/// this set of diagonals (a conv's diagonals come in clusters, for which the
+/// dense balance below is far from best); ties keep the dense default.
+pub fn best_baby_steps(diagonals: &[usize], out_period: usize) -> usize {
+    let cost = |n1: usize| {
+        let mut babies: Vec<usize> = diagonals.iter().map(|k| k % n1).collect();
+        let mut giants: Vec<usize> = diagonals.iter().map(|k| k / n1).collect();
+        babies.sort_unstable();
+        babies.dedup();
+        giants.sort_unstable();
+        giants.dedup();
+        babies.iter().filter(|&&b| b != 0).count() + giants.iter().filter(|&&g| g != 0).count()
+    };
+    let default = default_baby_steps(out_period);
+    let mut best = (cost(default), default);
+    let mut n1 = 1;
+    while n1 <= out_period {
+        let c = cost(n1);
+        if c < best.0 {
+            best = (c, n1);
+        }
+        n1 *= 2;
+    }
+    best.1
 }
 
 /// n1 = 2^ceil(log2(m') / 2): balances n1 baby against m'/n1 giant steps.
