@@ -207,3 +207,35 @@ fn too_large_a_tensor_for_the_slots_names_the_layer() {
     );
     assert!(err.contains("conv"), "the error names the layer: {err}");
 }
+
+/// The ReLU variant after calibration and approximate-activations: the
+/// `pack` interpreter agrees with the `nn` interpreter on the same
+/// polynomial network.
+#[test]
+fn relu_variant_pack_agrees_with_nn_after_approximation() {
+    let onnx = example("examples/mnist-lenet5/lenet5-relu.onnx");
+    let mut approximated = import_onnx_file(&onnx).unwrap();
+    let opts = PassOptions {
+        calibration: mnist_images(20),
+        ..lenet5_options()
+    };
+    run_passes(
+        &mut approximated,
+        &["canonicalize", "calibrate", "approximate-activations"],
+        &opts,
+    );
+    let mut packed = approximated.clone();
+    run_passes(&mut packed, &["pack"], &opts);
+    orion_dialects::verify::verify_module(&packed).unwrap();
+    assert_eq!(count(&packed, "pack.linear"), 7);
+    let mut worst = 0f64;
+    for image in mnist_images(20) {
+        let want = &nn::interpret(&approximated, std::slice::from_ref(&image)).unwrap()[0];
+        let got = &pack::interpret(&packed, std::slice::from_ref(&image)).unwrap()[0];
+        worst = worst.max(got.max_rel_diff(want));
+    }
+    eprintln!(
+        "lenet5-relu (approximated): pack vs nn, max relative error {worst:.2e} over 20 images"
+    );
+    assert!(worst < 1e-6, "pack vs nn: {worst}");
+}

@@ -197,21 +197,55 @@ impl Pass for Pack {
                     let r = new.push_op(name, vec![x], attrs, vec![ty], op.loc.clone())[0];
                     packed[op.result().0 as usize] = Some(r);
                 }
-                "nn.add" => {
+                "nn.mul"
+                    if op
+                        .operands
+                        .iter()
+                        .any(|v| constants[v.0 as usize].is_some()) =>
+                {
+                    // A product by a scalar constant (the 1/B of an activation
+                    // approximation): the polynomial c * x.
+                    let (xi, ci) = if constants[op.operands[1].0 as usize].is_some() {
+                        (0, 1)
+                    } else {
+                        (1, 0)
+                    };
+                    let c = constant_operand(op, ci, &constants)?;
+                    let c = match module.resource_f32(&c).map_err(|m| op_err(op, m))?[..] {
+                        [c] => c as f64,
+                        _ => {
+                            return Err(op_err(
+                                op,
+                                "multiplies by a constant tensor; only a scalar (one element) can be packed",
+                            ))
+                        }
+                    };
+                    let x = operand(&mut new, xi)?;
+                    let ty = new.ty(x).clone();
+                    let attrs = vec![("coeffs".to_string(), Attribute::F64Array(vec![0.0, c]))];
+                    let r =
+                        new.push_op("pack.polynomial", vec![x], attrs, vec![ty], op.loc.clone())[0];
+                    packed[op.result().0 as usize] = Some(r);
+                }
+                "nn.add" | "nn.mul" => {
                     let (a, b) = (operand(&mut new, 0)?, operand(&mut new, 1)?);
                     if new.ty(a) != new.ty(b) {
                         return Err(op_err(
                             op,
                             format!(
-                                "adds values of different layouts ({} and {})",
+                                "combines values of different layouts ({} and {})",
                                 new.ty(a),
                                 new.ty(b)
                             ),
                         ));
                     }
                     let ty = new.ty(a).clone();
-                    let r =
-                        new.push_op("pack.add", vec![a, b], vec![], vec![ty], op.loc.clone())[0];
+                    let name = if op.name == "nn.add" {
+                        "pack.add"
+                    } else {
+                        "pack.mul"
+                    };
+                    let r = new.push_op(name, vec![a, b], vec![], vec![ty], op.loc.clone())[0];
                     packed[op.result().0 as usize] = Some(r);
                 }
                 "nn.relu" | "nn.sigmoid" | "nn.silu" | "nn.gelu" => {

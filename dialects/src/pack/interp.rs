@@ -105,6 +105,13 @@ fn eval_op(
             let p = Polynomial::from_op(op)?;
             Value::Slots(slots(&args[0])?.iter().map(|&v| p.eval(v)).collect())
         }
+        "pack.mul" => Value::Slots(
+            slots(&args[0])?
+                .iter()
+                .zip(slots(&args[1])?)
+                .map(|(a, b)| a * b)
+                .collect(),
+        ),
         "pack.add" => Value::Slots(
             slots(&args[0])?
                 .iter()

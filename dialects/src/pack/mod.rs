@@ -9,6 +9,7 @@
 //! | `pack.square %v` | slotwise x^2 |
 //! | `pack.polynomial %v {coeffs, basis, domain?}` | slotwise polynomial |
 //! | `pack.add %a, %b` | slotwise sum, equal layouts |
+//! | `pack.mul %a, %b` | slotwise product, equal layouts (e.g. ReLU = x * sign(x)) |
 //!
 //! `pack.linear` keeps the original weights: a `tensor<m x n>` matrix (y = W x),
 //! or with `map = "conv2d"` a conv kernel and its attributes, or with
@@ -144,7 +145,7 @@ pub fn verify_op(op: &Op, func: &Func, module: &Module) -> Result<(), String> {
             }
             expect_type(func, op, func.ty(op.operands[0]))
         }
-        "pack.add" => {
+        "pack.add" | "pack.mul" => {
             expect_counts(op, 2, 1)?;
             let (a, b) = (layout_of(func, op, 0)?, layout_of(func, op, 1)?);
             if a != b {
