@@ -49,7 +49,7 @@ step "cargo test --release --workspace"
 ORION_REQUIRE_MLIR_OPT=1 cargo test --release --workspace
 
 step "lit -v tests/lit"
-ORION_REQUIRE_MLIR_OPT=1 ORION_BIN_DIR="${ORION_BIN_DIR:-$PWD/target/release}" \
+ORION_REQUIRE_MLIR_OPT=1 ORION_BIN_DIR="${ORION_BIN_DIR:-${CARGO_TARGET_DIR:-$PWD/target}/release}" \
     "${lit_cmd[@]}" -v tests/lit
 
 # Lints last, so that a formatting slip does not hide test results.
