@@ -8,35 +8,9 @@ use orion_compiler::{import_onnx_file, PassManager, PassOptions, Statistics};
 use orion_dialects::ir::{Attribute, Func, Location, Module, Type};
 use orion_dialects::tensor::Tensor;
 use orion_dialects::{nn, verify::verify_module};
-use std::path::PathBuf;
 
-fn example(path: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join(path)
-}
-
-/// MNIST test images `range`, normalized as in training.
-fn mnist_images(range: std::ops::Range<usize>) -> Vec<Tensor> {
-    let bytes = std::fs::read(example("examples/data/mnist-test-1000-images-idx3-ubyte")).unwrap();
-    assert_eq!(&bytes[..4], &[0, 0, 8, 3]);
-    range
-        .map(|i| {
-            let px = &bytes[16 + i * 784..16 + (i + 1) * 784];
-            Tensor::new(
-                vec![1, 1, 28, 28],
-                px.iter()
-                    .map(|&p| (p as f64 / 255.0 - 0.1307) / 0.3081)
-                    .collect(),
-            )
-        })
-        .collect()
-}
-
-fn labels() -> Vec<u8> {
-    let bytes = std::fs::read(example("examples/data/mnist-test-1000-labels-idx1-ubyte")).unwrap();
-    bytes[8..].to_vec()
-}
+mod common;
+use common::*;
 
 fn run_passes(
     module: &mut Module,
@@ -102,7 +76,7 @@ fn lenet5_relu_composite_sign_keeps_every_prediction() {
         stat(&stats, "approximate-activations", "worst-relu-max-error-e9") as f64 * 1e-9;
 
     let images = mnist_images(HELD_OUT);
-    let labels = labels();
+    let labels = mnist_labels();
     let (mut worst_rel, mut worst_abs) = (0f64, 0f64);
     let (mut agree, mut correct_ref, mut correct_approx) = (0, 0, 0);
     for (i, image) in images.iter().enumerate() {

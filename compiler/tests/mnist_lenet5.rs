@@ -4,43 +4,11 @@
 //! MNIST test images.
 
 use orion_compiler::{import_onnx_file, PassManager, PassOptions};
-use orion_dialects::tensor::Tensor;
 use orion_dialects::{nn, pack, Module};
-use std::path::PathBuf;
 use tract_onnx::prelude::*;
 
-fn example(path: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join(path)
-}
-
-/// The first `count` normalized MNIST test images from the committed IDX file.
-fn mnist_images(count: usize) -> Vec<Tensor> {
-    let bytes = std::fs::read(example("examples/data/mnist-test-1000-images-idx3-ubyte")).unwrap();
-    assert_eq!(&bytes[..4], &[0, 0, 8, 3]);
-    (0..count)
-        .map(|i| {
-            let px = &bytes[16 + i * 784..16 + (i + 1) * 784];
-            Tensor::new(
-                vec![1, 1, 28, 28],
-                px.iter()
-                    .map(|&p| (p as f64 / 255.0 - 0.1307) / 0.3081)
-                    .collect(),
-            )
-        })
-        .collect()
-}
-
-fn tract_logits(model: &std::sync::Arc<TypedRunnableModel>, image: &Tensor) -> Tensor {
-    let data: Vec<f32> = image.data.iter().map(|&v| v as f32).collect();
-    let input = tract_ndarray::Array4::from_shape_vec((1, 1, 28, 28), data)
-        .unwrap()
-        .into_tensor();
-    let out = model.run(tvec!(input.into())).unwrap();
-    let view = out[0].to_plain_array_view::<f32>().unwrap();
-    Tensor::new(vec![1, 10], view.iter().map(|&v| v as f64).collect())
-}
+mod common;
+use common::*;
 
 fn canonicalize(module: &mut Module) {
     let mut pm = PassManager::new();
@@ -84,7 +52,7 @@ fn check(variant: &str) {
     assert_eq!(count(&canonical, "nn.conv2d"), 2);
 
     let (mut worst_nn, mut worst_canon, mut agree) = (0f64, 0f64, 0);
-    let images = mnist_images(20);
+    let images = mnist_images(0..20);
     for image in &images {
         let reference = tract_logits(&tract, image);
         let nn_out = &nn::interpret(&imported, std::slice::from_ref(image)).unwrap()[0];
@@ -162,7 +130,7 @@ fn square_variant_pack_agrees_with_nn() {
         );
     }
     let mut worst = 0f64;
-    for image in mnist_images(20) {
+    for image in mnist_images(0..20) {
         let want = &nn::interpret(&canonical, std::slice::from_ref(&image)).unwrap()[0];
         let got = &pack::interpret(&packed, std::slice::from_ref(&image)).unwrap()[0];
         worst = worst.max(got.max_rel_diff(want));
@@ -216,7 +184,7 @@ fn relu_variant_pack_agrees_with_nn_after_approximation() {
     let onnx = example("examples/mnist-lenet5/lenet5-relu.onnx");
     let mut approximated = import_onnx_file(&onnx).unwrap();
     let opts = PassOptions {
-        calibration: mnist_images(20),
+        calibration: mnist_images(0..20),
         ..lenet5_options()
     };
     run_passes(
@@ -229,7 +197,7 @@ fn relu_variant_pack_agrees_with_nn_after_approximation() {
     orion_dialects::verify::verify_module(&packed).unwrap();
     assert_eq!(count(&packed, "pack.linear"), 7);
     let mut worst = 0f64;
-    for image in mnist_images(20) {
+    for image in mnist_images(0..20) {
         let want = &nn::interpret(&approximated, std::slice::from_ref(&image)).unwrap()[0];
         let got = &pack::interpret(&packed, std::slice::from_ref(&image)).unwrap()[0];
         worst = worst.max(got.max_rel_diff(want));

@@ -1,0 +1,52 @@
+//! Helpers shared by the integration tests: paths into `examples/`, the
+//! committed MNIST test images, and tract's inference as the reference.
+#![allow(dead_code)] // each test binary uses its own subset
+
+use orion_dialects::tensor::Tensor;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tract_onnx::prelude::*;
+
+pub fn example(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(path)
+}
+
+/// MNIST test images `range` from the committed IDX file, normalized as in
+/// training: (p / 255 - 0.1307) / 0.3081.
+pub fn mnist_images(range: std::ops::Range<usize>) -> Vec<Tensor> {
+    let bytes = std::fs::read(example("examples/data/mnist-test-1000-images-idx3-ubyte")).unwrap();
+    assert_eq!(&bytes[..4], &[0, 0, 8, 3]);
+    range
+        .map(|i| {
+            let px = &bytes[16 + i * 784..16 + (i + 1) * 784];
+            Tensor::new(
+                vec![1, 1, 28, 28],
+                px.iter()
+                    .map(|&p| (p as f64 / 255.0 - 0.1307) / 0.3081)
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+pub fn mnist_labels() -> Vec<u8> {
+    let bytes = std::fs::read(example("examples/data/mnist-test-1000-labels-idx1-ubyte")).unwrap();
+    assert_eq!(&bytes[..4], &[0, 0, 8, 1]);
+    bytes[8..].to_vec()
+}
+
+/// tract's logits for one [1, 1, 28, 28] image.
+pub fn tract_logits(model: &Arc<TypedRunnableModel>, image: &Tensor) -> Tensor {
+    let data: Vec<f32> = image.data.iter().map(|&v| v as f32).collect();
+    let input = tract_ndarray::Array4::from_shape_vec((1, 1, 28, 28), data)
+        .unwrap()
+        .into_tensor();
+    let out = model.run(tvec!(input.into())).unwrap();
+    let view = out[0].to_plain_array_view::<f32>().unwrap();
+    Tensor::new(
+        vec![1, view.len()],
+        view.iter().map(|&v| v as f64).collect(),
+    )
+}
