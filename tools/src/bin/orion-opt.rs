@@ -19,6 +19,7 @@ use orion_dialects::ckks::ParamsAttr;
 use orion_dialects::tensor::Tensor;
 use orion_dialects::verify::verify_module;
 use orion_dialects::{parse_module, print_module, Diagnostic, Module, PrintOptions};
+use orion_tools::input_files::read_values;
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
@@ -358,12 +359,6 @@ fn print_statistics(stats: &[(String, Statistics)]) {
     let _ = std::io::stderr().write_all(s.as_bytes());
 }
 
-fn read_u32_be(bytes: &[u8], at: usize) -> Option<u32> {
-    bytes
-        .get(at..at + 4)
-        .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-}
-
 /// Reads up to `max` calibration inputs shaped like @main's single argument.
 fn read_calibration(path: &str, module: &Module, max: usize) -> Result<Vec<Tensor>, Diagnostic> {
     let fail = |msg: String| error(format!("--calibration {path}: {msg}"));
@@ -385,28 +380,7 @@ fn read_calibration(path: &str, module: &Module, max: usize) -> Result<Vec<Tenso
     };
     let per: usize = shape.iter().product();
     let bytes = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
-    let data: Vec<f64> = if bytes.starts_with(b"\x93NUMPY") {
-        read_npy(&bytes).map_err(fail)?
-    } else if read_u32_be(&bytes, 0) == Some(0x803) {
-        let n = read_u32_be(&bytes, 4).ok_or_else(|| fail("truncated IDX header".into()))? as usize;
-        let rows =
-            read_u32_be(&bytes, 8).ok_or_else(|| fail("truncated IDX header".into()))? as usize;
-        let cols =
-            read_u32_be(&bytes, 12).ok_or_else(|| fail("truncated IDX header".into()))? as usize;
-        let total = n
-            .checked_mul(rows)
-            .and_then(|v| v.checked_mul(cols))
-            .ok_or_else(|| fail("IDX dimensions overflow".into()))?;
-        let pixels = bytes
-            .get(16..16 + total)
-            .ok_or_else(|| fail(format!("holds fewer than {n} images of {rows}x{cols}")))?;
-        pixels
-            .iter()
-            .map(|&p| (f64::from(p) / 255.0 - 0.1307) / 0.3081)
-            .collect()
-    } else {
-        return Err(fail("neither a .npy file nor an IDX3 image file".into()));
-    };
+    let (_, data) = read_values(&bytes).map_err(fail)?;
     if per == 0 || data.is_empty() || !data.len().is_multiple_of(per) {
         return Err(fail(format!(
             "{} values are not a whole number of inputs of shape {shape:?}",
@@ -418,25 +392,4 @@ fn read_calibration(path: &str, module: &Module, max: usize) -> Result<Vec<Tenso
         .take(max.max(1))
         .map(|c| Tensor::new(shape.clone(), c.to_vec()))
         .collect())
-}
-
-fn read_npy(bytes: &[u8]) -> Result<Vec<f64>, String> {
-    let npy = npyz::NpyFile::new(bytes).map_err(|e| format!("not a .npy file: {e}"))?;
-    if npy.order() == npyz::Order::Fortran && npy.shape().iter().filter(|&&d| d > 1).count() > 1 {
-        return Err("Fortran-order arrays are not supported; save with C order".into());
-    }
-    let (tc, size) = match npy.dtype() {
-        npyz::DType::Plain(ts) => (ts.type_char(), ts.size_field()),
-        other => return Err(format!("unsupported dtype {}", other.descr())),
-    };
-    match (tc, size) {
-        (npyz::TypeChar::Float, 4) => Ok(npy
-            .into_vec::<f32>()
-            .map_err(|e| e.to_string())?
-            .into_iter()
-            .map(f64::from)
-            .collect()),
-        (npyz::TypeChar::Float, 8) => npy.into_vec::<f64>().map_err(|e| e.to_string()),
-        _ => Err("unsupported dtype: expected float32 or float64".into()),
-    }
 }

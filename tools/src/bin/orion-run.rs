@@ -34,6 +34,7 @@ use orion_dialects::Module;
 use orion_runtime::ckks::serialize::{self, EvaluationKeys, FileError, KeyId};
 use orion_runtime::ckks::Context;
 use orion_runtime::interp::{module_context, RunOptions, Session, SessionKeys, Timings};
+use orion_tools::input_files::{read_labels, read_values};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -103,81 +104,11 @@ fn level_of(module: &Module) -> Level {
     }
 }
 
-fn read_u32_be(b: &[u8], at: usize) -> Result<u32, String> {
-    b.get(at..at + 4)
-        .map(|s| u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
-        .ok_or_else(|| "truncated IDX header".to_string())
-}
-
-/// IDX3 (magic 0x803): u8 images; returns (per-image element count, values).
-fn read_idx3(bytes: &[u8]) -> Result<(usize, Vec<f64>), String> {
-    let n = read_u32_be(bytes, 4)? as usize;
-    let rows = read_u32_be(bytes, 8)? as usize;
-    let cols = read_u32_be(bytes, 12)? as usize;
-    let per = rows.checked_mul(cols).ok_or("IDX dimensions overflow")?;
-    let total = n.checked_mul(per).ok_or("IDX dimensions overflow")?;
-    let end = total.checked_add(16).ok_or("IDX dimensions overflow")?;
-    let data = bytes
-        .get(16..end)
-        .ok_or_else(|| format!("IDX3 file holds fewer than {n} images of {rows}x{cols}"))?;
-    Ok((
-        per,
-        data.iter()
-            .map(|&p| (p as f64 / 255.0 - 0.1307) / 0.3081)
-            .collect(),
-    ))
-}
-
-fn read_labels(path: &Path) -> Result<Vec<u8>, String> {
-    let bytes = fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    if read_u32_be(&bytes, 0)? != 0x801 {
-        return Err(format!(
-            "{}: not an IDX1 label file (magic 0x00000801)",
-            path.display()
-        ));
-    }
-    let n = read_u32_be(&bytes, 4)? as usize;
-    bytes
-        .get(8..8 + n)
-        .map(<[u8]>::to_vec)
-        .ok_or_else(|| format!("{}: truncated label file", path.display()))
-}
-
-fn read_npy(bytes: &[u8]) -> Result<Vec<f64>, String> {
-    let npy = npyz::NpyFile::new(bytes).map_err(|e| format!("not a .npy file: {e}"))?;
-    if npy.order() == npyz::Order::Fortran && npy.shape().iter().filter(|&&d| d > 1).count() > 1 {
-        return Err("Fortran-order arrays are not supported; save with C order".into());
-    }
-    let (tc, size) = match npy.dtype() {
-        npyz::DType::Plain(ts) => (ts.type_char(), ts.size_field()),
-        other => return Err(format!("unsupported dtype {}", other.descr())),
-    };
-    match (tc, size) {
-        (npyz::TypeChar::Float, 4) => Ok(npy
-            .into_vec::<f32>()
-            .map_err(|e| e.to_string())?
-            .into_iter()
-            .map(f64::from)
-            .collect()),
-        (npyz::TypeChar::Float, 8) => npy.into_vec::<f64>().map_err(|e| e.to_string()),
-        _ => Err("unsupported dtype: expected float32 or float64".into()),
-    }
-}
-
 /// All images of the input, each with `per` elements.
 fn read_input(path: &Path, per: usize) -> Result<Vec<Vec<f64>>, String> {
     let bytes = fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let (n, data) = if bytes.starts_with(b"\x93NUMPY") {
-        let d = read_npy(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
-        (per, d)
-    } else if read_u32_be(&bytes, 0).ok() == Some(0x803) {
-        read_idx3(&bytes).map_err(|e| format!("{}: {e}", path.display()))?
-    } else {
-        return Err(format!(
-            "{}: neither a .npy nor an IDX3 image file",
-            path.display()
-        ));
-    };
+    let (image, data) = read_values(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    let n = image.unwrap_or(per);
     if n != per || data.is_empty() || data.len() % per != 0 {
         return Err(format!(
             "{}: the program's input has {per} elements, the file holds {} values{}",
@@ -879,18 +810,6 @@ mod tests {
         assert!(parse_range("7..3").is_err());
         assert!(parse_range("7").is_err());
         assert!(parse_range("a..3").is_err());
-    }
-
-    #[test]
-    fn idx3_normalisation() {
-        let mut b = vec![0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 2];
-        b.extend([0u8, 255, 51, 0]);
-        let (per, v) = read_idx3(&b).unwrap();
-        assert_eq!((per, v.len()), (2, 4));
-        assert!((v[0] - (-0.1307 / 0.3081)).abs() < 1e-12);
-        assert!((v[1] - (1.0 - 0.1307) / 0.3081).abs() < 1e-12);
-        assert!(read_idx3(&b[..18]).is_err());
-        assert!(read_idx3(&b[..6]).is_err());
     }
 
     #[test]
