@@ -1,0 +1,97 @@
+"""Seeded training loop, batched prediction, accuracy and value ranges for the example scripts.
+
+Everything is seeded and deterministic (torch.use_deterministic_algorithms) so a script rerun with the same
+seed, thread count and library versions reproduces the committed artifacts.
+"""
+import json
+import random
+import re
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+
+def seed_everything(seed):
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(True)
+
+
+@torch.no_grad()
+def predict(model, x, batch=1000):
+    model.eval()
+    out = [model(torch.from_numpy(x[i:i + batch])) for i in range(0, len(x), batch)]
+    return torch.cat(out).numpy()
+
+
+def accuracy(logits, labels):
+    return float((logits.argmax(1) == labels).mean())
+
+
+@torch.no_grad()
+def layer_ranges(model, x, modules=None):
+    """max |output| of every leaf module over x (plus the input), to size CKKS scales.
+
+    `modules` optionally restricts the hooks to (name, module) pairs; by default every leaf module.
+    """
+    ranges, hooks = {"input": float(np.abs(x).max())}, []
+    if modules is None:
+        modules = [(n, m) for n, m in model.named_modules() if n and not list(m.children())]
+    for name, mod in modules:
+        def hook(m, inp, out, name=name):
+            ranges[name] = max(ranges.get(name, 0.0), float(out.abs().max()))
+        hooks.append(mod.register_forward_hook(hook))
+    predict(model, x)
+    for h in hooks:
+        h.remove()
+    return {k: round(v, 4) for k, v in ranges.items()}
+
+
+def train(model, opt, sched, x_train, y_train, x_test, y_test, *, epochs, batch_size, clip, seed,
+          augment=None, max_batches=None, eval_images=None, log_every=None):
+    """Minibatch training with cross-entropy, gradient-norm clipping and a per-step LR scheduler.
+
+    The shuffling generator is seeded with `seed` (separate from the global RNG that initialised the model).
+    `augment(xb, gen)` may transform each batch. `max_batches` stops each epoch early (smoke runs), and
+    `eval_images` limits the per-epoch test evaluation. Returns the per-epoch log.
+    """
+    loss_fn = nn.CrossEntropyLoss()
+    gen = torch.Generator().manual_seed(seed)
+    xt, yt = torch.from_numpy(x_train), torch.from_numpy(y_train)
+    n_eval = len(x_test) if eval_images is None else eval_images
+    log = []
+    for epoch in range(1, epochs + 1):
+        model.train()
+        t0, total, n = time.time(), 0.0, 0
+        perm = torch.randperm(len(xt), generator=gen)
+        for b, i in enumerate(range(0, len(xt), batch_size)):
+            if max_batches is not None and b >= max_batches:
+                break
+            idx = perm[i:i + batch_size]
+            xb = xt[idx] if augment is None else augment(xt[idx], gen)
+            loss = loss_fn(model(xb), yt[idx])
+            opt.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), clip)
+            opt.step()
+            sched.step()
+            total += loss.item() * len(idx)
+            n += len(idx)
+            if log_every and (b + 1) % log_every == 0:
+                print(f"  epoch {epoch} batch {b + 1}: loss {total / n:.4f} ({time.time() - t0:.0f}s)", flush=True)
+        acc = accuracy(predict(model, x_test[:n_eval]), y_test[:n_eval])
+        dt = time.time() - t0
+        print(f"epoch {epoch:2d}  loss {total / n:.4f}  test acc {acc * 100:.2f}%  ({dt:.1f}s)", flush=True)
+        log.append({"epoch": epoch, "loss": round(total / n, 4), "test_acc": acc, "seconds": round(dt, 1)})
+    return log
+
+
+def write_json(path, obj):
+    """JSON with one line per list of numbers (logits rows stay readable)."""
+    text = json.dumps(obj, indent=1)
+    text = re.sub(r"\[\s+([-0-9.,e\s]+?)\s+\]", lambda m: "[" + " ".join(m.group(1).split()) + "]", text)
+    with open(path, "w") as f:
+        f.write(text + "\n")
