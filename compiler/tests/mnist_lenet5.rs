@@ -207,3 +207,56 @@ fn relu_variant_pack_agrees_with_nn_after_approximation() {
     );
     assert!(worst < 1e-6, "pack vs nn: {worst}");
 }
+
+/// The ReLU variant lowered to `ckks` (composite-sign polynomials become
+/// `ckks.polynomial`, `x * sign` a ciphertext product): the `ckks` cleartext
+/// interpreter agrees with the `pack` interpreter. The chain is far deeper
+/// than any parameter set without bootstrapping, so the check uses a
+/// cleartext-only parameter record with enough levels.
+#[test]
+fn relu_variant_lowers_to_ckks_and_agrees_with_pack() {
+    let onnx = example("examples/mnist-lenet5/lenet5-relu.onnx");
+    let mut packed = import_onnx_file(&onnx).unwrap();
+    let mut params = orion_dialects::ckks::ParamsAttr::lenet5_square();
+    params.log_q = vec![40; 90];
+    let opts = PassOptions {
+        calibration: mnist_images(0..20),
+        params,
+        ..lenet5_options()
+    };
+    run_passes(
+        &mut packed,
+        &[
+            "canonicalize",
+            "calibrate",
+            "approximate-activations",
+            "pack",
+        ],
+        &opts,
+    );
+    let mut lowered = packed.clone();
+    run_passes(&mut lowered, &["lower-to-ckks", "optimize-ckks"], &opts);
+    orion_dialects::verify::verify_module(&lowered).unwrap();
+    let polys = count(&lowered, "ckks.polynomial");
+    let exact = lowered
+        .main()
+        .unwrap()
+        .body
+        .iter()
+        .filter(|o| o.attr("result_scale").and_then(|a| a.as_str()) == Some("level_prime"))
+        .count();
+    // 4 ReLUs: the 1/B scaling and three sign stages each; the last stage of
+    // each feeds `x * sign` and lands at q_l.
+    assert_eq!((polys, exact), (16, 4));
+    let mut worst = 0f64;
+    for image in mnist_images(0..5) {
+        let want = &pack::interpret(&packed, std::slice::from_ref(&image)).unwrap()[0];
+        let got = &orion_dialects::ckks::interp::interpret(&lowered, std::slice::from_ref(&image))
+            .unwrap()[0];
+        worst = worst.max(got.max_rel_diff(want));
+    }
+    eprintln!(
+        "lenet5-relu: ckks (cleartext) vs pack, max relative error {worst:.2e} over 5 images"
+    );
+    assert!(worst < 1e-9, "ckks vs pack: {worst}");
+}

@@ -18,11 +18,19 @@
 //! %y  = ckks.add %g0, %g4 : !ckks.ct<level = 4, log_scale = 26>
 //! ```
 //!
-//! A program deeper than the parameters' levels is refused with the depth it
-//! needs (bootstrapping is not placed yet).
+//! Element-wise ops: `pack.square` and `pack.mul` are a ciphertext product,
+//! a relinearization and a rescale (operands first brought to one level);
+//! `pack.polynomial` becomes `ckks.polynomial` (see
+//! `orion_dialects::ckks::polynomial`), which lands at exactly q_l when its
+//! only use is such a product, so the product keeps its other operand's scale.
+//!
+//! A program deeper than the parameters' levels (its longest chain, residual
+//! branches counted once) is refused with the depth it needs (bootstrapping
+//! is not placed yet).
 
 use super::{Pass, PassOptions, Statistics};
 use orion_dialects::ckks::params::{PARAMS_ATTR, ROTATIONS_ATTR};
+use orion_dialects::ckks::polynomial as ckks_poly;
 use orion_dialects::ckks::{plaintext, CtType, ParamsAttr, PtType};
 use orion_dialects::ir::{Attribute, Func, Location, Module, Op, ValueId};
 use orion_dialects::pack::{LinearMap, LinearOp, VecLayout};
@@ -52,11 +60,32 @@ fn op_err(op: &Op, msg: impl std::fmt::Display) -> Diagnostic {
 }
 
 /// Levels each packed op consumes.
-fn depth_of(op: &Op) -> usize {
-    match op.name.as_str() {
-        "pack.linear" | "pack.square" => 1,
+fn depth_of(op: &Op) -> Result<usize, String> {
+    Ok(match op.name.as_str() {
+        "pack.linear" | "pack.square" | "pack.mul" => 1,
+        "pack.polynomial" => ckks_poly::depth(&ckks_poly::from_op(op)?),
         _ => 0,
+    })
+}
+
+/// The multiplicative depth of the program: the longest chain of levels
+/// from an input to an output (branches that join only need the deeper one).
+fn network_depth(func: &Func) -> Result<usize, Diagnostic> {
+    let mut depth = vec![0usize; func.values.len()];
+    let mut deepest = 0;
+    for op in &func.body {
+        let d = depth_of(op).map_err(|m| op_err(op, m))?
+            + op.operands
+                .iter()
+                .map(|v| depth[v.0 as usize])
+                .max()
+                .unwrap_or(0);
+        for r in &op.results {
+            depth[r.0 as usize] = d;
+        }
+        deepest = deepest.max(d);
     }
+    Ok(deepest)
 }
 
 struct Builder<'a> {
@@ -121,6 +150,48 @@ impl Builder<'_> {
             vec![ty.to_type()],
             loc.clone(),
         )[0]
+    }
+
+    /// Brings two ciphertexts to the lower of their levels.
+    fn same_level(&mut self, a: ValueId, b: ValueId, loc: &Location) -> (ValueId, ValueId) {
+        let level = self.ct(a).level.min(self.ct(b).level);
+        (
+            self.level_down(a, level, loc),
+            self.level_down(b, level, loc),
+        )
+    }
+
+    fn level_down(&mut self, x: ValueId, level: usize, loc: &Location) -> ValueId {
+        let t = self.ct(x);
+        if t.level == level {
+            return x;
+        }
+        self.emit(
+            "ckks.level_down",
+            vec![x],
+            vec![("level".into(), Attribute::Int(level as i64))],
+            CtType { level, ..t },
+            loc,
+        )
+    }
+
+    /// `a * b`, relinearized and rescaled (operands at one level).
+    fn mul_relin_rescale(&mut self, a: ValueId, b: ValueId, loc: &Location) -> ValueId {
+        let (ta, tb) = (self.ct(a), self.ct(b));
+        let prod = CtType {
+            log_scale: ta.log_scale + tb.log_scale,
+            degree: 2,
+            ..ta
+        };
+        let m = self.emit("ckks.mul", vec![a, b], vec![], prod, loc);
+        let r = self.emit(
+            "ckks.relinearize",
+            vec![m],
+            vec![],
+            CtType { degree: 1, ..prod },
+            loc,
+        );
+        self.rescale(r, loc)
     }
 
     /// A balanced tree of additions (depth log2(n), not n - 1): the e-graph
@@ -232,7 +303,7 @@ impl Pass for LowerToCkks {
             .main()
             .cloned()
             .ok_or_else(|| Diagnostic::new(Location::Unknown, "module has no func.func @main"))?;
-        let depth: usize = old.body.iter().map(depth_of).sum();
+        let depth = network_depth(&old)?;
         if depth > self.params.max_level() {
             return Err(Diagnostic::new(
                 old.loc.clone(),
@@ -303,41 +374,40 @@ impl Pass for LowerToCkks {
                     };
                     b.linear(args[0], op, &input, module, headroom)?
                 }
-                "pack.square" => {
-                    let t = b.ct(args[0]);
-                    let sq = CtType {
-                        log_scale: 2 * t.log_scale,
-                        degree: 2,
-                        ..t
-                    };
-                    let m = b.emit("ckks.mul", vec![args[0], args[0]], vec![], sq, loc);
-                    let r = b.emit(
-                        "ckks.relinearize",
-                        vec![m],
-                        vec![],
-                        CtType { degree: 1, ..sq },
-                        loc,
-                    );
-                    b.rescale(r, loc)
-                }
+                "pack.square" => b.mul_relin_rescale(args[0], args[0], loc),
                 "pack.add" => {
-                    let (x, y) = (b.ct(args[0]), b.ct(args[1]));
-                    let level = x.level.min(y.level);
-                    let mut down = |v: ValueId, t: CtType| {
-                        if t.level == level {
-                            v
-                        } else {
-                            b.emit(
-                                "ckks.level_down",
-                                vec![v],
-                                vec![("level".into(), Attribute::Int(level as i64))],
-                                CtType { level, ..t },
-                                loc,
-                            )
-                        }
-                    };
-                    let (l, r) = (down(args[0], x), down(args[1], y));
+                    let (l, r) = b.same_level(args[0], args[1], loc);
                     b.add(l, r, loc)
+                }
+                "pack.mul" => {
+                    let (l, r) = b.same_level(args[0], args[1], loc);
+                    b.mul_relin_rescale(l, r, loc)
+                }
+                "pack.polynomial" => {
+                    let p = ckks_poly::from_op(op).map_err(|m| op_err(op, m))?;
+                    let t = b.ct(args[0]);
+                    let depth = ckks_poly::depth(&p);
+                    let level = t.level.checked_sub(depth).ok_or_else(|| {
+                        op_err(
+                            op,
+                            format!("needs {depth} levels, its operand is at level {}", t.level),
+                        )
+                    })?;
+                    let mut attrs: Vec<(String, Attribute)> = op
+                        .attrs
+                        .iter()
+                        .filter(|(k, _)| matches!(k.as_str(), "basis" | "coeffs" | "domain"))
+                        .cloned()
+                        .collect();
+                    let mut ty = CtType::new(level, t.log_scale);
+                    if feeds_exact_product(&old, op, level, &map, &b) {
+                        attrs.push((
+                            "result_scale".into(),
+                            Attribute::String(ckks_poly::RESULT_SCALE_LEVEL_PRIME.into()),
+                        ));
+                        ty.log_scale = self.params.log_q[level] as i64;
+                    }
+                    b.emit("ckks.polynomial", args, attrs, ty, loc)
                 }
                 "func.return" => {
                     b.func
@@ -354,6 +424,33 @@ impl Pass for LowerToCkks {
         *module.main_mut().expect("main") = b.func;
         Ok(stats)
     }
+}
+
+/// Whether a polynomial's only use is a `pack.mul` whose other operand is
+/// already lowered at `level` or above: then the polynomial can land exactly
+/// at scale q_level, and the product, rescaled by q_level, keeps the other
+/// operand's scale exactly (ReLU's `x * sign(x)`).
+fn feeds_exact_product(
+    old: &Func,
+    poly: &Op,
+    level: usize,
+    lowered: &[Option<ValueId>],
+    b: &Builder,
+) -> bool {
+    let r = poly.result();
+    let mut users = old.body.iter().filter(|u| u.operands.contains(&r));
+    let (Some(user), None) = (users.next(), users.next()) else {
+        return false;
+    };
+    if user.name != "pack.mul" || user.operands.iter().all(|&v| v == r) {
+        return false;
+    }
+    let other = if user.operands[0] == r {
+        user.operands[1]
+    } else {
+        user.operands[0]
+    };
+    lowered[other.0 as usize].is_some_and(|v| b.ct(v).level >= level)
 }
 
 /// Op counts by kind, the figures the e-graph pass is measured against.

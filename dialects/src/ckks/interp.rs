@@ -241,6 +241,10 @@ fn eval_op(
             }
             Value::Slots(rotate_slots(v, k))
         }
+        "ckks.polynomial" => {
+            let p = super::polynomial::from_op(op)?;
+            Value::Slots(unary(args)?.iter().map(|&x| p.eval(x)).collect())
+        }
         other => return Err(format!("has no reference semantics ('{other}')")),
     })
 }

@@ -15,10 +15,12 @@
 //! | `ckks.rescale` | level l -> l - 1, log_scale - log_q[l] |
 //! | `ckks.level_down {level}` | drops limbs |
 //! | `ckks.rotate {offset}` | slot rotation (one key switch) |
+//! | `ckks.polynomial {basis, coeffs, domain, result_scale}` | ct -> ct, [`polynomial::depth`] levels lower |
 
 pub mod interp;
 pub mod params;
 pub mod plaintext;
+pub mod polynomial;
 pub mod types;
 
 pub use params::ParamsAttr;
@@ -234,6 +236,29 @@ fn expected_result(
                 .and_then(Attribute::as_int)
                 .ok_or("needs an integer 'offset'")?;
             Ok(a.to_type())
+        }
+        "ckks.polynomial" => {
+            counts(op, 1)?;
+            let a = check_level(ct(func, op, 0)?)?;
+            if a.degree != 1 {
+                return Err("operand must be relinearized (degree 1)".into());
+            }
+            let p = polynomial::from_op(op)?;
+            let depth = polynomial::depth(&p);
+            if depth > a.level {
+                return Err(format!(
+                    "a polynomial of degree {} needs {depth} levels but its operand is at level {}: \
+                     the network needs more levels than the parameters give",
+                    polynomial::degree(&p),
+                    a.level
+                ));
+            }
+            let level = a.level - depth;
+            let log_scale = match polynomial::result_scale(op)? {
+                polynomial::RESULT_SCALE_LEVEL_PRIME => params.log_q[level] as i64,
+                _ => a.log_scale,
+            };
+            Ok(CtType::new(level, log_scale).to_type())
         }
         other => Err(format!("unknown op '{other}' in the ckks dialect")),
     }
