@@ -2,6 +2,7 @@
 //! to `ckks`, and the pass manager that runs them.
 
 pub mod approx;
+pub mod cost_model;
 pub mod import_onnx;
 pub mod pass_manager;
 pub mod passes;

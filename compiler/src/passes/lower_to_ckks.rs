@@ -60,7 +60,7 @@ fn op_err(op: &Op, msg: impl std::fmt::Display) -> Diagnostic {
 }
 
 /// Levels each packed op consumes.
-fn depth_of(op: &Op) -> Result<usize, String> {
+pub(crate) fn depth_of(op: &Op) -> Result<usize, String> {
     Ok(match op.name.as_str() {
         "pack.linear" | "pack.square" | "pack.mul" => 1,
         "pack.polynomial" => ckks_poly::depth(&ckks_poly::from_op(op)?),
@@ -69,17 +69,22 @@ fn depth_of(op: &Op) -> Result<usize, String> {
 }
 
 /// The multiplicative depth of the program: the longest chain of levels
-/// from an input to an output (branches that join only need the deeper one).
-fn network_depth(func: &Func) -> Result<usize, Diagnostic> {
+/// from an input or a bootstrap to an output (branches that join only need
+/// the deeper one).
+pub(crate) fn network_depth(func: &Func) -> Result<usize, Diagnostic> {
     let mut depth = vec![0usize; func.values.len()];
     let mut deepest = 0;
     for op in &func.body {
-        let d = depth_of(op).map_err(|m| op_err(op, m))?
-            + op.operands
+        let inherited = if op.name == "pack.bootstrap" {
+            0
+        } else {
+            op.operands
                 .iter()
                 .map(|v| depth[v.0 as usize])
                 .max()
-                .unwrap_or(0);
+                .unwrap_or(0)
+        };
+        let d = depth_of(op).map_err(|m| op_err(op, m))? + inherited;
         for r in &op.results {
             depth[r.0 as usize] = d;
         }
@@ -382,6 +387,20 @@ impl Pass for LowerToCkks {
                 "pack.mul" => {
                     let (l, r) = b.same_level(args[0], args[1], loc);
                     b.mul_relin_rescale(l, r, loc)
+                }
+                "pack.bootstrap" => {
+                    let bound = op
+                        .attr("bound")
+                        .cloned()
+                        .ok_or_else(|| op_err(op, "needs a 'bound'"))?;
+                    let ty = CtType::new(self.params.max_level(), self.params.log_scale as i64);
+                    b.emit(
+                        "ckks.bootstrap",
+                        args,
+                        vec![("bound".into(), bound)],
+                        ty,
+                        loc,
+                    )
                 }
                 "pack.polynomial" => {
                     let p = ckks_poly::from_op(op).map_err(|m| op_err(op, m))?;

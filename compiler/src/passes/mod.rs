@@ -6,6 +6,7 @@ pub mod canonicalize;
 pub mod lower_to_ckks;
 pub mod optimize_ckks;
 pub mod pack;
+pub mod place_bootstraps;
 
 use orion_dialects::ckks::ParamsAttr;
 use orion_dialects::{Diagnostic, Module};
@@ -50,7 +51,17 @@ impl Default for PassOptions {
 }
 
 /// The `--lower-to-ckks` pipeline, after import.
-pub const LOWER_TO_CKKS: &[&str] = &["canonicalize", "pack", "lower-to-ckks", "optimize-ckks"];
+/// `calibrate` and `approximate-activations` do nothing to polynomial
+/// networks, and `place-bootstraps` nothing to networks within the levels.
+pub const LOWER_TO_CKKS: &[&str] = &[
+    "canonicalize",
+    "calibrate",
+    "approximate-activations",
+    "pack",
+    "place-bootstraps",
+    "lower-to-ckks",
+    "optimize-ckks",
+];
 
 pub fn names() -> Vec<&'static str> {
     vec![
@@ -58,6 +69,7 @@ pub fn names() -> Vec<&'static str> {
         "calibrate",
         "approximate-activations",
         "pack",
+        "place-bootstraps",
         "lower-to-ckks",
         "optimize-ckks",
     ]
@@ -71,6 +83,7 @@ pub fn by_name(name: &str, opts: &PassOptions) -> Option<Box<dyn Pass>> {
             Box::new(approximate_activations::ApproximateActivations::default())
         }
         "pack" => Box::new(pack::Pack::new(opts)),
+        "place-bootstraps" => Box::new(place_bootstraps::PlaceBootstraps::new(opts)),
         "lower-to-ckks" => Box::new(lower_to_ckks::LowerToCkks::new(opts)),
         "optimize-ckks" => Box::new(optimize_ckks::OptimizeCkks::new()),
         _ => return None,

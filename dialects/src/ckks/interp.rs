@@ -245,6 +245,14 @@ fn eval_op(
             let p = super::polynomial::from_op(op)?;
             Value::Slots(unary(args)?.iter().map(|&x| p.eval(x)).collect())
         }
+        "ckks.bootstrap" => {
+            let bound = crate::pack::bootstrap_bound(op)?;
+            let x = unary(args)?;
+            if let Some(v) = x.iter().find(|v| v.abs() > bound) {
+                return Err(format!("input {v} exceeds the bootstrap bound {bound}"));
+            }
+            Value::Slots(x.to_vec())
+        }
         other => return Err(format!("has no reference semantics ('{other}')")),
     })
 }

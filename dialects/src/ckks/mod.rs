@@ -16,6 +16,7 @@
 //! | `ckks.level_down {level}` | drops limbs |
 //! | `ckks.rotate {offset}` | slot rotation (one key switch) |
 //! | `ckks.polynomial {basis, coeffs, domain, result_scale}` | ct -> ct, [`polynomial::depth`] levels lower |
+//! | `ckks.bootstrap {bound}` | ct at any level -> ct at the top level and the default scale; every \|slot\| <= bound |
 
 pub mod interp;
 pub mod params;
@@ -259,6 +260,15 @@ fn expected_result(
                 _ => a.log_scale,
             };
             Ok(CtType::new(level, log_scale).to_type())
+        }
+        "ckks.bootstrap" => {
+            counts(op, 1)?;
+            let a = check_level(ct(func, op, 0)?)?;
+            if a.degree != 1 {
+                return Err("operand must be relinearized (degree 1)".into());
+            }
+            crate::pack::bootstrap_bound(op)?;
+            Ok(CtType::new(params.max_level(), params.log_scale as i64).to_type())
         }
         other => Err(format!("unknown op '{other}' in the ckks dialect")),
     }

@@ -16,6 +16,16 @@ enum Value {
 
 /// Runs `@main` on tensors; returns the tensors it returns.
 pub fn interpret(module: &Module, inputs: &[Tensor]) -> Result<Vec<Tensor>, Diagnostic> {
+    interpret_observed(module, inputs, |_, _| {})
+}
+
+/// [`interpret`], calling `observe(op, slots)` with every slot vector an op
+/// produces (calibration of bootstrap input ranges).
+pub fn interpret_observed(
+    module: &Module,
+    inputs: &[Tensor],
+    mut observe: impl FnMut(&Op, &[f64]),
+) -> Result<Vec<Tensor>, Diagnostic> {
     let func = module
         .main()
         .ok_or_else(|| Diagnostic::new(Default::default(), "module has no func.func @main"))?;
@@ -60,6 +70,9 @@ pub fn interpret(module: &Module, inputs: &[Tensor]) -> Result<Vec<Tensor>, Diag
         }
         let out = eval_op(op, &args, func, module)
             .map_err(|m| Diagnostic::new(op.loc.clone(), format!("{} {m}", op.label())))?;
+        if let Value::Slots(s) = &out {
+            observe(op, s);
+        }
         env[op.result().0 as usize] = Some(out);
     }
     Err(Diagnostic::new(
@@ -119,6 +132,18 @@ fn eval_op(
                 .map(|(a, b)| a + b)
                 .collect(),
         ),
+        "pack.bootstrap" => {
+            let bound = super::bootstrap_bound(op)?;
+            let x = slots(&args[0])?;
+            // Encrypted, a value past the bound wraps around modulo the
+            // bootstrap's range: refuse rather than pretend it works.
+            if let Some(v) = x.iter().find(|v| v.abs() > bound) {
+                return Err(format!(
+                    "input {v} exceeds the bootstrap bound {bound} (calibrate with more samples or a larger margin)"
+                ));
+            }
+            Value::Slots(x.to_vec())
+        }
         other => return Err(format!("has no reference semantics ('{other}')")),
     })
 }

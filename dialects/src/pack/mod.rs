@@ -10,6 +10,7 @@
 //! | `pack.polynomial %v {coeffs, basis, domain?}` | slotwise polynomial |
 //! | `pack.add %a, %b` | slotwise sum, equal layouts |
 //! | `pack.mul %a, %b` | slotwise product, equal layouts (e.g. ReLU = x * sign(x)) |
+//! | `pack.bootstrap %v {bound}` | refreshes the levels; every \|slot\| <= bound (calibrated) |
 //!
 //! `pack.linear` keeps the original weights: a `tensor<m x n>` matrix (y = W x),
 //! or with `map = "conv2d"` a conv kernel and its attributes, or with
@@ -99,6 +100,14 @@ fn expect_type(func: &Func, op: &Op, want: &Type) -> Result<(), String> {
     Ok(())
 }
 
+/// `pack.bootstrap`'s `bound`: the largest |slot| it is calibrated for.
+pub fn bootstrap_bound(op: &Op) -> Result<f64, String> {
+    op.attr("bound")
+        .and_then(Attribute::as_float)
+        .filter(|b| b.is_finite() && *b > 0.0)
+        .ok_or_else(|| "needs a positive 'bound' (the largest |value| it is calibrated for)".into())
+}
+
 pub fn verify_op(op: &Op, func: &Func, module: &Module) -> Result<(), String> {
     match op.name.as_str() {
         "pack.pack" => {
@@ -156,6 +165,12 @@ pub fn verify_op(op: &Op, func: &Func, module: &Module) -> Result<(), String> {
                 ));
             }
             expect_type(func, op, &a.to_type())
+        }
+        "pack.bootstrap" => {
+            expect_counts(op, 1, 1)?;
+            layout_of(func, op, 0)?;
+            bootstrap_bound(op)?;
+            expect_type(func, op, func.ty(op.operands[0]))
         }
         other => Err(format!("unknown op '{other}' in the pack dialect")),
     }

@@ -1,0 +1,124 @@
+//! What CKKS operations cost, per level, for decisions such as where to
+//! bootstrap. The figures are medians our runtime measured (single thread,
+//! `runtime/examples/ckks_ops.rs`, docs/bench-ckks.md: LogN 16, 2^15 slots,
+//! three special primes), at the top level (10) and at level 5; in between
+//! and below, the cost is interpolated linearly in the number of limbs
+//! (`l + 1`), which is how every per-limb loop of the runtime scales. Other
+//! ring sizes scale by N / 2^16 (the NTTs' N log N is close enough to N over
+//! the range we use). Only ratios matter to the placement, not the unit.
+
+/// Milliseconds of one operation at two levels, `(level, ms)`.
+#[derive(Clone, Copy, Debug)]
+struct Measured {
+    low: (usize, f64),
+    high: (usize, f64),
+}
+
+impl Measured {
+    fn at(&self, level: usize) -> f64 {
+        let (l0, c0) = self.low;
+        let (l1, c1) = self.high;
+        let per_limb = (c1 - c0) / (l1 - l0) as f64;
+        // Never below a tenth of the cheapest measurement: fixed overheads.
+        (c0 + per_limb * (level as f64 - l0 as f64)).max(0.1 * c0)
+    }
+}
+
+// docs/bench-ckks.md, "Level 5, 1 thread" and "Top level, 1 thread".
+const ROTATE: Measured = Measured {
+    low: (5, 22.95),
+    high: (10, 47.35),
+};
+const HOISTED_ROTATE: Measured = Measured {
+    low: (5, 13.88),
+    high: (10, 25.69),
+};
+const MUL_PLAIN_RESCALE: Measured = Measured {
+    low: (5, 5.83),
+    high: (10, 10.41),
+};
+const MUL_RELIN_RESCALE: Measured = Measured {
+    low: (5, 28.84),
+    high: (10, 60.64),
+};
+const ADD: Measured = Measured {
+    low: (5, 0.63),
+    high: (10, 1.28),
+};
+
+/// Lattigo v6's bootstrap of 2^15 slots at Orion's ResNet parameters on this
+/// machine (23.4 s, median of 3; issue 5). Replace with our own figure once
+/// the runtime bootstraps.
+const BOOTSTRAP_MS: f64 = 23_400.0;
+
+#[derive(Clone, Copy, Debug)]
+pub struct CostModel {
+    /// N / 2^16.
+    ring_factor: f64,
+}
+
+impl CostModel {
+    pub fn for_log_n(log_n: u32) -> CostModel {
+        CostModel {
+            ring_factor: 2f64.powi(log_n as i32 - 16),
+        }
+    }
+
+    pub fn rotate(&self, level: usize) -> f64 {
+        self.ring_factor * ROTATE.at(level)
+    }
+
+    /// One rotation of several sharing a decomposition.
+    pub fn hoisted_rotate(&self, level: usize) -> f64 {
+        self.ring_factor * HOISTED_ROTATE.at(level)
+    }
+
+    pub fn mul_plain_rescale(&self, level: usize) -> f64 {
+        self.ring_factor * MUL_PLAIN_RESCALE.at(level)
+    }
+
+    pub fn mul_relin_rescale(&self, level: usize) -> f64 {
+        self.ring_factor * MUL_RELIN_RESCALE.at(level)
+    }
+
+    pub fn add(&self, level: usize) -> f64 {
+        self.ring_factor * ADD.at(level)
+    }
+
+    pub fn bootstrap(&self) -> f64 {
+        self.ring_factor * BOOTSTRAP_MS
+    }
+
+    /// A polynomial of degree `d` by baby-step giant-step from `level`: about
+    /// 2 sqrt(d) + log2(d) ciphertext products (powers and giant-step
+    /// combinations) and d scalar products and additions, each product one
+    /// level lower than the last on average over the tree.
+    pub fn polynomial(&self, degree: usize, level: usize, depth: usize) -> f64 {
+        if degree == 0 {
+            return 0.0;
+        }
+        let d = degree as f64;
+        let products = 2.0 * d.sqrt() + d.log2().ceil();
+        let mid = level.saturating_sub(depth / 2);
+        products * self.mul_relin_rescale(mid)
+            + d * (self.add(mid) + self.mul_plain_rescale(mid) / 4.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn costs_grow_with_the_level_and_match_the_measurements() {
+        let m = CostModel::for_log_n(16);
+        assert!((m.rotate(10) - 47.35).abs() < 1e-9);
+        assert!((m.rotate(5) - 22.95).abs() < 1e-9);
+        assert!(m.rotate(0) > 0.0 && m.rotate(0) < m.rotate(1));
+        assert!(m.mul_relin_rescale(3) < m.mul_relin_rescale(7));
+        // A smaller ring is proportionally cheaper.
+        assert!((CostModel::for_log_n(15).rotate(10) - 47.35 / 2.0).abs() < 1e-9);
+        // A bootstrap costs far more than any single layer's operation.
+        assert!(m.bootstrap() > 100.0 * m.rotate(10));
+    }
+}
