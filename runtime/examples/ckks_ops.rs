@@ -10,22 +10,18 @@
 //! average read just before the operation was measured. Then the precision
 //! in bits, -log2(max |error|) over all slots, against a float reference.
 //!
-//! What is a library op and what is composed here:
-//! - `rotate`, `hoisted_rotate`, `mul_relin`, `rescale`, `mul_plain` are
-//!   `Evaluator` methods;
-//! - the library has no linear-transform op: "BSGS 144 diag" is composed
-//!   here from the public ops (hoisted baby steps 0..11 via
-//!   `hoisted_rotate`, 144 `mul_plain`, 11 giant `rotate`s by 12 j, one
-//!   `rescale`) - no double hoisting, every giant step pays its own ModUp;
-//! - the library has no polynomial evaluator: "Chebyshev deg 31" is a
-//!   baby-step giant-step evaluation written here (T_0..T_7 baby steps,
-//!   giants T_8, T_16, one Chebyshev division per giant), with exact scale
-//!   alignment by `mul_const`. Its depth is 6 (optimal is 5), so it is
-//!   skipped at level 5.
+//! Every row is one library call (`Evaluator` methods):
+//! - "BSGS lin. transform 144 diag" is `Evaluator::linear_transform` (double
+//!   hoisted BSGS; baby step `--baby n1`, default: the library's choice, 12
+//!   for 144 consecutive diagonals) followed by one `rescale`; the diagonals
+//!   are encoded once (`LinearTransform::new`, timed separately);
+//! - "Chebyshev deg 31" is `Evaluator::evaluate_polynomial` on [-1, 1]
+//!   (depth 5, output at exactly the default scale).
 //!
 //! `--threads n` builds rayon's global pool with n threads (default: rayon's
 //! default, the number of cores).
 
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use orion_runtime::ckks::*;
@@ -34,9 +30,11 @@ struct Args {
     threads: Option<usize>,
     level: Option<usize>, // None = top
     reps: usize,
-    /// `--loop OP N`: only run OP (rotate | mul_relin | rescale | hoisted16)
-    /// N times after the setup, for `perf record`.
+    /// `--loop OP N`: only run OP (rotate | mul_relin | rescale | hoisted16 |
+    /// bsgs | cheb31) N times after the setup, for `perf record`.
     looped: Option<(String, usize)>,
+    /// Baby step of the linear transform (None: the library's choice).
+    baby: Option<usize>,
 }
 
 fn parse_args() -> Args {
@@ -45,6 +43,7 @@ fn parse_args() -> Args {
         level: None,
         reps: 21,
         looped: None,
+        baby: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -58,11 +57,12 @@ fn parse_args() -> Args {
                 }
             }
             "--reps" => a.reps = v.parse().expect("--reps R"),
+            "--baby" => a.baby = Some(v.parse().expect("--baby n1")),
             "--loop" => {
                 let n = it.next().and_then(|n| n.parse().ok()).expect("--loop OP N");
                 a.looped = Some((v, n));
             }
-            _ => panic!("unknown option {k} (expected --threads, --level, --reps)"),
+            _ => panic!("unknown option {k} (expected --threads, --level, --reps, --baby, --loop)"),
         }
     }
     a
@@ -123,106 +123,6 @@ fn mean_bits(got: &[f64], want: &[f64]) -> f64 {
     -e.log2()
 }
 
-/// `a` (level l, scale S, not yet rescaled) + `b` (level >= l, any scale):
-/// `b` is brought to level l and multiplied by the integer round(S / s_b) so
-/// that the scales are equal to within 2^-40 relative (the scale is then set
-/// to the exact product so that `add` accepts it).
-fn add_aligned(ev: &Evaluator, a: &Ciphertext, b: &Ciphertext, coef: f64) -> Ciphertext {
-    let b = ev.level_down(b, a.level).unwrap();
-    let mut b = ev.mul_const(&b, coef, a.scale / b.scale).unwrap();
-    b.scale = a.scale;
-    ev.add(a, &b).unwrap()
-}
-
-/// 2 a b - c, with c aligned to a*b before the rescale.
-fn cheb_next(ev: &Evaluator, a: &Ciphertext, b: &Ciphertext, c: Option<&Ciphertext>) -> Ciphertext {
-    let l = a.level.min(b.level);
-    let a = ev.level_down(a, l).unwrap();
-    let b = ev.level_down(b, l).unwrap();
-    let p = ev.mul_relin(&a, &b).unwrap();
-    let p2 = ev.mul_const(&p, 2.0, 1.0).unwrap();
-    let r = match c {
-        Some(c) => add_aligned(ev, &p2, c, -1.0),
-        None => ev.add_const(&p2, -1.0).unwrap(),
-    };
-    ev.rescale(&r).unwrap()
-}
-
-/// sum_{i<8} c_i T_i (T_0 = 1) at one level, one rescale.
-fn leaf(ev: &Evaluator, t: &[Ciphertext], c: &[f64]) -> Ciphertext {
-    let l = t[1..c.len()].iter().map(|x| x.level).min().unwrap();
-    let target = t[1].scale * ev.context().q(l) as f64; // pre-rescale scale
-    let mut acc: Option<Ciphertext> = None;
-    for i in 1..c.len() {
-        let x = ev.level_down(&t[i], l).unwrap();
-        let mut y = ev.mul_const(&x, c[i], target / x.scale).unwrap();
-        y.scale = target;
-        acc = Some(match acc {
-            None => y,
-            Some(a) => ev.add(&a, &y).unwrap(),
-        });
-    }
-    let acc = ev.add_const(&acc.unwrap(), c[0]).unwrap();
-    ev.rescale(&acc).unwrap()
-}
-
-/// Divides sum c_i T_i (deg < 2 m) by T_m: (q, r) with p = q T_m + r.
-fn cheb_div(c: &[f64], m: usize) -> (Vec<f64>, Vec<f64>) {
-    let mut q = vec![0.0; m];
-    let mut r: Vec<f64> = c[..m].to_vec();
-    q[0] = c[m];
-    for k in 1..m {
-        if m + k < c.len() {
-            q[k] = 2.0 * c[m + k];
-            r[m - k] -= c[m + k];
-        }
-    }
-    (q, r)
-}
-
-/// q * g + r, q and r already evaluated; one mul_relin, one rescale.
-fn combine(ev: &Evaluator, q: &Ciphertext, g: &Ciphertext, r: &Ciphertext) -> Ciphertext {
-    let l = q.level.min(g.level);
-    let p = ev
-        .mul_relin(&ev.level_down(q, l).unwrap(), &ev.level_down(g, l).unwrap())
-        .unwrap();
-    let s = add_aligned(ev, &p, r, 1.0);
-    ev.rescale(&s).unwrap()
-}
-
-/// Degree-31 Chebyshev series sum c_i T_i(x), x in [-1, 1], by baby-step
-/// giant-step (baby T_0..T_7, giants T_8, T_16).
-fn cheb31(ev: &Evaluator, x: &Ciphertext, c: &[f64]) -> Ciphertext {
-    assert_eq!(c.len(), 32);
-    let mut t: Vec<Ciphertext> = vec![x.clone(), x.clone()]; // t[0] unused
-    t.push(cheb_next(ev, &t[1], &t[1], None)); // T2
-    t.push(cheb_next(ev, &t[2], &t[1], Some(&t[1]))); // T3
-    t.push(cheb_next(ev, &t[2], &t[2], None)); // T4
-    t.push(cheb_next(ev, &t[4], &t[1], Some(&t[3]))); // T5
-    t.push(cheb_next(ev, &t[3], &t[3], None)); // T6
-    t.push(cheb_next(ev, &t[4], &t[3], Some(&t[1]))); // T7
-    let t8 = cheb_next(ev, &t[4], &t[4], None);
-    let t16 = cheb_next(ev, &t8, &t8, None);
-    let (qh, rh) = cheb_div(c, 16);
-    let (qq, qr) = cheb_div(&qh, 8);
-    let (rq, rr) = cheb_div(&rh, 8);
-    let q = combine(ev, &leaf(ev, &t, &qq), &t8, &leaf(ev, &t, &qr));
-    let r = combine(ev, &leaf(ev, &t, &rq), &t8, &leaf(ev, &t, &rr));
-    combine(ev, &q, &t16, &r)
-}
-
-fn cheb_ref(x: f64, c: &[f64]) -> f64 {
-    let (mut t0, mut t1) = (1.0, x);
-    let mut s = c[0] + c[1] * x;
-    for &ci in &c[2..] {
-        let t2 = 2.0 * x * t1 - t0;
-        s += ci * t2;
-        t0 = t1;
-        t1 = t2;
-    }
-    s
-}
-
 fn main() -> Result<(), CkksError> {
     let args = parse_args();
     if let Some(n) = args.threads {
@@ -268,11 +168,40 @@ fn main() -> Result<(), CkksError> {
     );
     println!("context: {:.1} ms", t0.elapsed().as_secs_f64() * 1e3);
 
-    // Galois keys: 1..16 (rotate, hoisted, BSGS baby steps 1..11) and the
-    // BSGS giant steps 12 j, j = 2..11.
-    let (n1, n2) = (12usize, 12usize);
+    // The 144-diagonal transform: y[k] = sum_{d < 144} diag_d[k] x[k + d],
+    // diagonals encoded at scale q_level so that the rescale restores Δ.
+    let enc = Encoder::new(&ctx);
+    let slots = ctx.slots();
+    let diag = |d: usize, k: usize| (((d * 31 + k * 17) % 101) as f64 / 101.0 - 0.5) / 16.0;
+    let lt = if level > 0 {
+        let diags: BTreeMap<usize, Vec<Complex>> = (0..144)
+            .map(|d| {
+                (
+                    d,
+                    (0..slots).map(|k| Complex::new(diag(d, k), 0.0)).collect(),
+                )
+            })
+            .collect();
+        let t0 = Instant::now();
+        let lt = LinearTransform::new(&enc, &diags, level, ctx.q(level) as f64, args.baby)?;
+        println!(
+            "BSGS: encoded {} diagonals over Q_{level} ∪ P in {:.0} ms (not timed below); \
+             baby step {}, {} rotations",
+            lt.num_diagonals(),
+            t0.elapsed().as_secs_f64() * 1e3,
+            lt.baby_step(),
+            lt.rotation_steps().len()
+        );
+        Some(lt)
+    } else {
+        None
+    };
+
+    // Galois keys: 1..16 (rotate, hoisted) and the transform's steps.
     let mut steps: Vec<i64> = (1..=16).collect();
-    steps.extend((2..n2).map(|j| (n1 * j) as i64));
+    steps.extend(lt.iter().flat_map(|lt| lt.rotation_steps()));
+    steps.sort();
+    steps.dedup();
     let t0 = Instant::now();
     let kg = KeyGenerator::with_seed(&ctx, 1);
     let sk = kg.gen_secret_key();
@@ -285,12 +214,10 @@ fn main() -> Result<(), CkksError> {
         t0.elapsed().as_secs_f64() * 1e3
     );
 
-    let enc = Encoder::new(&ctx);
     let encryptor = Encryptor::new(&ctx, &pk);
     let decryptor = Decryptor::new(&ctx, &sk);
     let ev = Evaluator::new(&ctx, Some(&rlk), Some(&gks));
     let scale = ctx.default_scale();
-    let slots = ctx.slots();
     let v: Vec<f64> = (0..slots)
         .map(|i| ((i * 7919) % 1000) as f64 / 1000.0 - 0.5)
         .collect();
@@ -307,6 +234,12 @@ fn main() -> Result<(), CkksError> {
     // mul_plain operand at scale q_level, so the rescale restores the scale.
     let pt_q = enc.encode(&w, level, ctx.q(level) as f64)?;
 
+    let cheb = Polynomial::chebyshev(
+        (0..32).map(|i| 1.0 / (1.0 + i as f64).powi(2)).collect(),
+        -1.0,
+        1.0,
+    );
+
     if let Some((op, n)) = &args.looped {
         let t0 = Instant::now();
         for _ in 0..*n {
@@ -315,7 +248,9 @@ fn main() -> Result<(), CkksError> {
                 "mul_relin" => drop(ev.mul_relin(&ct_v, &ct_w)?),
                 "rescale" => drop(ev.rescale(&prod)?),
                 "hoisted16" => drop(ev.hoisted_rotate(&ct_v, &(1..=16).collect::<Vec<_>>())?),
-                _ => panic!("--loop: rotate | mul_relin | rescale | hoisted16"),
+                "bsgs" => drop(ev.linear_transform(&ct_v, lt.as_ref().expect("level > 0"))?),
+                "cheb31" => drop(ev.evaluate_polynomial(&ct_v, &cheb, scale)?),
+                _ => panic!("--loop: rotate | mul_relin | rescale | hoisted16 | bsgs | cheb31"),
             }
         }
         println!(
@@ -394,51 +329,10 @@ fn main() -> Result<(), CkksError> {
     );
 
     // ------------------------------------------------ BSGS, 144 diagonals
-    // y[k] = sum_{d < 144} diag_d[k] x[k + d]; d = n1 j + i.
     let mut bsgs_bits = f64::NAN;
-    if level > 0 {
-        let diag = |d: usize, k: usize| (((d * 31 + k * 17) % 101) as f64 / 101.0 - 0.5) / 16.0;
-        let qscale = ctx.q(level) as f64;
-        let t0 = Instant::now();
-        let pts: Vec<Vec<Plaintext>> = (0..n2)
-            .map(|j| {
-                (0..n1)
-                    .map(|i| {
-                        let d = n1 * j + i;
-                        // rot_{-n1 j}(diag_d)[k] = diag_d[k - n1 j]
-                        let vals: Vec<f64> = (0..slots)
-                            .map(|k| diag(d, (k + slots - n1 * j) % slots))
-                            .collect();
-                        enc.encode(&vals, level, qscale).unwrap()
-                    })
-                    .collect()
-            })
-            .collect();
-        println!(
-            "BSGS: encoded {} diagonals at level {level} in {:.0} ms (not timed below)",
-            n1 * n2,
-            t0.elapsed().as_secs_f64() * 1e3
-        );
-        let baby: Vec<i64> = (0..n1 as i64).collect();
+    if let Some(lt) = &lt {
         let bsgs = |x: &Ciphertext| -> Ciphertext {
-            let rots = ev.hoisted_rotate(x, &baby).unwrap();
-            let mut acc: Option<Ciphertext> = None;
-            for (j, row) in pts.iter().enumerate() {
-                let mut inner = ev.mul_plain(&rots[0], &row[0]).unwrap();
-                for (r, p) in rots.iter().zip(row).skip(1) {
-                    ev.add_assign(&mut inner, &ev.mul_plain(r, p).unwrap())
-                        .unwrap();
-                }
-                let g = ev.rotate(&inner, (n1 * j) as i64).unwrap();
-                acc = Some(match acc {
-                    None => g,
-                    Some(mut a) => {
-                        ev.add_assign(&mut a, &g).unwrap();
-                        a
-                    }
-                });
-            }
-            let mut out = acc.unwrap();
+            let mut out = ev.linear_transform(x, lt).unwrap();
             ev.rescale_assign(&mut out).unwrap();
             out
         };
@@ -449,31 +343,35 @@ fn main() -> Result<(), CkksError> {
         );
         let y = dec(&bsgs(&ct_v));
         let want: Vec<f64> = (0..slots)
-            .map(|k| (0..n1 * n2).map(|d| diag(d, k) * v[(k + d) % slots]).sum())
+            .map(|k| (0..144).map(|d| diag(d, k) * v[(k + d) % slots]).sum())
             .collect();
         bsgs_bits = bits(&y, &want);
     }
 
     // --------------------------------------------- Chebyshev, degree 31
-    let cheb_c: Vec<f64> = (0..32).map(|i| 1.0 / (1.0 + i as f64).powi(2)).collect();
     let mut cheb_bits = f64::NAN;
-    if level >= 6 {
+    if level >= cheb.depth() {
         report(
             "Chebyshev deg 31 (BSGS)",
             heavy_reps,
-            time_ms(heavy_reps, || drop(cheb31(&ev, &ct_v, &cheb_c))),
+            time_ms(heavy_reps, || {
+                drop(ev.evaluate_polynomial(&ct_v, &cheb, scale).unwrap())
+            }),
         );
-        let out = cheb31(&ev, &ct_v, &cheb_c);
+        let out = ev.evaluate_polynomial(&ct_v, &cheb, scale)?;
         println!(
             "Chebyshev deg 31: input level {level} -> output level {} (depth {}), scale 2^{:.3}",
             out.level,
             level - out.level,
             out.scale.log2()
         );
-        let want: Vec<f64> = v.iter().map(|&x| cheb_ref(x, &cheb_c)).collect();
+        let want: Vec<f64> = v.iter().map(|&x| cheb.evaluate_f64(x)).collect();
         cheb_bits = bits(&dec(&out), &want);
     } else {
-        println!("op Chebyshev deg 31 (BSGS)      skipped: needs 6 levels (depth 6 here), level is {level}");
+        println!(
+            "op Chebyshev deg 31 (BSGS)      skipped: needs {} levels, level is {level}",
+            cheb.depth()
+        );
     }
 
     // ------------------------------------------------------- precision

@@ -58,6 +58,34 @@ impl Encoder {
         level: usize,
         scale: f64,
     ) -> Result<Plaintext, CkksError> {
+        let basis = self.ctx.basis_q(level);
+        let poly = self.encode_on_basis(values, level, scale, &basis)?;
+        Ok(Plaintext { poly, level, scale })
+    }
+
+    /// Encodes `values` on the basis `Q_level ∪ P` (NTT form): the operand
+    /// of products that happen before a ModDown, as in the double-hoisted
+    /// linear transform.
+    pub(crate) fn encode_complex_qp(
+        &self,
+        values: &[Complex],
+        level: usize,
+        scale: f64,
+    ) -> Result<RnsPoly, CkksError> {
+        let basis = self.ctx.basis_qp(level);
+        self.encode_on_basis(values, level, scale, &basis)
+    }
+
+    /// The integer polynomial `round(scale * slots_to_coeffs(values))`,
+    /// reduced on `basis` (whose first `level + 1` primes are Q primes) and
+    /// in NTT form.
+    fn encode_on_basis(
+        &self,
+        values: &[Complex],
+        level: usize,
+        scale: f64,
+        basis: &[usize],
+    ) -> Result<RnsPoly, CkksError> {
         let ctx = &self.ctx;
         if values.len() > ctx.slots() {
             return Err(CkksError::TooManyValues {
@@ -92,7 +120,8 @@ impl Encoder {
             scaled[k + m] = (u.im * scale).round();
         }
         let max_abs = scaled.iter().fold(0f64, |a, &b| a.max(b.abs()));
-        // The coefficients must stay below Q_level / 2 to be decodable.
+        // The coefficients must stay below Q_level / 2 to be decodable
+        // (also on Q_level ∪ P: the product is divided by P afterwards).
         let log_q: f64 = ctx.moduli_q()[..=level]
             .iter()
             .map(|&q| (q as f64).log2())
@@ -109,9 +138,8 @@ impl Encoder {
         } else {
             Coeffs::Big(scaled.iter().map(|&x| x as i128).collect())
         };
-        let basis = ctx.basis_q(level);
-        let mut poly = RnsPoly::zero(ctx.n(), level + 1, false);
-        for_each_limb(&mut poly, &basis, true, |limb, i| {
+        let mut poly = RnsPoly::zero(ctx.n(), basis.len(), false);
+        for_each_limb(&mut poly, basis, true, |limb, i| {
             let t = &ctx.primes[i];
             match &coeffs {
                 Coeffs::Small(c) => {
@@ -128,7 +156,7 @@ impl Encoder {
             t.plan.fwd(limb);
         });
         poly.ntt = true;
-        Ok(Plaintext { poly, level, scale })
+        Ok(poly)
     }
 
     /// Decodes the real parts of the N/2 slots.

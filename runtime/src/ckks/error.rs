@@ -131,4 +131,26 @@ pub enum CkksError {
         /// Why it cannot be encoded.
         reason: &'static str,
     },
+
+    /// An operation needs more levels than its operand has left.
+    #[error("{op} needs {needed} levels but the ciphertext is at level {available}")]
+    NotEnoughLevels {
+        /// The operation.
+        op: &'static str,
+        /// Levels the operation consumes.
+        needed: usize,
+        /// Level of the operand.
+        available: usize,
+    },
+
+    /// An argument of an operation is malformed (empty diagonal set, a
+    /// polynomial with non-finite coefficients, a count that is not a power
+    /// of two, ...).
+    #[error("invalid argument to {op}: {reason}")]
+    InvalidArgument {
+        /// The operation.
+        op: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
 }

@@ -81,7 +81,11 @@ impl Evaluator {
         Ok(())
     }
 
-    fn check_degree(op: &'static str, ct: &Ciphertext, expected: usize) -> Result<(), CkksError> {
+    pub(crate) fn check_degree(
+        op: &'static str,
+        ct: &Ciphertext,
+        expected: usize,
+    ) -> Result<(), CkksError> {
         if ct.degree() != expected {
             return Err(CkksError::DegreeMismatch {
                 op,
@@ -398,7 +402,7 @@ impl Evaluator {
         }
     }
 
-    fn rotation_key(&self, step: i64) -> Result<(u64, Arc<SwitchingKey>), CkksError> {
+    pub(crate) fn rotation_key(&self, step: i64) -> Result<(u64, Arc<SwitchingKey>), CkksError> {
         let (g, key) = self
             .gks
             .as_ref()

@@ -9,6 +9,10 @@
 //! - [`fft`], [`encoder`]: the canonical embedding (slots <-> coefficients);
 //! - `sampler`, [`keys`], [`keygen`]: secret/public/evaluation keys;
 //! - `keyswitch`: hybrid key switching (ModUp, key inner product, ModDown);
+//! - [`linear_transform`]: BSGS matrix-vector products with double hoisting,
+//!   and the inner sum;
+//! - [`polynomial`]: polynomial evaluation (Chebyshev and monomial bases,
+//!   baby-step giant-step, exact output scale);
 //! - [`encryptor`], [`decryptor`], [`evaluator`]: the user-facing operations;
 //! - [`serialize`]: versioned prost files for keys, ciphertexts, plaintexts.
 //!
@@ -57,8 +61,10 @@ pub mod fft;
 pub mod keygen;
 pub mod keys;
 mod keyswitch;
+pub mod linear_transform;
 pub mod params;
 mod poly;
+pub mod polynomial;
 mod primes;
 mod sampler;
 mod scratch;
@@ -67,6 +73,8 @@ pub mod serialize;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_eval;
 
 pub use automorphism::{conjugation_element, galois_element};
 pub use ciphertext::{Ciphertext, Plaintext};
@@ -78,6 +86,8 @@ pub use evaluator::Evaluator;
 pub use fft::Complex;
 pub use keygen::KeyGenerator;
 pub use keys::{GaloisKeys, PublicKey, RelinearizationKey, SecretKey};
+pub use linear_transform::LinearTransform;
 pub use params::{CkksParams, Context, SecretDist};
 pub use poly::RnsPoly;
+pub use polynomial::{PolyBasis, Polynomial};
 pub use security::max_log_qp_128;
