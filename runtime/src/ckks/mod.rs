@@ -47,6 +47,7 @@
 //! ```
 
 pub mod arith;
+pub mod bootstrap;
 mod automorphism;
 mod basis;
 mod ciphertext;

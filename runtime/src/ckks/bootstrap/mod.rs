@@ -1,0 +1,3 @@
+//! CKKS bootstrapping (work in progress).
+
+pub(crate) mod dft;
