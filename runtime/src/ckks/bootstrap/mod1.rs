@@ -143,7 +143,9 @@ impl Mod1Params {
         for sub in self.double_angle_constants() {
             let sq = eval.square_relin(&c)?;
             let twice = eval.add(&sq, &sq)?;
-            c = eval.rescale(&eval.add_const(&twice, -sub)?)?;
+            // After the rescale: at the squared scale the constant may not
+            // fit the evaluator's 128-bit constant encoding.
+            c = eval.add_const(&eval.rescale(&twice)?, -sub)?;
         }
         Ok(c)
     }

@@ -76,7 +76,9 @@ pub(crate) fn evaluate_polynomial(
             let half = t[i / 2].as_ref().expect("computed");
             let sq = eval.square_relin(half)?;
             let twice = eval.add(&sq, &sq)?;
-            eval.rescale(&eval.add_const(&twice, -1.0)?)?
+            // Constants are added after the rescale: at scale^2 they may
+            // not fit the evaluator's 128-bit constant encoding.
+            eval.add_const(&eval.rescale(&twice)?, -1.0)?
         } else {
             // T_(a+b) = 2 T_a T_b - T_(a-b), a the power of two below i.
             let a = i.next_power_of_two() / 2;
@@ -124,6 +126,8 @@ pub(crate) fn evaluate_polynomial(
             }
         }
     };
-    let acc = eval.add_const(&acc, p.coeffs.first().copied().unwrap_or(0.0))?;
-    eval.rescale(&acc)
+    eval.add_const(
+        &eval.rescale(&acc)?,
+        p.coeffs.first().copied().unwrap_or(0.0),
+    )
 }

@@ -1,0 +1,215 @@
+//! The bootstrapping circuit: ScaleDown, (encapsulation,) ModRaise,
+//! SubSum, CoeffsToSlots, EvalMod, SlotsToCoeffs.
+
+use std::sync::Arc;
+
+use crate::ckks::ciphertext::{Ciphertext, Plaintext};
+use crate::ckks::context::Context;
+use crate::ckks::encoder::Encoder;
+use crate::ckks::error::CkksError;
+use crate::ckks::evaluator::Evaluator;
+use crate::ckks::fft::Complex;
+
+use super::encapsulation::EncapsulationKeys;
+use super::keys::BootstrapKeys;
+use super::lin_trans::{linear_transform, LinearTransform};
+use super::modraise::{mod_raise, sub_sum};
+use super::params::{BootstrapParams, Levels};
+use super::plan::{Plan, Scales};
+
+/// Bootstraps ciphertexts of one parameter set (see the module documentation).
+#[derive(Debug)]
+pub struct Bootstrapper {
+    ctx: Arc<Context>,
+    params: BootstrapParams,
+    levels: Levels,
+    scales: Scales,
+    eval: Evaluator,
+    cts: Vec<LinearTransform>,
+    stc: Vec<LinearTransform>,
+    encapsulation: Option<EncapsulationKeys>,
+    /// `-i` in every slot at the EvalMod input level and `+i` at the
+    /// SlotsToCoeffs input level (the monomial `∓X^(N/2)`, scale 1).
+    minus_i: Plaintext,
+    plus_i: Plaintext,
+    sparse: bool,
+}
+
+impl Bootstrapper {
+    /// Encodes the DFT matrices and checks that `keys` has every key the
+    /// circuit needs. `ctx` must be the context of `params.ckks_params()`.
+    pub fn new(
+        ctx: &Arc<Context>,
+        params: &BootstrapParams,
+        keys: &BootstrapKeys,
+    ) -> Result<Self, CkksError> {
+        params.validate()?;
+        super::check_context(ctx, params)?;
+        let plan = Plan::new(ctx, params);
+        let slots = ctx.slots();
+        for step in plan.rotation_steps(slots) {
+            if !keys.galois.has_step(step, slots) {
+                return Err(CkksError::MissingGaloisKey(step));
+            }
+        }
+        if !keys.galois.has_conjugation() {
+            return Err(CkksError::MissingConjugationKey);
+        }
+        if params.ephemeral_hamming_weight.is_some() != keys.encapsulation.is_some() {
+            return Err(CkksError::InvalidParams(format!(
+                "bootstrapping: the parameters {} sparse-secret encapsulation but the keys {}",
+                if params.ephemeral_hamming_weight.is_some() { "use" } else { "do not use" },
+                if keys.encapsulation.is_some() { "have its keys" } else { "lack its keys" },
+            )));
+        }
+        if let Some(e) = &keys.encapsulation {
+            if e.to_dense.level != plan.levels.top {
+                return Err(CkksError::ContextMismatch(
+                    "bootstrapping keys were generated for another chain".into(),
+                ));
+            }
+        }
+        let encoder = Encoder::new(ctx);
+        let encode = |l: &super::plan::DftLevel| {
+            LinearTransform::new(&encoder, &l.diagonals, l.level, l.scale, Some(l.baby_step))
+        };
+        let cts = plan.cts.iter().map(encode).collect::<Result<Vec<_>, _>>()?;
+        let stc = plan.stc.iter().map(encode).collect::<Result<Vec<_>, _>>()?;
+        let eval = Evaluator::new(ctx, Some(&keys.relin), Some(&keys.galois));
+        for step in cts.iter().chain(&stc).flat_map(|l| l.rotation_steps()) {
+            if !keys.galois.has_step(step, slots) {
+                return Err(CkksError::MissingGaloisKey(step));
+            }
+        }
+        let const_i = |sign: f64, level: usize| {
+            encoder.encode_complex(&vec![Complex::new(0.0, sign); slots], level, 1.0)
+        };
+        Ok(Self {
+            minus_i: const_i(-1.0, plan.levels.evalmod_start)?,
+            plus_i: const_i(1.0, plan.levels.stc_start)?,
+            ctx: ctx.clone(),
+            params: params.clone(),
+            levels: plan.levels,
+            scales: plan.scales,
+            eval,
+            cts,
+            stc,
+            encapsulation: keys.encapsulation.clone(),
+            sparse: plan.n < slots,
+        })
+    }
+
+    /// The level layout (the output lands at `levels().residual`).
+    pub fn levels(&self) -> Levels {
+        self.levels
+    }
+
+    /// The parameters.
+    pub fn params(&self) -> &BootstrapParams {
+        &self.params
+    }
+
+    /// Bootstraps `ct`: a degree-1 ciphertext at a residual level
+    /// (`<= levels().residual`), with `|values| <= 1` and a scale that
+    /// leaves `q_0 / scale >= 2^log_message_ratio` at level 0. Returns the
+    /// same values at level `levels().residual` and the default scale.
+    pub fn bootstrap(&self, ct: &Ciphertext) -> Result<Ciphertext, CkksError> {
+        let ctx = &self.ctx;
+        let eval = &self.eval;
+        ctx.check_ciphertext(ct)?;
+        if ct.degree() != 1 {
+            return Err(CkksError::DegreeMismatch {
+                op: "bootstrap",
+                expected: 1,
+                got: ct.degree(),
+            });
+        }
+        if ct.level > self.levels.residual {
+            return Err(CkksError::InvalidLevel {
+                op: "bootstrap (input must be at a residual level)",
+                level: ct.level,
+                max: self.levels.residual,
+            });
+        }
+
+        // ScaleDown: level 0, scale at most q_0 / 2^ratio via an integer factor.
+        let ct0 = eval.level_down(ct, 0)?;
+        let q0 = ctx.q(0) as f64;
+        let ratio = (self.params.mod1.log_message_ratio as f64).exp2();
+        let factor = (q0 / (ratio * ct.scale)).floor();
+        if factor < 1.0 {
+            return Err(CkksError::ValueOutOfRange {
+                value: q0 / ct.scale,
+                scale: ct.scale,
+                reason: "bootstrap: q_0 / scale is below the message ratio, the values would not fit",
+            });
+        }
+        let mut ct0 = if factor > 1.0 {
+            eval.mul_const(&ct0, factor, 1.0)?
+        } else {
+            ct0
+        };
+        let delta0 = ct.scale * factor;
+
+        // Sparse-secret encapsulation, ModRaise, back to the secret key.
+        if let Some(e) = &self.encapsulation {
+            ct0 = switch_with(ctx, &ct0, |c| e.to_sparse.switch(ctx, 0, c));
+        }
+        let mut up = mod_raise(ctx, &ct0, self.levels.top);
+        drop(ct0);
+        if let Some(e) = &self.encapsulation {
+            up = switch_with(ctx, &up, |c| e.to_dense.switch(ctx, self.levels.top, c));
+        }
+        up.scale = self.scales.s0;
+        if self.sparse {
+            up = sub_sum(eval, &up, self.params.slots())?;
+        }
+
+        // CoeffsToSlots.
+        let mut w = up;
+        for lt in &self.cts {
+            w = eval.rescale(&linear_transform(eval, &w, lt)?)?;
+        }
+        w.scale = self.scales.s_y;
+        let conj = eval.conjugate(&w)?;
+
+        // EvalMod (per part), then SlotsToCoeffs.
+        let s_e = self.scales.t_nominal * q0 / delta0;
+        let out_tag = |mut x: Ciphertext| {
+            x.scale = self.scales.t_nominal;
+            x
+        };
+        let mut x = if self.sparse {
+            let y = eval.add(&w, &conj)?;
+            drop((w, conj));
+            out_tag(self.params.mod1.evaluate(eval, &y, s_e)?)
+        } else {
+            let re = eval.add(&w, &conj)?;
+            let im = eval.mul_plain(&eval.sub(&w, &conj)?, &self.minus_i)?;
+            drop((w, conj));
+            let re = out_tag(self.params.mod1.evaluate(eval, &re, s_e)?);
+            let im = out_tag(self.params.mod1.evaluate(eval, &im, s_e)?);
+            eval.add(&re, &eval.mul_plain(&im, &self.plus_i)?)?
+        };
+        for lt in &self.stc {
+            x = eval.rescale(&linear_transform(eval, &x, lt)?)?;
+        }
+        x.scale = self.scales.out;
+        Ok(x)
+    }
+}
+
+/// `(c_0 + ks_0, ks_1)` with `(ks_0, ks_1) = switch(c_1)`.
+fn switch_with(
+    ctx: &Context,
+    ct: &Ciphertext,
+    switch: impl Fn(&crate::ckks::poly::RnsPoly) -> (crate::ckks::poly::RnsPoly, crate::ckks::poly::RnsPoly),
+) -> Ciphertext {
+    let (mut c0, c1) = switch(&ct.parts[1]);
+    ctx.poly_add_assign(&mut c0, &ct.parts[0], &ctx.basis_q(ct.level));
+    Ciphertext {
+        parts: vec![c0, c1],
+        level: ct.level,
+        scale: ct.scale,
+    }
+}

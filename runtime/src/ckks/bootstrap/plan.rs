@@ -1,0 +1,169 @@
+//! The cleartext plan of one bootstrapping circuit: the DFT matrices of
+//! CoeffsToSlots and SlotsToCoeffs with their encoding levels and scales,
+//! and the rotation steps they need.
+//!
+//! Scale bookkeeping (a ciphertext's scale is a declaration: its slots hold
+//! `decode(poly) / scale`, so re-declaring it is free):
+//! - after ModRaise the polynomial is `t = m + q_0 I`, declared at scale
+//!   `S_0 = q_0 K`; CoeffsToSlots then yields `y = (m / q_0 + I) / K` in
+//!   [-1, 1]. Its diagonals are encoded at scale `q_l` (the rescale divides
+//!   it out exactly) except the last, which moves the scale to `S_y`, the
+//!   EvalMod prime size, where the polynomial evaluation is stable;
+//! - EvalMod outputs `x = m / q_0` at scale `S_e`; since `m = Δ_0 u` (`u`
+//!   the folded coefficients of the values, `Δ_0` the input scale at level
+//!   0) that is `u` at scale `T = S_e Δ_0 / q_0`. `S_e` is chosen per call
+//!   so that `T` is always `T_nominal`, whatever the input scale;
+//! - SlotsToCoeffs brings `T_nominal` down to the default scale Δ in equal
+//!   steps (diagonal scale `q_l (Δ / T_nominal)^(1/levels)`), the last step
+//!   exactly onto Δ.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::ckks::context::Context;
+use crate::ckks::fft::Complex;
+
+use super::dft;
+use super::lin_trans::best_baby_step;
+use super::modraise::sub_sum_steps;
+use super::params::{BootstrapParams, Levels};
+
+/// One DFT level: diagonals over all slots, encoding level and scale, baby step.
+pub(crate) struct DftLevel {
+    pub(crate) diagonals: BTreeMap<usize, Vec<Complex>>,
+    pub(crate) level: usize,
+    pub(crate) scale: f64,
+    pub(crate) baby_step: usize,
+}
+
+/// Scales of the circuit (see the module documentation).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Scales {
+    /// Declared scale after ModRaise: `q_0 K`.
+    pub(crate) s0: f64,
+    /// Scale of the EvalMod input (CoeffsToSlots output).
+    pub(crate) s_y: f64,
+    /// Scale of the SlotsToCoeffs input, `S_e Δ_0 / q_0`.
+    pub(crate) t_nominal: f64,
+    /// Output scale (the default scale).
+    pub(crate) out: f64,
+}
+
+/// The whole plan.
+pub(crate) struct Plan {
+    pub(crate) levels: Levels,
+    pub(crate) scales: Scales,
+    pub(crate) cts: Vec<DftLevel>,
+    pub(crate) stc: Vec<DftLevel>,
+    /// Slots `n` and the dimension the matrices act in (`n` or `2n`).
+    pub(crate) n: usize,
+    pub(crate) dim: usize,
+}
+
+impl Plan {
+    /// Builds the matrices for `params` on `ctx` (which must be the chain of `params`).
+    pub(crate) fn new(ctx: &Context, params: &BootstrapParams) -> Self {
+        let levels = params.levels();
+        let slots = ctx.slots();
+        let n = params.slots();
+        let dim = if n == slots { n } else { 2 * n };
+        let g = (slots / n) as f64;
+        let s0 = ctx.q(0) as f64 * params.mod1.k as f64;
+        let s_y = (params.mod1.log_scale as f64).exp2();
+        let out = ctx.default_scale();
+        let t_nominal = ((params.mod1.log_scale - params.mod1.log_message_ratio) as f64).exp2();
+
+        // CoeffsToSlots: scaled by 1/(2g) (the real/imaginary extraction
+        // doubles, SubSum multiplied by g).
+        let cts_m = dft::coeffs_to_slots(n, dim, params.cts_log_q.len(), 1.0 / (2.0 * g));
+        let last = cts_m.len() - 1;
+        let cts = cts_m
+            .into_iter()
+            .enumerate()
+            .map(|(i, m)| {
+                let level = levels.top - i;
+                let q = ctx.q(level) as f64;
+                let scale = if i == last { q * s_y / s0 } else { q };
+                make_level(&m, slots, level, scale)
+            })
+            .collect();
+
+        let stc_m = dft::slots_to_coeffs(n, dim, params.stc_log_q.len(), 1.0);
+        let steps = stc_m.len();
+        let ratio = (out / t_nominal).powf(1.0 / steps as f64);
+        let mut tag = t_nominal;
+        let stc = stc_m
+            .into_iter()
+            .enumerate()
+            .map(|(i, m)| {
+                let level = levels.stc_start - i;
+                let q = ctx.q(level) as f64;
+                let scale = if i + 1 == steps { out * q / tag } else { q * ratio };
+                tag = tag * scale / q;
+                make_level(&m, slots, level, scale)
+            })
+            .collect();
+        Self {
+            levels,
+            scales: Scales {
+                s0,
+                s_y,
+                t_nominal,
+                out,
+            },
+            cts,
+            stc,
+            n,
+            dim,
+        }
+    }
+
+    /// Every rotation step the circuit needs a Galois key for (conjugation
+    /// apart).
+    pub(crate) fn rotation_steps(&self, slots: usize) -> Vec<i64> {
+        let mut s: BTreeSet<i64> = BTreeSet::new();
+        for l in self.cts.iter().chain(&self.stc) {
+            s.extend(bsgs_steps(l.diagonals.keys(), l.baby_step, slots));
+        }
+        s.extend(sub_sum_steps(self.n, slots));
+        s.into_iter().collect()
+    }
+}
+
+fn make_level(m: &dft::DiagMatrix, slots: usize, level: usize, scale: f64) -> DftLevel {
+    let diagonals = m.to_slot_diagonals(slots);
+    let idx: BTreeSet<usize> = diagonals.keys().copied().collect();
+    let baby_step = best_baby_step(&idx, slots);
+    DftLevel {
+        diagonals,
+        level,
+        scale,
+        baby_step,
+    }
+}
+
+/// Signed rotation steps of BSGS with baby step `n1` over diagonal
+/// indices (index `k = g + b`, `g` a multiple of `n1`, `b < n1`).
+pub(crate) fn bsgs_steps<'a>(
+    indices: impl Iterator<Item = &'a usize>,
+    n1: usize,
+    slots: usize,
+) -> BTreeSet<i64> {
+    let signed = |k: usize| {
+        if k > slots / 2 {
+            k as i64 - slots as i64
+        } else {
+            k as i64
+        }
+    };
+    let mut s = BTreeSet::new();
+    for &k in indices {
+        let (g, b) = (k / n1 * n1, k % n1);
+        if g != 0 {
+            s.insert(signed(g));
+        }
+        if b != 0 {
+            s.insert(signed(b));
+        }
+    }
+    s
+}
