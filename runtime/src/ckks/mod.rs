@@ -47,9 +47,9 @@
 //! ```
 
 pub mod arith;
-pub mod bootstrap;
 mod automorphism;
 mod basis;
+pub mod bootstrap;
 mod ciphertext;
 pub mod context;
 mod crt;

@@ -58,8 +58,16 @@ impl Bootstrapper {
         if params.ephemeral_hamming_weight.is_some() != keys.encapsulation.is_some() {
             return Err(CkksError::InvalidParams(format!(
                 "bootstrapping: the parameters {} sparse-secret encapsulation but the keys {}",
-                if params.ephemeral_hamming_weight.is_some() { "use" } else { "do not use" },
-                if keys.encapsulation.is_some() { "have its keys" } else { "lack its keys" },
+                if params.ephemeral_hamming_weight.is_some() {
+                    "use"
+                } else {
+                    "do not use"
+                },
+                if keys.encapsulation.is_some() {
+                    "have its keys"
+                } else {
+                    "lack its keys"
+                },
             )));
         }
         if let Some(e) = &keys.encapsulation {
@@ -141,7 +149,8 @@ impl Bootstrapper {
             return Err(CkksError::ValueOutOfRange {
                 value: q0 / ct.scale,
                 scale: ct.scale,
-                reason: "bootstrap: q_0 / scale is below the message ratio, the values would not fit",
+                reason:
+                    "bootstrap: q_0 / scale is below the message ratio, the values would not fit",
             });
         }
         let mut ct0 = if factor > 1.0 {
@@ -203,7 +212,9 @@ impl Bootstrapper {
 fn switch_with(
     ctx: &Context,
     ct: &Ciphertext,
-    switch: impl Fn(&crate::ckks::poly::RnsPoly) -> (crate::ckks::poly::RnsPoly, crate::ckks::poly::RnsPoly),
+    switch: impl Fn(
+        &crate::ckks::poly::RnsPoly,
+    ) -> (crate::ckks::poly::RnsPoly, crate::ckks::poly::RnsPoly),
 ) -> Ciphertext {
     let (mut c0, c1) = switch(&ct.parts[1]);
     ctx.poly_add_assign(&mut c0, &ct.parts[0], &ctx.basis_q(ct.level));

@@ -125,7 +125,7 @@ impl DiagMatrix {
     /// `k - dim`, so diagonals past `dim / 2` use the negative rotation
     /// (fewer distinct Galois keys across levels of different strides).
     pub(crate) fn to_slot_diagonals(&self, slots: usize) -> BTreeMap<usize, Vec<Complex>> {
-        assert!(slots % self.dim == 0);
+        assert!(slots.is_multiple_of(self.dim));
         self.diags
             .iter()
             .map(|(&k, d)| {
@@ -154,7 +154,7 @@ fn pow5(p: usize, l: usize) -> usize {
 
 /// The butterfly stage `B_L` (or its inverse) in dimension `dim`.
 pub(crate) fn stage(dim: usize, l: usize, inverse: bool) -> DiagMatrix {
-    assert!(l >= 2 && l.is_power_of_two() && dim % l == 0);
+    assert!(l >= 2 && l.is_power_of_two() && dim.is_multiple_of(l));
     let h = l / 2;
     let tw: Vec<Complex> = (0..h).map(|p| root(l, pow5(p, l))).collect();
     let mut m = DiagMatrix::empty(dim);
@@ -207,7 +207,12 @@ pub(crate) fn split_stages(log_n: usize, levels: usize) -> Vec<usize> {
 /// `scaling^(1/levels)`. With `dim = 2n` the last matrix also multiplies
 /// the second half of every 2n-block by `-i`, so that `a + conj(a)` holds
 /// the real parts in the first half and the imaginary parts in the second.
-pub(crate) fn coeffs_to_slots(n: usize, dim: usize, levels: usize, scaling: f64) -> Vec<DiagMatrix> {
+pub(crate) fn coeffs_to_slots(
+    n: usize,
+    dim: usize,
+    levels: usize,
+    scaling: f64,
+) -> Vec<DiagMatrix> {
     assert!(n.is_power_of_two() && n >= 2 && (dim == n || dim == 2 * n));
     let log_n = n.trailing_zeros() as usize;
     let groups = split_stages(log_n, levels);
@@ -240,7 +245,12 @@ pub(crate) fn coeffs_to_slots(n: usize, dim: usize, levels: usize, scaling: f64)
 /// With `dim = 2n` the first matrix first recombines the real parts (first
 /// half of each 2n-block) and imaginary parts (second half) into `n`
 /// complex values, repeated.
-pub(crate) fn slots_to_coeffs(n: usize, dim: usize, levels: usize, scaling: f64) -> Vec<DiagMatrix> {
+pub(crate) fn slots_to_coeffs(
+    n: usize,
+    dim: usize,
+    levels: usize,
+    scaling: f64,
+) -> Vec<DiagMatrix> {
     assert!(n.is_power_of_two() && n >= 2 && (dim == n || dim == 2 * n));
     let log_n = n.trailing_zeros() as usize;
     let mut groups = split_stages(log_n, levels);
@@ -283,14 +293,19 @@ mod tests {
     fn random_complex(n: usize, seed: u64) -> Vec<Complex> {
         let mut s = seed;
         let mut next = move || {
-            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             ((s >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
         };
         (0..n).map(|_| Complex::new(next(), next())).collect()
     }
 
     fn max_err(a: &[Complex], b: &[Complex]) -> f64 {
-        a.iter().zip(b).map(|(x, y)| (*x - *y).abs()).fold(0.0, f64::max)
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (*x - *y).abs())
+            .fold(0.0, f64::max)
     }
 
     fn apply_all(ms: &[DiagMatrix], v: &[Complex]) -> Vec<Complex> {

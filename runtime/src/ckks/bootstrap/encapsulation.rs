@@ -82,7 +82,11 @@ impl CompactKey {
         let mut acc1 = ctx.scratch.zero_poly(basis.len(), true);
         let p_start = ctx.p_start();
         for (t, &g) in basis.iter().enumerate() {
-            let local = if g < p_start { g } else { self.level + 1 + g - p_start };
+            let local = if g < p_start {
+                g
+            } else {
+                self.level + 1 + g - p_start
+            };
             let plan = &ctx.primes[g].plan;
             for (d, (kb, ka)) in dec.digits.iter().zip(&self.digits) {
                 plan.mul_accumulate(&mut acc0.limbs[t], &d.limbs[t], &kb.limbs[local]);
@@ -97,7 +101,10 @@ impl CompactKey {
 pub(crate) fn restrict(ctx: &Context, s: &RnsPoly, level: usize) -> RnsPoly {
     let basis = ctx.basis_qp(level);
     RnsPoly::from_limbs(
-        basis.iter().map(|&g| ctx.scratch.take_copy(&s.limbs[g])).collect(),
+        basis
+            .iter()
+            .map(|&g| ctx.scratch.take_copy(&s.limbs[g]))
+            .collect(),
         true,
     )
 }

@@ -19,10 +19,8 @@ use crate::ckks::fft::Complex;
 pub struct LinearTransform {
     /// (giant step, baby step) -> diagonal `g + b` rotated right by `g`.
     diags: BTreeMap<(usize, usize), Plaintext>,
-    n1: usize,
     slots: usize,
     level: usize,
-    scale: f64,
 }
 
 /// The baby step `n1` (a power of two) minimising baby + giant rotations.
@@ -84,21 +82,9 @@ impl LinearTransform {
         }
         Ok(Self {
             diags,
-            n1,
             slots,
             level,
-            scale,
         })
-    }
-
-    /// The scale of the encoded diagonals.
-    pub fn scale(&self) -> f64 {
-        self.scale
-    }
-
-    /// The level of the encoded diagonals.
-    pub fn level(&self) -> usize {
-        self.level
     }
 
     /// Rotation steps evaluation needs keys for.
@@ -142,14 +128,15 @@ pub(crate) fn linear_transform(
     let mut out: Option<Ciphertext> = None;
     let mut g_prev = None;
     let mut inner: Option<Ciphertext> = None;
-    let flush = |g: usize, inner: Ciphertext, out: &mut Option<Ciphertext>| -> Result<(), CkksError> {
-        let r = eval.rotate(&inner, signed(g, lt.slots))?;
-        match out.as_mut() {
-            None => *out = Some(r),
-            Some(o) => eval.add_assign(o, &r)?,
-        }
-        Ok(())
-    };
+    let flush =
+        |g: usize, inner: Ciphertext, out: &mut Option<Ciphertext>| -> Result<(), CkksError> {
+            let r = eval.rotate(&inner, signed(g, lt.slots))?;
+            match out.as_mut() {
+                None => *out = Some(r),
+                Some(o) => eval.add_assign(o, &r)?,
+            }
+            Ok(())
+        };
     for (&(g, b), pt) in &lt.diags {
         if g_prev != Some(g) {
             if let (Some(gp), Some(i)) = (g_prev, inner.take()) {

@@ -121,11 +121,14 @@ impl Mod1Params {
     ) -> Result<Ciphertext, CkksError> {
         let ctx = eval.context().clone();
         let poly = self.polynomial();
-        let after_poly = ct.level.checked_sub(poly.depth()).ok_or(CkksError::InvalidLevel {
-            op: "bootstrap (EvalMod)",
-            level: ct.level,
-            max: ctx.max_level(),
-        })?;
+        let after_poly = ct
+            .level
+            .checked_sub(poly.depth())
+            .ok_or(CkksError::InvalidLevel {
+                op: "bootstrap (EvalMod)",
+                level: ct.level,
+                max: ctx.max_level(),
+            })?;
         let r = self.double_angle as usize;
         if after_poly < r {
             return Err(CkksError::InvalidLevel {
@@ -172,6 +175,7 @@ pub(crate) fn chebyshev_interpolation(f: impl Fn(f64) -> f64, d: usize) -> Vec<f
 }
 
 /// `sum_j c_j T_j(x)` (Clenshaw).
+#[cfg(test)]
 pub(crate) fn chebyshev_eval(c: &[f64], x: f64) -> f64 {
     let (mut b1, mut b2) = (0.0, 0.0);
     for &cj in c.iter().skip(1).rev() {

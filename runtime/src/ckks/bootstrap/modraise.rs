@@ -69,7 +69,11 @@ pub(crate) fn sub_sum_steps(n: usize, slots: usize) -> Vec<i64> {
 
 /// `sum_(j < slots / n) rot(ct, j n)`: the trace to `Z[X^(slots / n)]`,
 /// which multiplies the kept coefficients by `slots / n`.
-pub(crate) fn sub_sum(eval: &Evaluator, ct: &Ciphertext, n: usize) -> Result<Ciphertext, CkksError> {
+pub(crate) fn sub_sum(
+    eval: &Evaluator,
+    ct: &Ciphertext,
+    n: usize,
+) -> Result<Ciphertext, CkksError> {
     let mut acc = ct.clone();
     for step in sub_sum_steps(n, eval.context().slots()) {
         let r = eval.rotate(&acc, step)?;

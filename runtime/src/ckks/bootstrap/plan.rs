@@ -54,9 +54,8 @@ pub(crate) struct Plan {
     pub(crate) scales: Scales,
     pub(crate) cts: Vec<DftLevel>,
     pub(crate) stc: Vec<DftLevel>,
-    /// Slots `n` and the dimension the matrices act in (`n` or `2n`).
+    /// Number of slots bootstrapped.
     pub(crate) n: usize,
-    pub(crate) dim: usize,
 }
 
 impl Plan {
@@ -97,7 +96,11 @@ impl Plan {
             .map(|(i, m)| {
                 let level = levels.stc_start - i;
                 let q = ctx.q(level) as f64;
-                let scale = if i + 1 == steps { out * q / tag } else { q * ratio };
+                let scale = if i + 1 == steps {
+                    out * q / tag
+                } else {
+                    q * ratio
+                };
                 tag = tag * scale / q;
                 make_level(&m, slots, level, scale)
             })
@@ -113,7 +116,6 @@ impl Plan {
             cts,
             stc,
             n,
-            dim,
         }
     }
 

@@ -14,8 +14,6 @@ use crate::ckks::evaluator::Evaluator;
 /// Basis of a [`Polynomial`].
 #[derive(Clone, Debug, PartialEq)]
 pub enum PolyBasis {
-    /// `sum c_i x^i` (not supported by this temporary evaluator).
-    Monomial,
     /// `sum c_i T_i(x)` on `[a, b]` (only [-1, 1] here).
     Chebyshev {
         /// Left end.
@@ -86,12 +84,16 @@ pub(crate) fn evaluate_polynomial(
             let ta = t[a].as_ref().expect("computed");
             let tb = t[b].as_ref().expect("computed");
             let level = ta.level.min(tb.level);
-            let prod = eval.mul_relin(&eval.level_down(ta, level)?, &eval.level_down(tb, level)?)?;
+            let prod =
+                eval.mul_relin(&eval.level_down(ta, level)?, &eval.level_down(tb, level)?)?;
             let mut twice = eval.add(&prod, &prod)?;
             let tc = t[a - b].as_ref().expect("computed");
             let tc = eval.level_down(tc, level)?;
             let tc = eval.mul_const(&tc, 1.0, prod.scale / tc.scale)?;
-            let tc = crate::ckks::Ciphertext { scale: prod.scale, ..tc };
+            let tc = crate::ckks::Ciphertext {
+                scale: prod.scale,
+                ..tc
+            };
             eval.sub_assign(&mut twice, &tc)?;
             eval.rescale(&twice)?
         };
