@@ -1,4 +1,4 @@
-//! Bootstrap placement on LeNet-5 with ReLU (each ReLU is 15 levels deep)
+//! Bootstrap placement on LeNet-5 with ReLU (each ReLU is 14 levels deep)
 //! under a chain of 20 levels: where the bootstraps go, that the program
 //! then lowers within the levels, and that the `ckks` cleartext interpreter
 //! still computes what the `pack` interpreter computes without them.
@@ -61,8 +61,8 @@ fn lenet5_relu_gets_bootstraps_where_the_levels_run_out() {
         eprintln!("{k} = {v}");
     }
     orion_dialects::verify::verify_module(&placed).unwrap();
-    // Four ReLUs of 15 levels each and 7 linear layers = 67 levels; a
-    // bootstrap gives 20, so at least ceil(67 / 20) - 1 = 3 are needed, and
+    // Four ReLUs of 14 levels each and 7 linear layers = 63 levels; a
+    // bootstrap gives 20, so at least ceil(63 / 20) - 1 = 3 are needed, and
     // no more than one per ReLU is worth it.
     let boots = count(&placed, "pack.bootstrap");
     assert!((3..=4).contains(&boots), "{boots} bootstraps");

@@ -3,10 +3,10 @@
 //!
 //! - `nn.relu` with `range = [lo, hi]` becomes `x * (1 + sign(x)) / 2` with
 //!   the composite minimax sign of [`crate::approx::CompositeSign`] (degrees
-//!   15, 15, 27 and `eps = 2^-9` by default): `x` is scaled into `[-1, 1]`
-//!   by `1 / B`, `B = max(|lo|, |hi|)` (an `nn.mul` by an `nn.constant`),
-//!   goes through the three stages (`nn.polynomial`, Chebyshev basis on
-//!   `[-1, 1]`), and is multiplied by the result. The affine `(1 + s) / 2`
+//!   15, 15, 27 and `eps = 2^-9` by default): `x` goes through the three
+//!   stages (`nn.polynomial`, Chebyshev basis; the first on `[-B, B]`,
+//!   `B = max(|lo|, |hi|)`, which maps `x` to `x / B` at no cost in CKKS, the
+//!   others on `[-1, 1]`), and is multiplied by the result. The affine `(1 + s) / 2`
 //!   is folded into the last stage's coefficients, so that
 //!   `relu(x) = 0.5 * (x + x * sign(x))` costs one product, not three.
 //! - `nn.sigmoid`, `nn.silu`, `nn.gelu` become one `nn.polynomial`: the
@@ -29,9 +29,7 @@
 //! %2 = nn.relu %1 {range = array<f64: -9.49, 9.15>} : tensor<1x16xf32> loc("/relu")
 //! %3 = nn.sigmoid %1 {range = array<f64: -9.49, 9.15>} : tensor<1x16xf32> loc("/sigmoid")
 //!   =>
-//! %5 = nn.constant {value = dense<[0.10536529]> : tensor<1xf32>} : tensor<1xf32> loc("/relu")
-//! %6 = nn.mul %1, %5 : (tensor<1x16xf32>, tensor<1xf32>) -> tensor<1x16xf32> loc("/relu")
-//! %7 = nn.polynomial %6 {basis = "chebyshev", coeffs = array<f64: 0.0, 0.65277, 0.0, -0.21898, ...(16)>, domain = array<f64: -1.0, 1.0>} : tensor<1x16xf32> loc("/relu")
+//! %7 = nn.polynomial %1 {basis = "chebyshev", coeffs = array<f64: 0.0, 0.65277, 0.0, -0.21898, ...(16)>, domain = array<f64: -9.49, 9.49>} : tensor<1x16xf32> loc("/relu")
 //! %8 = nn.polynomial %7 {basis = "chebyshev", coeffs = array<f64: 0.0, 0.81761, 0.0, -0.27322, ...(16)>, domain = array<f64: -1.0, 1.0>} : tensor<1x16xf32> loc("/relu")
 //! %9 = nn.polynomial %8 {basis = "chebyshev", coeffs = array<f64: 0.5, 0.63368, 0.0, -0.20355, ...(28)>, domain = array<f64: -1.0, 1.0>} : tensor<1x16xf32> loc("/relu")
 //! %2 = nn.mul %1, %9 : tensor<1x16xf32> loc("/relu")
@@ -41,7 +39,7 @@
 use super::calibrate::ACTIVATIONS;
 use super::{Pass, Statistics};
 use crate::approx::{chebyshev_interpolate, dense_grid, reference_activation, CompositeSign};
-use orion_dialects::ir::{Attribute, Func, Location, Module, Op, Type, ValueId};
+use orion_dialects::ir::{Attribute, Func, Location, Module, Op, ValueId};
 use orion_dialects::nn::eval_polynomial;
 use orion_dialects::Diagnostic;
 
@@ -135,40 +133,17 @@ impl Pass for ApproximateActivations {
                 let s = sign.as_ref().expect("built above");
                 let bound = lo.abs().max(hi.abs());
                 let bound = if bound > 0.0 { bound } else { 1.0 };
-                // The scale as the f32 constant holds it.
-                let scale = (1.0 / bound) as f32;
-                let ty = func.ty(x).clone();
-                let cty = Type::f32_tensor(&[1]);
-                let cv = func.new_value(cty.clone(), None);
-                body.push(Op {
-                    name: "nn.constant".into(),
-                    operands: vec![],
-                    results: vec![cv],
-                    attrs: vec![(
-                        "value".into(),
-                        Attribute::Dense {
-                            ty: cty,
-                            values: vec![scale as f64],
-                        },
-                    )],
-                    loc: op.loc.clone(),
-                });
-                let scaled = func.new_value(ty, None);
-                body.push(Op {
-                    name: "nn.mul".into(),
-                    operands: vec![x, cv],
-                    results: vec![scaled],
-                    attrs: vec![],
-                    loc: op.loc.clone(),
-                });
                 // (1 + p_last) / 2 in the last stage.
                 let mut stages = s.stages.clone();
                 let last = stages.last_mut().expect("at least one stage");
                 last.iter_mut().for_each(|c| *c *= 0.5);
                 last[0] += 0.5;
-                let mut v = scaled;
-                for c in &stages {
-                    let p = polynomial(&mut func, v, c.clone(), [-1.0, 1.0], &op.loc);
+                // The first stage reads x on [-B, B]: the change of variable
+                // x / B is free in CKKS (the evaluator reinterprets the scale).
+                let mut v = x;
+                for (i, c) in stages.iter().enumerate() {
+                    let domain = if i == 0 { [-bound, bound] } else { [-1.0, 1.0] };
+                    let p = polynomial(&mut func, v, c.clone(), domain, &op.loc);
                     v = p.result();
                     body.push(p);
                 }
@@ -180,9 +155,9 @@ impl Pass for ApproximateActivations {
                     loc: op.loc.clone(),
                 });
                 let approx = |x: f64| {
-                    let t = stages.iter().fold(x * scale as f64, |t, c| {
-                        eval_polynomial(c, Some([-1.0, 1.0]), t)
-                    });
+                    let t = stages
+                        .iter()
+                        .fold(x / bound, |t, c| eval_polynomial(c, Some([-1.0, 1.0]), t));
                     x * t
                 };
                 // Dense over the range, denser where the sign's gap is.

@@ -30,19 +30,14 @@ pub fn degree(p: &Polynomial) -> usize {
     p.coeffs.iter().rposition(|&c| c != 0.0).unwrap_or(0)
 }
 
-/// Whether evaluation must first map `[lo, hi]` onto `[-1, 1]`.
-pub fn needs_affine_map(p: &Polynomial) -> bool {
-    matches!(p.chebyshev_domain, Some([lo, hi]) if lo != -1.0 || hi != 1.0)
-}
-
-/// Levels `ckks.polynomial` consumes: ceil(log2(d + 1)) for the power tree
-/// and the leading coefficients, plus one for the affine change of variable
-/// when the Chebyshev domain is not [-1, 1]. The runtime evaluator is held to
-/// this figure (it levels down if it needed less, and errors if more).
+/// Levels `ckks.polynomial` consumes: ceil(log2(d + 1)), for the power tree
+/// and the coefficients, whatever the Chebyshev domain: the change of
+/// variable t = (x - mid) / half onto [-1, 1] costs no level, as subtracting
+/// a constant is exact and dividing by `half` only reinterprets the scale.
+/// The runtime evaluator is held to this figure (it levels down if it needed
+/// less, and errors if more).
 pub fn depth(p: &Polynomial) -> usize {
-    let d = degree(p);
-    let tree = (usize::BITS - d.leading_zeros()) as usize; // ceil(log2(d + 1))
-    tree + usize::from(needs_affine_map(p) && d > 0)
+    (usize::BITS - degree(p).leading_zeros()) as usize
 }
 
 /// The `result_scale` attribute (default `"input"`).
@@ -92,7 +87,7 @@ mod tests {
     }
 
     #[test]
-    fn depth_is_the_power_tree_plus_the_affine_map() {
+    fn depth_is_the_power_tree_whatever_the_domain() {
         let unit = Some([-1.0, 1.0]);
         assert_eq!(depth(&poly(&[3.0], unit)), 0);
         assert_eq!(depth(&poly(&[0.0, 2.0], None)), 1);
@@ -101,7 +96,7 @@ mod tests {
         assert_eq!(depth(&poly(&[1.0; 16], unit)), 4);
         assert_eq!(depth(&poly(&[1.0; 28], unit)), 5);
         assert_eq!(depth(&poly(&[1.0; 32], unit)), 5);
-        assert_eq!(depth(&poly(&[1.0; 32], Some([-4.0, 9.0]))), 6);
+        assert_eq!(depth(&poly(&[1.0; 32], Some([-4.0, 9.0]))), 5);
         // Trailing zeros do not count.
         assert_eq!(depth(&poly(&[1.0, 1.0, 0.0, 0.0], None)), 1);
     }
