@@ -49,6 +49,7 @@ use orion_dialects::{Attribute, Diagnostic, Func, Location, Module, Op};
 use thiserror::Error;
 
 use crate::ckks::evaluator::scales_match;
+use crate::ckks::polynomial::Polynomial;
 use crate::ckks::{
     Ciphertext, CkksError, CkksParams, Context, Decryptor, Encoder, Encryptor, Evaluator,
     GaloisKeys, KeyGenerator, Plaintext, PublicKey, RelinearizationKey, SecretDist, SecretKey,
@@ -1132,6 +1133,11 @@ impl Session {
                     None => Val::Ct(ev.rotate(a, k).map_err(ck("rotating"))?),
                 }
             }
+            "ckks.polynomial" => {
+                Self::operand_count(op, 1)?;
+                let a = self.ct(op, env, 0)?;
+                Val::Ct(self.polynomial(op, func, a)?)
+            }
             other => {
                 return Err(RunError::op(
                     op,
@@ -1139,6 +1145,57 @@ impl Session {
                 ))
             }
         })
+    }
+
+    /// `ckks.polynomial`: a Chebyshev domain [lo, hi] is mapped onto [-1, 1]
+    /// for free (subtract the midpoint exactly, then read the ciphertext at
+    /// `half` times its scale, which divides the value by `half`), so the op
+    /// consumes ceil(log2(d + 1)) levels as its type says. The result lands
+    /// exactly at the operand's scale, or at q_l with `result_scale =
+    /// "level_prime"`.
+    fn polynomial(&self, op: &Op, func: &Func, a: &Ciphertext) -> Result<Ciphertext, RunError> {
+        let ck = |what: &'static str| move |e: CkksError| RunError::ckks(op, what, e);
+        let p = orion_dialects::ckks::polynomial::from_op(op).map_err(|m| RunError::op(op, m))?;
+        let want = result_ct_type(op, func)?;
+        let ev = &self.evaluator;
+        let (x, poly) = match p.chebyshev_domain {
+            Some([lo, hi]) => {
+                let (mid, half) = ((lo + hi) / 2.0, (hi - lo) / 2.0);
+                let mut x = if mid != 0.0 {
+                    ev.add_const(a, -mid)
+                        .map_err(ck("shifting the polynomial's variable"))?
+                } else {
+                    a.clone()
+                };
+                x.scale *= half;
+                (x, Polynomial::chebyshev(p.coeffs, -1.0, 1.0))
+            }
+            None => (a.clone(), Polynomial::monomial(p.coeffs)),
+        };
+        let target = match orion_dialects::ckks::polynomial::result_scale(op)
+            .map_err(|m| RunError::op(op, m))?
+        {
+            orion_dialects::ckks::polynomial::RESULT_SCALE_LEVEL_PRIME => {
+                self.ctx.q(want.level) as f64
+            }
+            _ => a.scale,
+        };
+        let y = ev
+            .evaluate_polynomial(&x, &poly, target)
+            .map_err(ck("evaluating a polynomial"))?;
+        match y.level.cmp(&want.level) {
+            std::cmp::Ordering::Equal => Ok(y),
+            std::cmp::Ordering::Greater => ev
+                .level_down(&y, want.level)
+                .map_err(ck("dropping levels after a polynomial")),
+            std::cmp::Ordering::Less => Err(RunError::op(
+                op,
+                format!(
+                    "the evaluator left the result at level {}, below the typed level {}",
+                    y.level, want.level
+                ),
+            )),
+        }
     }
 }
 
