@@ -22,6 +22,7 @@ use tfhe_ntt::prime64::Plan;
 use super::arith::{Modulus, ShoupConst};
 use super::automorphism::{measure_slot_exponents, ntt_permutation};
 use super::basis::BasisConverter;
+use super::conjugate_invariant::{self as ci, CiTwist, Ring};
 use super::crt::Garner;
 use super::error::CkksError;
 use super::params::CkksParams;
@@ -34,6 +35,29 @@ use super::security::max_log_qp_128;
 pub(crate) struct PrimeTable {
     pub(crate) m: Modulus,
     pub(crate) plan: Plan,
+    /// The twist of the conjugate-invariant ring's transform, if any.
+    pub(crate) ci: Option<CiTwist>,
+}
+
+impl PrimeTable {
+    /// Forward NTT of one limb of the context's ring (coefficient -> evaluation form).
+    #[inline]
+    pub(crate) fn fwd(&self, limb: &mut [u64]) {
+        if let Some(t) = &self.ci {
+            t.twist(&self.m, limb);
+        }
+        self.plan.fwd(limb);
+    }
+
+    /// Inverse NTT of one limb, normalised (evaluation -> coefficient form).
+    #[inline]
+    pub(crate) fn inv(&self, limb: &mut [u64]) {
+        self.plan.inv(limb);
+        match &self.ci {
+            Some(t) => t.untwist(&self.m, limb),
+            None => self.plan.normalize(limb),
+        }
+    }
 }
 
 /// Constants to rescale by `q_l` (drop the last prime of level `l`).
@@ -48,6 +72,7 @@ pub(crate) struct RescaleConsts {
 /// The CKKS context. See the module documentation.
 pub struct Context {
     params: CkksParams,
+    ring: Ring,
     n: usize,
     q: Vec<u64>,
     p: Vec<u64>,
@@ -88,13 +113,23 @@ impl std::fmt::Debug for Context {
 }
 
 impl Context {
-    /// Validates `params`, generates the primes and precomputes all tables.
+    /// Validates `params`, generates the primes and precomputes all tables,
+    /// for the standard ring (N/2 complex slots).
     ///
     /// Fails if the set is malformed, or above the HE Standard's 128-bit
     /// bound for its N unless `params.insecure_ok` (then a warning is
     /// printed on stderr).
     pub fn new(params: CkksParams) -> Result<Arc<Context>, CkksError> {
+        Self::with_ring(params, Ring::Standard)
+    }
+
+    /// As [`Context::new`], in the given ring: [`Ring::ConjugateInvariant`]
+    /// gives N real slots at ring degree N (see `conjugate_invariant.rs`);
+    /// its primes are `1 mod 4N`, so they differ from the standard set's.
+    pub fn with_ring(params: CkksParams, ring: Ring) -> Result<Arc<Context>, CkksError> {
         let log_n = params.log_n;
+        // The conjugate-invariant transform needs 4N-th roots of unity.
+        let root_log = log_n + u32::from(ring == Ring::ConjugateInvariant);
         let bound = max_log_qp_128(log_n).ok_or_else(|| {
             CkksError::InvalidParams(format!(
                 "log_n = {log_n} is outside the supported range 10..=17"
@@ -113,7 +148,7 @@ impl Context {
                 "more than 60 special primes".into(),
             ));
         }
-        let min_bits = log_n + 2;
+        let min_bits = root_log + 2;
         for &b in params.log_q.iter().chain(&params.log_p) {
             if b < min_bits || b > 61 {
                 return Err(CkksError::InvalidParams(format!(
@@ -139,8 +174,8 @@ impl Context {
             }
         }
 
-        let q = generate_primes(log_n, &params.log_q, &[])?;
-        let p = generate_primes(log_n, &params.log_p, &q)?;
+        let q = generate_primes(root_log, &params.log_q, &[])?;
+        let p = generate_primes(root_log, &params.log_p, &q)?;
         let log_qp: f64 = q.iter().chain(&p).map(|&x| (x as f64).log2()).sum();
         if log_qp > bound as f64 {
             let err = CkksError::InsecureParams {
@@ -162,10 +197,14 @@ impl Context {
                 let plan = Plan::try_new(n, x).ok_or_else(|| {
                     CkksError::InvalidParams(format!("tfhe-ntt cannot build a plan for prime {x}"))
                 })?;
-                Ok(PrimeTable {
-                    m: Modulus::new(x),
-                    plan,
-                })
+                let m = Modulus::new(x);
+                let ci = (ring == Ring::ConjugateInvariant).then(|| {
+                    let mut xpoly = vec![0u64; n];
+                    xpoly[1] = 1;
+                    plan.fwd(&mut xpoly);
+                    CiTwist::new(&m, xpoly[0], n)
+                });
+                Ok(PrimeTable { m, plan, ci })
             })
             .collect::<Result<_, CkksError>>()?;
 
@@ -223,10 +262,14 @@ impl Context {
         let mut x = vec![0u64; n];
         x[1] = 1;
         primes[0].plan.fwd(&mut x);
-        let slot_exps = measure_slot_exponents(&x, &primes[0].m);
+        let mut slot_exps = measure_slot_exponents(&x, &primes[0].m);
+        if ring == Ring::ConjugateInvariant {
+            slot_exps = ci::slot_exponents(&slot_exps);
+        }
 
         Ok(Arc::new(Context {
             params,
+            ring,
             n,
             q,
             p,
@@ -261,9 +304,50 @@ impl Context {
         self.params.log_n
     }
 
-    /// Number of complex slots, N/2.
+    /// The ring: standard or conjugate-invariant.
+    pub fn ring(&self) -> Ring {
+        self.ring
+    }
+
+    /// Number of slots: N/2 complex ones in the standard ring, N real ones
+    /// in the conjugate-invariant ring.
     pub fn slots(&self) -> usize {
-        self.n / 2
+        match self.ring {
+            Ring::Standard => self.n / 2,
+            Ring::ConjugateInvariant => self.n,
+        }
+    }
+
+    /// The Galois element of a left rotation by `step` slots.
+    pub fn galois_element(&self, step: i64) -> u64 {
+        match self.ring {
+            Ring::Standard => super::automorphism::galois_element(step, self.n),
+            Ring::ConjugateInvariant => ci::galois_element(step, self.n),
+        }
+    }
+
+    /// The Galois element of complex conjugation (the identity on the
+    /// conjugate-invariant ring, whose slots are real).
+    pub fn conjugation_element(&self) -> u64 {
+        match self.ring {
+            Ring::Standard => super::automorphism::conjugation_element(self.n),
+            Ring::ConjugateInvariant => 1,
+        }
+    }
+
+    /// `g^-1` modulo the order of the Galois group's ambient (2N or 4N).
+    pub(crate) fn galois_inverse(&self, g: u64) -> u64 {
+        // (Z/2N)^* has exponent N/2 and (Z/4N)^* has exponent N.
+        let (modulus, exponent) = match self.ring {
+            Ring::Standard => (2 * self.n as u64, self.n / 2),
+            Ring::ConjugateInvariant => (4 * self.n as u64, self.n),
+        };
+        let mut inv = 1u64;
+        for _ in 0..exponent - 1 {
+            inv = inv * g % modulus;
+        }
+        debug_assert_eq!(inv * g % modulus, 1);
+        inv
     }
 
     /// The highest level (number of Q primes minus one).
@@ -341,7 +425,12 @@ impl Context {
         let mut cache = self.perm_cache.lock().unwrap_or_else(|e| e.into_inner());
         cache
             .entry(g)
-            .or_insert_with(|| Arc::new(ntt_permutation(&self.slot_exps, g)))
+            .or_insert_with(|| {
+                Arc::new(match self.ring {
+                    Ring::Standard => ntt_permutation(&self.slot_exps, g),
+                    Ring::ConjugateInvariant => ci::permutation(&self.slot_exps, g),
+                })
+            })
             .clone()
     }
 }

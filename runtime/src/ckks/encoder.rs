@@ -7,12 +7,17 @@
 //! `i128` when needed. Decoding reconstructs each coefficient from its
 //! residues with a balanced-digit Garner CRT (`crt.rs`), divides by Δ and
 //! runs the forward special FFT.
+//!
+//! In the conjugate-invariant ring (N real slots) the same FFT of degree 2N
+//! is used; see `conjugate_invariant.rs` for how its coefficients map to
+//! the ring's N integers.
 
 use std::sync::Arc;
 
 use rayon::prelude::*;
 
 use super::ciphertext::Plaintext;
+use super::conjugate_invariant::Ring;
 use super::context::Context;
 use super::error::CkksError;
 use super::fft::{Complex, SlotFft};
@@ -113,11 +118,30 @@ impl Encoder {
             }
         }
         let folded = self.fft.slots_to_folded(values);
-        let m = ctx.slots();
         let mut scaled = vec![0f64; ctx.n()];
-        for (k, u) in folded.iter().enumerate() {
-            scaled[k] = (u.re * scale).round();
-            scaled[k + m] = (u.im * scale).round();
+        match ctx.ring() {
+            Ring::Standard => {
+                let m = ctx.slots();
+                for (k, u) in folded.iter().enumerate() {
+                    scaled[k] = (u.re * scale).round();
+                    scaled[k + m] = (u.im * scale).round();
+                }
+            }
+            Ring::ConjugateInvariant => {
+                // Real slots: the degree-2N polynomial is conjugate-invariant,
+                // and its first N coefficients are the element.
+                if let Some(v) = values.iter().find(|v| v.im != 0.0) {
+                    return Err(CkksError::ValueOutOfRange {
+                        value: v.im,
+                        scale,
+                        reason:
+                            "the conjugate-invariant ring has real slots (imaginary part given)",
+                    });
+                }
+                for (x, u) in scaled.iter_mut().zip(&folded) {
+                    *x = (u.re * scale).round();
+                }
+            }
         }
         let max_abs = scaled.iter().fold(0f64, |a, &b| a.max(b.abs()));
         // The coefficients must stay below Q_level / 2 to be decodable
@@ -153,7 +177,7 @@ impl Encoder {
                     }
                 }
             }
-            t.plan.fwd(limb);
+            t.fwd(limb);
         });
         poly.ntt = true;
         Ok(poly)
@@ -174,10 +198,25 @@ impl Encoder {
         let coeffs = self.reconstruct(&poly);
         let m = ctx.slots();
         let inv_scale = 1.0 / pt.scale;
-        let folded: Vec<Complex> = (0..m)
-            .map(|k| Complex::new(coeffs[k] * inv_scale, coeffs[k + m] * inv_scale))
-            .collect();
-        Ok(self.fft.folded_to_slots(folded))
+        let folded: Vec<Complex> = match ctx.ring() {
+            Ring::Standard => (0..m)
+                .map(|k| Complex::new(coeffs[k] * inv_scale, coeffs[k + m] * inv_scale))
+                .collect(),
+            // Coefficient N + k of the degree-2N polynomial is -c_(N-k) (0 at N).
+            Ring::ConjugateInvariant => (0..m)
+                .map(|k| {
+                    let hi = if k == 0 { 0.0 } else { -coeffs[m - k] };
+                    Complex::new(coeffs[k] * inv_scale, hi * inv_scale)
+                })
+                .collect(),
+        };
+        let mut slots = self.fft.folded_to_slots(folded);
+        if ctx.ring() == Ring::ConjugateInvariant {
+            for z in &mut slots {
+                z.im = 0.0;
+            }
+        }
+        Ok(slots)
     }
 
     /// Centered coefficients of a coefficient-form polynomial on `q_0..q_l`, as f64.

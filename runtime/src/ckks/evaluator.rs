@@ -9,8 +9,9 @@
 
 use std::sync::Arc;
 
-use super::automorphism::{conjugation_element, permute};
+use super::automorphism::permute;
 use super::ciphertext::{Ciphertext, Plaintext};
+use super::conjugate_invariant::Ring;
 use super::context::Context;
 use super::error::CkksError;
 use super::keys::{GaloisKeys, RelinearizationKey, SwitchingKey};
@@ -500,11 +501,15 @@ impl Evaluator {
         Ok(out)
     }
 
-    /// Complex conjugation of the slots (needs the conjugation key).
+    /// Complex conjugation of the slots (needs the conjugation key; the
+    /// identity on the conjugate-invariant ring, whose slots are real).
     pub fn conjugate(&self, ct: &Ciphertext) -> Result<Ciphertext, CkksError> {
         let ctx = &self.ctx;
         ctx.check_ciphertext(ct)?;
         Self::check_degree("conjugate", ct, 1)?;
+        if ctx.ring() == Ring::ConjugateInvariant {
+            return Ok(ct.clone());
+        }
         let key = self
             .gks
             .as_ref()
@@ -512,7 +517,7 @@ impl Evaluator {
             .ok_or(CkksError::MissingConjugationKey)?;
         Self::check_key(ctx, &key)?;
         let dec = ctx.decompose(ct.level, &ct.parts[1]);
-        let out = self.galois_decomposed(ct, &dec, conjugation_element(ctx.n()), &key);
+        let out = self.galois_decomposed(ct, &dec, ctx.conjugation_element(), &key);
         ctx.recycle_decomposed(dec);
         Ok(out)
     }

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
-use super::automorphism::{conjugation_element, galois_element};
+use super::conjugate_invariant::Ring;
 use super::context::Context;
 use super::error::CkksError;
 use super::keys::{GaloisKeys, PublicKey, RelinearizationKey, SecretKey, SwitchingKey};
@@ -140,13 +140,7 @@ impl KeyGenerator {
     /// The key of Galois element `g`: switches `s` to `σ_g^-1(s)` (see [`GaloisKeys`]).
     fn gen_galois_key(&self, sk: &SecretKey, g: u64) -> SwitchingKey {
         let ctx = &self.ctx;
-        let two_n = 2 * ctx.n() as u64;
-        // g^-1 mod 2N: the group of units mod 2N has exponent N/2, so g^-1 = g^(N/2 - 1).
-        let mut g_inv = 1u64;
-        for _ in 0..(ctx.n() / 2 - 1) {
-            g_inv = g_inv * g % two_n;
-        }
-        debug_assert_eq!(g_inv * g % two_n, 1);
+        let g_inv = ctx.galois_inverse(g);
         let perm = ctx.galois_permutation(g_inv);
         let mut s_out = sk.ntt.clone();
         for (o, i) in s_out.limbs.iter_mut().zip(&sk.ntt.limbs) {
@@ -169,18 +163,19 @@ impl KeyGenerator {
         conjugation: bool,
     ) -> Result<GaloisKeys, CkksError> {
         self.check_sk(sk)?;
-        let n = self.ctx.n();
         let slots = self.ctx.slots() as i64;
         let mut rotations = BTreeMap::new();
         for &step in steps {
             if step.rem_euclid(slots) == 0 || rotations.contains_key(&step) {
                 continue;
             }
-            let g = galois_element(step, n);
+            let g = self.ctx.galois_element(step);
             rotations.insert(step, (g, Arc::new(self.gen_galois_key(sk, g))));
         }
-        let conjugation =
-            conjugation.then(|| Arc::new(self.gen_galois_key(sk, conjugation_element(n))));
+        // Real slots (conjugate-invariant ring): conjugation is the identity
+        // and needs no key.
+        let conjugation = (conjugation && self.ctx.ring() == Ring::Standard)
+            .then(|| Arc::new(self.gen_galois_key(sk, self.ctx.conjugation_element())));
         Ok(GaloisKeys {
             rotations,
             conjugation,

@@ -74,7 +74,7 @@ impl Context {
                     } else {
                         let t = &self.primes[g];
                         conv.convert(g, &t.m, &y, &u, limb);
-                        t.plan.fwd(limb);
+                        t.fwd(limb);
                     }
                 };
                 if parallel {
@@ -139,8 +139,7 @@ impl Context {
         let mut pc: Vec<Vec<u64>> = x.limbs.split_off(nq);
         for (limb, k) in pc.iter_mut().zip(0..) {
             let t = &self.primes[p0 + k];
-            t.plan.inv(limb);
-            t.plan.normalize(limb);
+            t.inv(limb);
         }
         // [x]_P in (-P/2, P/2], converted exactly to each q_i; then
         // (x - [x]_P) / P is x / P rounded to the nearest integer.
@@ -152,7 +151,7 @@ impl Context {
             let t = &self.primes[i];
             let mut tmp = self.scratch.take();
             self.moddown.convert(i, &t.m, &y, &u, &mut tmp);
-            t.plan.fwd(&mut tmp);
+            t.fwd(&mut tmp);
             let c = self.p_inv_mod_q[i];
             for (v, &w) in limb.iter_mut().zip(&tmp) {
                 *v = c.mul(&t.m, t.m.sub(*v, w));
@@ -210,8 +209,7 @@ impl Context {
         let n = self.n();
         let mut last = poly.limbs.pop().expect("level >= 1");
         let tl = &self.primes[level];
-        tl.plan.inv(&mut last);
-        tl.plan.normalize(&mut last);
+        tl.inv(&mut last);
         let half = tl.m.value() / 2;
         for v in last.iter_mut() {
             *v = tl.m.add(*v, half);
@@ -224,7 +222,7 @@ impl Context {
             for (o, &v) in tmp.iter_mut().zip(&last) {
                 *o = t.m.sub(t.m.reduce(v), h);
             }
-            t.plan.fwd(&mut tmp);
+            t.fwd(&mut tmp);
             let c = consts.inv_ql[i];
             for (v, &w) in limb.iter_mut().zip(&tmp) {
                 *v = c.mul(&t.m, t.m.sub(*v, w));

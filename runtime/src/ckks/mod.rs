@@ -7,6 +7,7 @@
 //! - `poly`, `basis`, `crt`, `automorphism`: RNS polynomials, basis
 //!   conversion, CRT reconstruction, Galois automorphisms;
 //! - [`fft`], [`encoder`]: the canonical embedding (slots <-> coefficients);
+//! - [`conjugate_invariant`]: the ring option with N real slots;
 //! - `sampler`, [`keys`], [`keygen`]: secret/public/evaluation keys;
 //! - `keyswitch`: hybrid key switching (ModUp, key inner product, ModDown);
 //! - [`linear_transform`]: BSGS matrix-vector products with double hoisting,
@@ -51,6 +52,7 @@ mod automorphism;
 mod basis;
 pub mod bootstrap;
 mod ciphertext;
+pub mod conjugate_invariant;
 pub mod context;
 mod crt;
 pub mod decryptor;
@@ -75,10 +77,13 @@ pub mod serialize;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_ci;
+#[cfg(test)]
 mod tests_eval;
 
 pub use automorphism::{conjugation_element, galois_element};
 pub use ciphertext::{Ciphertext, Plaintext};
+pub use conjugate_invariant::Ring;
 pub use decryptor::Decryptor;
 pub use encoder::Encoder;
 pub use encryptor::Encryptor;

@@ -253,9 +253,7 @@ impl Context {
     pub(crate) fn poly_intt(&self, a: &mut RnsPoly, basis: &[usize]) {
         debug_assert!(a.ntt);
         for_each_limb(a, basis, true, |x, i| {
-            let plan = &self.primes[i].plan;
-            plan.inv(x);
-            plan.normalize(x);
+            self.primes[i].inv(x);
         });
         a.ntt = false;
     }
@@ -269,7 +267,7 @@ impl Context {
             for (x, &c) in x.iter_mut().zip(coeffs) {
                 *x = m.from_i64(c);
             }
-            self.primes[i].plan.fwd(x);
+            self.primes[i].fwd(x);
         });
         p.ntt = true;
         p

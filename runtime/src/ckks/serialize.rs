@@ -33,8 +33,8 @@ use prost::bytes::Bytes;
 use prost::Message;
 use thiserror::Error;
 
-use super::automorphism::galois_element;
 use super::ciphertext::{Ciphertext, Plaintext};
+use super::conjugate_invariant::Ring;
 use super::context::Context;
 use super::keys::{GaloisKeys, PublicKey, RelinearizationKey, SecretKey, SwitchingKey};
 use super::params::SecretDist;
@@ -321,6 +321,10 @@ pub fn params_fingerprint(ctx: &Context) -> u64 {
         h,
         &(hamming_weight.map_or(0, |w| w as u64 + 1)).to_le_bytes(),
     );
+    // (Standard-ring fingerprints are unchanged from before the ring option.)
+    if ctx.ring() == Ring::ConjugateInvariant {
+        h = fnv1a(h, b"conjugate-invariant");
+    }
     h
 }
 
@@ -672,7 +676,7 @@ pub fn decode_eval_keys(
     };
     let mut rotations = BTreeMap::new();
     for g in &m.rotations {
-        let want = galois_element(g.step, ctx.n());
+        let want = ctx.galois_element(g.step);
         if g.galois_element != want || g.step.rem_euclid(ctx.slots() as i64) == 0 {
             return Err(FileError::Invalid {
                 what: kind.what(),

@@ -35,7 +35,11 @@ pub(super) struct Setup {
 }
 
 pub(super) fn setup(params: CkksParams, steps: &[i64], seed: u64) -> Setup {
-    let ctx = Context::new(params).expect("valid parameters");
+    setup_ring(params, Ring::Standard, steps, seed)
+}
+
+pub(super) fn setup_ring(params: CkksParams, ring: Ring, steps: &[i64], seed: u64) -> Setup {
+    let ctx = Context::with_ring(params, ring).expect("valid parameters");
     let kg = KeyGenerator::with_seed(&ctx, seed);
     let sk = kg.gen_secret_key();
     let pk = kg.gen_public_key(&sk).unwrap();
