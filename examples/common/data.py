@@ -64,3 +64,12 @@ def load_idx_dataset(directory, prefix, transform=normalize):
 def load_train_test(directory, transform=normalize):
     """((x_train, y_train), (x_test, y_test)) from the standard `train` / `t10k` IDX files."""
     return load_idx_dataset(directory, "train", transform), load_idx_dataset(directory, "t10k", transform)
+
+
+def check_committed_sample(path, x_test, transform=normalize):
+    """Assert the committed IDX sample at `path` (if present) equals the leading test images after `transform`."""
+    if not os.path.exists(path):
+        return
+    xs = transform(read_idx(path))
+    n = min(len(xs), len(x_test))
+    assert np.array_equal(xs[:n], x_test[:n]), f"{path} differs from the test set"

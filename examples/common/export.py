@@ -10,7 +10,7 @@ import os
 import numpy as np
 import torch
 
-from .training import accuracy, predict
+from .training import predict, subset_accuracies
 
 
 def export_torchscript(model, example, onnx_path, opset=17):
@@ -79,8 +79,7 @@ def verify_against_pytorch(model, onnx_path, x_test, y_test, logits, tolerance=1
     ort_rel, pt_rel = errs[("onnxruntime vs fp64", n)][1], errs[("PyTorch fp32 vs fp64", n)][1]
     assert ort_rel <= max(4 * pt_rel, 1e-5), "onnxruntime much less accurate than PyTorch fp32"
     assert (ort_logits.argmax(1) == logits.argmax(1)).all(), "ONNX/PyTorch predictions differ"
-    ort_acc = {k: accuracy(ort_logits[:k], y_test[:k]) for k in (100, 1000, 10000) if k <= n}
-    print("onnxruntime accuracy: " + ", ".join(f"first {k}: {v * 100:.2f}%" for k, v in ort_acc.items()))
+    ort_acc = subset_accuracies(ort_logits, y_test, "onnxruntime")
     return errs, ort_acc
 
 

@@ -4,6 +4,7 @@ Everything is seeded and deterministic (torch.use_deterministic_algorithms) so a
 seed, thread count and library versions reproduces the committed artifacts.
 """
 import json
+import os
 import random
 import re
 import time
@@ -29,6 +30,52 @@ def predict(model, x, batch=1000):
 
 def accuracy(logits, labels):
     return float((logits.argmax(1) == labels).mean())
+
+
+SUBSETS = (100, 1000, 10000)
+
+
+def subset_accuracies(logits, labels, who="PyTorch"):
+    """{k: accuracy on the first k} for the usual subset sizes that fit (a smoke run has fewer images)."""
+    acc = {k: accuracy(logits[:k], labels[:k]) for k in SUBSETS if k <= len(labels)}
+    print(f"{who} accuracy: " + ", ".join(f"first {k}: {v * 100:.2f}%" for k, v in acc.items()))
+    return acc
+
+
+def accuracy_json(acc):
+    """{"first_100": ..., "first_1000": ..., "test_10000": ...} as in the committed expected*.json files."""
+    return {(f"first_{k}" if k < 10000 else f"test_{k}"): v for k, v in acc.items()}
+
+
+def add_arguments(ap, out_dir, ckpt, epochs, batch_size, lr, clip, seed=42):
+    """The options every example script has; `--smoke` runs 2 batches and tests on 200 images."""
+    ap.add_argument("--epochs", type=int, default=epochs)
+    ap.add_argument("--batch-size", type=int, default=batch_size)
+    ap.add_argument("--lr", type=float, default=lr)
+    ap.add_argument("--clip", type=float, default=clip, help="gradient-norm clipping threshold")
+    ap.add_argument("--seed", type=int, default=seed)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--out-dir", default=out_dir)
+    ap.add_argument("--ckpt", default=ckpt, help="state_dict saved after training (not committed)")
+    ap.add_argument("--export-only", action="store_true", help="skip training, load --ckpt and export")
+    ap.add_argument("--smoke", action="store_true",
+                    help="check the script end to end: 2 training batches, 200 test images; needs --out-dir "
+                         "outside the repo, and keeps its checkpoint there")
+
+
+def parse_arguments(ap, committed_dir):
+    """Parse, and keep a smoke run away from the committed artifacts and the real checkpoint."""
+    args = ap.parse_args()
+    if args.smoke:
+        if os.path.abspath(args.out_dir) == os.path.abspath(committed_dir):
+            ap.error("--smoke writes throw-away artifacts: give --out-dir outside the repo")
+        if not args.export_only:
+            args.ckpt = os.path.join(args.out_dir, "smoke.pt")
+    os.makedirs(args.out_dir, exist_ok=True)
+    return args
+
+
+SMOKE_BATCHES, SMOKE_TEST_IMAGES = 2, 200
 
 
 @torch.no_grad()
