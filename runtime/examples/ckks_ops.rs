@@ -383,6 +383,29 @@ fn main() -> Result<(), CkksError> {
         ok(fresh >= 30.0),
         mean_bits(&dv, &v)
     );
+    // What lifts the worst slot: secret-key encryption (error e, no rounding
+    // of a ModDown times s) and a larger scale for fresh ciphertexts.
+    let sk_encryptor = Encryptor::with_secret_key(&ctx, &sk);
+    for (name, sk_enc, log_scale) in [
+        ("pk", false, 41),
+        ("pk", false, 42),
+        ("pk", false, 43),
+        ("sk", true, 40),
+        ("sk", true, 42),
+    ] {
+        let pt = enc.encode(&v, level, (log_scale as f64).exp2())?;
+        let ct = if sk_enc {
+            sk_encryptor.encrypt(&pt)?
+        } else {
+            encryptor.encrypt(&pt)?
+        };
+        let d = dec(&ct);
+        println!(
+            "precision fresh {name} encryption at scale 2^{log_scale}: {:.2} bits; mean-error bits {:.2}",
+            bits(&d, &v),
+            mean_bits(&d, &v)
+        );
+    }
     if level > 0 {
         let vw: Vec<f64> = v.iter().zip(&w).map(|(a, b)| a * b).collect();
         let dm = dec(&ev.rescale(&prod)?);

@@ -84,6 +84,9 @@ struct Args {
     /// No progress output on stderr.
     #[arg(long, short)]
     quiet: bool,
+    /// Worker threads of the CKKS library (rayon pool; default: one per core).
+    #[arg(long)]
+    threads: Option<usize>,
 }
 
 #[derive(Clone, Copy, PartialEq, Debug)]
@@ -475,6 +478,9 @@ const SUBCOMMANDS: [&str; 4] = ["keygen", "encrypt", "eval", "decrypt"];
 struct SplitArgs {
     #[command(subcommand)]
     cmd: Cmd,
+    /// Worker threads of the CKKS library (rayon pool; default: one per core).
+    #[arg(long, global = true)]
+    threads: Option<usize>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -782,14 +788,28 @@ fn check_key(path: &Path, ct: KeyId, keys: &'static str, ours: KeyId) -> Result<
     serialize::check_key(ct, keys, ours).map_err(file_err(path))
 }
 
+/// Sizes rayon's global pool, which the CKKS library's parallel loops use.
+fn set_threads(threads: Option<usize>) -> Result<(), String> {
+    match threads {
+        None => Ok(()),
+        Some(0) => Err("--threads must be at least 1".into()),
+        Some(n) => rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()
+            .map_err(|e| format!("--threads {n}: {e}")),
+    }
+}
+
 fn main() -> ExitCode {
     let split = std::env::args()
         .nth(1)
         .is_some_and(|a| SUBCOMMANDS.contains(&a.as_str()));
     let result = if split {
-        run_split(&SplitArgs::parse().cmd)
+        let args = SplitArgs::parse();
+        set_threads(args.threads).and_then(|()| run_split(&args.cmd))
     } else {
-        run(&Args::parse())
+        let args = Args::parse();
+        set_threads(args.threads).and_then(|()| run(&args))
     };
     match result {
         Ok(code) => code,
