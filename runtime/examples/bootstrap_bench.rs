@@ -1,0 +1,179 @@
+//! Bootstrapping benchmark (issue 5): one bootstrap at LogN 16 with 2^15
+//! slots on Orion's ResNet chain extended for bootstrapping
+//! (`BootstrapParams::resnet_n16`).
+//!
+//!     cargo run --release -p orion-runtime --example bootstrap_bench -- \
+//!         [--threads N] [--reps 3] [--log-slots 15] [--small] [--quiet]
+//!
+//! Prints the bootstrapping key generation time, the setup time (encoding
+//! the DFT matrices), the median / min / max time of one bootstrap over
+//! `--reps` runs, the mean and minimum precision in bits (-log2 of the mean
+//! and of the max absolute error, real and imaginary parts, values uniform
+//! in [-1, 1] + i [-1, 1] as in Lattigo's benchmarks), the peak resident
+//! memory (VmHWM) and the 1-minute load average. `--small` runs the
+//! insecure N = 2^12 test set instead (seconds, for a smoke test).
+
+use std::time::Instant;
+
+use orion_runtime::ckks::bootstrap::*;
+use orion_runtime::ckks::*;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+
+struct Args {
+    threads: Option<usize>,
+    reps: usize,
+    log_slots: Option<u32>,
+    small: bool,
+    quiet: bool,
+}
+
+fn parse_args() -> Args {
+    let mut a = Args {
+        threads: None,
+        reps: 3,
+        log_slots: None,
+        small: false,
+        quiet: false,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(k) = it.next() {
+        let mut val = || it.next().unwrap_or_else(|| panic!("{k} needs a value"));
+        match k.as_str() {
+            "--threads" => a.threads = Some(val().parse().expect("--threads N")),
+            "--reps" => a.reps = val().parse().expect("--reps R"),
+            "--log-slots" => a.log_slots = Some(val().parse().expect("--log-slots L")),
+            "--small" => a.small = true,
+            "--quiet" => a.quiet = true,
+            _ => panic!(
+                "unknown option {k} (expected --threads, --reps, --log-slots, --small, --quiet)"
+            ),
+        }
+    }
+    a
+}
+
+fn load1() -> f64 {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(f64::NAN)
+}
+
+/// Peak resident memory in MB (VmHWM of /proc/self/status).
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))?
+                .split_whitespace()
+                .nth(1)?
+                .parse::<f64>()
+                .ok()
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+fn main() -> Result<(), CkksError> {
+    let args = parse_args();
+    if let Some(n) = args.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()
+            .expect("rayon pool");
+    }
+    let mut bp = if args.small {
+        BootstrapParams::test_n12()
+    } else {
+        BootstrapParams::resnet_n16()
+    };
+    if let Some(l) = args.log_slots {
+        bp = bp.with_log_slots(l);
+    }
+    let ctx = Context::new(bp.ckks_params())?;
+    let lv = bp.levels();
+    println!(
+        "params: LogN {} slots 2^{} log QP {:.1} Q primes {} P primes {} dnum {} levels: residual {} StC {}..{} EvalMod {}..{} CtS {}..{} threads {}",
+        bp.log_n,
+        bp.log_slots,
+        ctx.log_qp(),
+        ctx.moduli_q().len(),
+        ctx.moduli_p().len(),
+        ctx.dnum(),
+        lv.residual,
+        lv.stc_start,
+        lv.residual + 1,
+        lv.evalmod_start,
+        lv.stc_start + 1,
+        lv.top,
+        lv.evalmod_start + 1,
+        rayon::current_num_threads()
+    );
+
+    let kg = KeyGenerator::new(&ctx);
+    let sk = kg.gen_secret_key();
+    let load = load1();
+    let t = Instant::now();
+    let opts = KeyGenOptions {
+        seed: None,
+        quiet: args.quiet,
+    };
+    let keys = BootstrapKeys::generate(&ctx, &bp, &sk, &opts)?;
+    let keygen_s = t.elapsed().as_secs_f64();
+    println!(
+        "keygen: {keygen_s:.2} s ({} rotation keys + conjugation + relinearization{}) load {load:.2}",
+        keys.galois.steps().len(),
+        if keys.has_encapsulation() { " + 2 encapsulation" } else { "" }
+    );
+    let t = Instant::now();
+    let boot = Bootstrapper::new(&ctx, &bp, &keys)?;
+    println!("setup: {:.2} s (DFT matrices)", t.elapsed().as_secs_f64());
+
+    let slots = ctx.slots();
+    let n = bp.slots();
+    let mut rng = ChaCha20Rng::seed_from_u64(1);
+    let v: Vec<Complex> = (0..n)
+        .map(|_| Complex::new(rng.random_range(-1.0..1.0), rng.random_range(-1.0..1.0)))
+        .collect();
+    let values: Vec<Complex> = (0..slots).map(|j| v[j % n]).collect();
+    let encoder = Encoder::new(&ctx);
+    let pt = encoder.encode_complex(&values, 0, ctx.default_scale())?;
+    let ct = Encryptor::with_secret_key(&ctx, &sk).encrypt(&pt)?;
+
+    let mut times = Vec::new();
+    let mut out = None;
+    for r in 0..args.reps.max(1) {
+        let load = load1();
+        let t = Instant::now();
+        let o = boot.bootstrap(&ct)?;
+        let s = t.elapsed().as_secs_f64();
+        println!("bootstrap {r}: {s:.3} s load {load:.2}");
+        times.push(s);
+        out = Some(o);
+    }
+    let out = out.expect("at least one run");
+    times.sort_by(f64::total_cmp);
+    let got = encoder.decode_complex(&Decryptor::new(&ctx, &sk).decrypt(&out)?)?;
+    let errs: Vec<f64> = values
+        .iter()
+        .zip(&got)
+        .flat_map(|(w, g)| [(w.re - g.re).abs(), (w.im - g.im).abs()])
+        .collect();
+    let mean = errs.iter().sum::<f64>() / errs.len() as f64;
+    let max = errs.iter().fold(0.0f64, |a, &b| a.max(b));
+    println!(
+        "summary: bootstrap median {:.3} s (min {:.3} max {:.3}, {} reps) keygen {keygen_s:.2} s \
+         precision mean {:.2} bits min {:.2} bits peak RSS {:.0} MB output level {} scale 2^{:.2}",
+        times[times.len() / 2],
+        times[0],
+        times[times.len() - 1],
+        times.len(),
+        -mean.log2(),
+        -max.log2(),
+        peak_rss_mb(),
+        out.level,
+        out.scale.log2()
+    );
+    Ok(())
+}
