@@ -219,3 +219,28 @@ fn without_encapsulation() {
     let (mean, min) = f.roundtrip(&random_complex(f.ctx.slots(), 11), 0);
     assert!(mean >= 22.0 && min >= 18.0, "{mean:.1} / {min:.1} bits");
 }
+
+/// Encoding the DFT matrices on use gives the same ciphertext as keeping
+/// them encoded.
+#[test]
+fn lazy_matrices_give_the_same_result() {
+    let bp = BootstrapParams::test_n12().with_log_slots(5);
+    let ctx = Context::new(bp.ckks_params()).unwrap();
+    let sk = KeyGenerator::with_seed(&ctx, 12).gen_secret_key();
+    let keys = BootstrapKeys::generate(&ctx, &bp, &sk, &quiet(12)).unwrap();
+    let eager = Bootstrapper::new(&ctx, &bp, &keys).unwrap();
+    let lazy_opts = BootstrapOptions {
+        lazy_matrices: true,
+    };
+    let lazy = Bootstrapper::with_options(&ctx, &bp, &keys, &lazy_opts).unwrap();
+    let v = random_complex(bp.slots(), 13);
+    let periodic: Vec<Complex> = (0..ctx.slots()).map(|j| v[j % v.len()]).collect();
+    let pt = Encoder::new(&ctx)
+        .encode_complex(&periodic, 0, ctx.default_scale())
+        .unwrap();
+    let ct = Encryptor::with_secret_key(&ctx, &sk)
+        .seeded(14)
+        .encrypt(&pt)
+        .unwrap();
+    assert_eq!(eager.bootstrap(&ct).unwrap(), lazy.bootstrap(&ct).unwrap());
+}

@@ -524,9 +524,11 @@ impl Evaluator {
 }
 
 /// `round(c * scale)` as an `i128`, or an error if not representable.
+/// The bound is the i128 range (2^126 with a margin): constants added at a
+/// squared 60-bit scale (2^120, as in bootstrapping's EvalMod) must fit.
 fn round_to_i128(c: f64, scale: f64) -> Result<i128, CkksError> {
     let v = (c * scale).round();
-    if !v.is_finite() || v.abs() >= 1.0e36 {
+    if !v.is_finite() || v.abs() >= 2f64.powi(126) {
         return Err(CkksError::ValueOutOfRange {
             value: c,
             scale,

@@ -10,12 +10,73 @@ use crate::ckks::error::CkksError;
 use crate::ckks::evaluator::Evaluator;
 use crate::ckks::fft::Complex;
 
+use crate::ckks::linear_transform::LinearTransform;
+
 use super::encapsulation::EncapsulationKeys;
 use super::keys::BootstrapKeys;
-use super::lin_trans::{linear_transform, LinearTransform};
-use super::modraise::{mod_raise, sub_sum};
+use super::modraise::mod_raise;
 use super::params::{BootstrapParams, Levels};
-use super::plan::{Plan, Scales};
+use super::plan::{DftLevel, Plan, Scales};
+
+/// Run-time choices that trade time for memory.
+#[derive(Clone, Debug, Default)]
+pub struct BootstrapOptions {
+    /// Encode each DFT level's diagonals right before it is applied and
+    /// drop them after, instead of keeping all of them encoded (at N = 2^16
+    /// about 3 GB of plaintexts over `Q ∪ P`, against roughly a second of
+    /// encoding per bootstrap).
+    pub lazy_matrices: bool,
+}
+
+/// The DFT matrices of one direction, encoded or to be encoded on use.
+#[derive(Debug)]
+enum Matrices {
+    Encoded(Vec<LinearTransform>),
+    Lazy(Vec<DftLevel>),
+}
+
+impl Matrices {
+    fn new(encoder: &Encoder, levels: Vec<DftLevel>, lazy: bool) -> Result<Self, CkksError> {
+        if lazy {
+            return Ok(Matrices::Lazy(levels));
+        }
+        let lts = levels
+            .iter()
+            .map(|l| l.encode(encoder))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Matrices::Encoded(lts))
+    }
+
+    /// `rescale(M_i ... M_1 ct)`, one level per matrix.
+    fn apply(
+        &self,
+        eval: &Evaluator,
+        encoder: &Encoder,
+        mut ct: Ciphertext,
+    ) -> Result<Ciphertext, CkksError> {
+        match self {
+            Matrices::Encoded(lts) => {
+                for lt in lts {
+                    ct = eval.rescale(&eval.linear_transform(&ct, lt)?)?;
+                }
+            }
+            Matrices::Lazy(levels) => {
+                for l in levels {
+                    let lt = l.encode(encoder)?;
+                    ct = eval.rescale(&eval.linear_transform(&ct, &lt)?)?;
+                }
+            }
+        }
+        Ok(ct)
+    }
+
+    fn rotation_steps(&self) -> Vec<i64> {
+        match self {
+            Matrices::Encoded(lts) => lts.iter().flat_map(|l| l.rotation_steps()).collect(),
+            Matrices::Lazy(_) => Vec::new(),
+        }
+    }
+}
 
 /// Bootstraps ciphertexts of one parameter set (see the module documentation).
 #[derive(Debug)]
@@ -25,8 +86,9 @@ pub struct Bootstrapper {
     levels: Levels,
     scales: Scales,
     eval: Evaluator,
-    cts: Vec<LinearTransform>,
-    stc: Vec<LinearTransform>,
+    encoder: Encoder,
+    cts: Matrices,
+    stc: Matrices,
     encapsulation: Option<EncapsulationKeys>,
     /// `-i` in every slot at the EvalMod input level and `+i` at the
     /// SlotsToCoeffs input level (the monomial `∓X^(N/2)`, scale 1).
@@ -42,6 +104,16 @@ impl Bootstrapper {
         ctx: &Arc<Context>,
         params: &BootstrapParams,
         keys: &BootstrapKeys,
+    ) -> Result<Self, CkksError> {
+        Self::with_options(ctx, params, keys, &BootstrapOptions::default())
+    }
+
+    /// [`Self::new`] with explicit [`BootstrapOptions`].
+    pub fn with_options(
+        ctx: &Arc<Context>,
+        params: &BootstrapParams,
+        keys: &BootstrapKeys,
+        options: &BootstrapOptions,
     ) -> Result<Self, CkksError> {
         params.validate()?;
         super::check_context(ctx, params)?;
@@ -78,13 +150,12 @@ impl Bootstrapper {
             }
         }
         let encoder = Encoder::new(ctx);
-        let encode = |l: &super::plan::DftLevel| {
-            LinearTransform::new(&encoder, &l.diagonals, l.level, l.scale, Some(l.baby_step))
-        };
-        let cts = plan.cts.iter().map(encode).collect::<Result<Vec<_>, _>>()?;
-        let stc = plan.stc.iter().map(encode).collect::<Result<Vec<_>, _>>()?;
+        let (levels, scales, n) = (plan.levels, plan.scales, plan.n);
+        let cts = Matrices::new(&encoder, plan.cts, options.lazy_matrices)?;
+        let stc = Matrices::new(&encoder, plan.stc, options.lazy_matrices)?;
         let eval = Evaluator::new(ctx, Some(&keys.relin), Some(&keys.galois));
-        for step in cts.iter().chain(&stc).flat_map(|l| l.rotation_steps()) {
+        // The plan's steps mirror the library's BSGS; double-check when encoded.
+        for step in cts.rotation_steps().into_iter().chain(stc.rotation_steps()) {
             if !keys.galois.has_step(step, slots) {
                 return Err(CkksError::MissingGaloisKey(step));
             }
@@ -93,17 +164,18 @@ impl Bootstrapper {
             encoder.encode_complex(&vec![Complex::new(0.0, sign); slots], level, 1.0)
         };
         Ok(Self {
-            minus_i: const_i(-1.0, plan.levels.evalmod_start)?,
-            plus_i: const_i(1.0, plan.levels.stc_start)?,
+            minus_i: const_i(-1.0, levels.evalmod_start)?,
+            plus_i: const_i(1.0, levels.stc_start)?,
             ctx: ctx.clone(),
             params: params.clone(),
-            levels: plan.levels,
-            scales: plan.scales,
+            levels,
+            scales,
             eval,
+            encoder,
             cts,
             stc,
             encapsulation: keys.encapsulation.clone(),
-            sparse: plan.n < slots,
+            sparse: n < slots,
         })
     }
 
@@ -171,14 +243,12 @@ impl Bootstrapper {
         }
         up.scale = self.scales.s0;
         if self.sparse {
-            up = sub_sum(eval, &up, self.params.slots())?;
+            let n = self.params.slots();
+            up = eval.rotate_and_sum(&up, n, ctx.slots() / n)?;
         }
 
         // CoeffsToSlots.
-        let mut w = up;
-        for lt in &self.cts {
-            w = eval.rescale(&linear_transform(eval, &w, lt)?)?;
-        }
+        let mut w = self.cts.apply(eval, &self.encoder, up)?;
         w.scale = self.scales.s_y;
         let conj = eval.conjugate(&w)?;
 
@@ -188,7 +258,7 @@ impl Bootstrapper {
             x.scale = self.scales.t_nominal;
             x
         };
-        let mut x = if self.sparse {
+        let x = if self.sparse {
             let y = eval.add(&w, &conj)?;
             drop((w, conj));
             out_tag(self.params.mod1.evaluate(eval, &y, s_e)?)
@@ -200,9 +270,7 @@ impl Bootstrapper {
             let im = out_tag(self.params.mod1.evaluate(eval, &im, s_e)?);
             eval.add(&re, &eval.mul_plain(&im, &self.plus_i)?)?
         };
-        for lt in &self.stc {
-            x = eval.rescale(&linear_transform(eval, &x, lt)?)?;
-        }
+        let mut x = self.stc.apply(eval, &self.encoder, x)?;
         x.scale = self.scales.out;
         Ok(x)
     }

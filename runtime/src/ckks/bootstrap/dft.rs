@@ -118,27 +118,6 @@ impl DiagMatrix {
         }
         out
     }
-
-    /// The diagonals spread over `slots` slots (each repeated
-    /// `slots / dim` times), keyed by the slot rotation that realizes them:
-    /// on `dim`-periodic vectors a rotation by `k` equals one by
-    /// `k - dim`, so diagonals past `dim / 2` use the negative rotation
-    /// (fewer distinct Galois keys across levels of different strides).
-    pub(crate) fn to_slot_diagonals(&self, slots: usize) -> BTreeMap<usize, Vec<Complex>> {
-        assert!(slots.is_multiple_of(self.dim));
-        self.diags
-            .iter()
-            .map(|(&k, d)| {
-                let key = if k > self.dim / 2 {
-                    slots - (self.dim - k)
-                } else {
-                    k
-                };
-                let v: Vec<Complex> = (0..slots).map(|r| d[r % self.dim]).collect();
-                (key, v)
-            })
-            .collect()
-    }
 }
 
 /// `rho_L^e = exp(2 pi i e / 4L)`.
@@ -376,17 +355,5 @@ mod tests {
                 assert!(e < 1e-11, "n {n} levels {levels}: {e}");
             }
         }
-    }
-
-    #[test]
-    fn slot_diagonals_use_short_rotations() {
-        let m = stage(8, 8, false);
-        let sd = m.to_slot_diagonals(32);
-        // Diagonals 0 and 4 (= -4 mod 8, merged); 4 stays 4.
-        assert_eq!(sd.keys().copied().collect::<Vec<_>>(), vec![0, 4]);
-        let m = stage(16, 4, true);
-        let sd = m.to_slot_diagonals(64);
-        assert_eq!(sd.keys().copied().collect::<Vec<_>>(), vec![0, 2, 62]);
-        assert!(sd.values().all(|v| v.len() == 64));
     }
 }

@@ -44,14 +44,12 @@ mod bootstrapper;
 pub(crate) mod dft;
 mod encapsulation;
 pub mod keys;
-mod lin_trans;
 pub mod mod1;
 mod modraise;
 pub mod params;
 mod plan;
-pub(crate) mod poly_eval;
 
-pub use bootstrapper::Bootstrapper;
+pub use bootstrapper::{BootstrapOptions, Bootstrapper};
 pub use keys::{BootstrapKeys, KeyGenOptions};
 pub use mod1::Mod1Params;
 pub use params::{BootstrapParams, Levels};

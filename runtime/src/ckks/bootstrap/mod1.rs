@@ -24,7 +24,7 @@ use crate::ckks::ciphertext::Ciphertext;
 use crate::ckks::error::CkksError;
 use crate::ckks::evaluator::Evaluator;
 
-use super::poly_eval::{evaluate_polynomial, PolyBasis, Polynomial};
+use crate::ckks::polynomial::Polynomial;
 
 /// Parameters of EvalMod.
 #[derive(Clone, Debug, PartialEq)]
@@ -72,10 +72,7 @@ impl Mod1Params {
         let r = (1u64 << self.double_angle) as f64;
         let a = (1.0 / (2.0 * std::f64::consts::PI)).powf(1.0 / r);
         let f = |y: f64| a * (2.0 * std::f64::consts::PI * (k * y - 0.25) / r).cos();
-        Polynomial {
-            basis: PolyBasis::Chebyshev { a: -1.0, b: 1.0 },
-            coeffs: chebyshev_interpolation(f, self.degree),
-        }
+        Polynomial::chebyshev(chebyshev_interpolation(f, self.degree), -1.0, 1.0)
     }
 
     /// `a^(2^(i+1))` for each double-angle step `i`.
@@ -142,7 +139,7 @@ impl Mod1Params {
         for i in (0..r).rev() {
             target = (target * ctx.q(after_poly - i) as f64).sqrt();
         }
-        let mut c = evaluate_polynomial(eval, ct, &poly, target)?;
+        let mut c = eval.evaluate_polynomial(ct, &poly, target)?;
         for sub in self.double_angle_constants() {
             let sq = eval.square_relin(&c)?;
             let twice = eval.add(&sq, &sq)?;

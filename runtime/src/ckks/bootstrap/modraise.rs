@@ -12,14 +12,13 @@
 //! `n, 2n, ..., N/2 - n` (the Galois group of `X^g`, in `log2 g`
 //! rotations) is the trace to `Z[X^g]`: it keeps the coefficients of
 //! `X^(g k)` times `g` and cancels the others, so the DFT that follows only
-//! has `n` (complex) coefficients to move.
+//! has `n` (complex) coefficients to move. It is evaluated with
+//! `Evaluator::rotate_and_sum`; this module only names its rotation steps.
 
 use rayon::prelude::*;
 
 use crate::ckks::ciphertext::Ciphertext;
 use crate::ckks::context::Context;
-use crate::ckks::error::CkksError;
-use crate::ckks::evaluator::Evaluator;
 use crate::ckks::poly::RnsPoly;
 
 /// Raises a level-0 ciphertext to `level` (see the module documentation).
@@ -65,19 +64,4 @@ pub(crate) fn sub_sum_steps(n: usize, slots: usize) -> Vec<i64> {
         s *= 2;
     }
     out
-}
-
-/// `sum_(j < slots / n) rot(ct, j n)`: the trace to `Z[X^(slots / n)]`,
-/// which multiplies the kept coefficients by `slots / n`.
-pub(crate) fn sub_sum(
-    eval: &Evaluator,
-    ct: &Ciphertext,
-    n: usize,
-) -> Result<Ciphertext, CkksError> {
-    let mut acc = ct.clone();
-    for step in sub_sum_steps(n, eval.context().slots()) {
-        let r = eval.rotate(&acc, step)?;
-        eval.add_assign(&mut acc, &r)?;
-    }
-    Ok(acc)
 }

@@ -20,14 +20,18 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::ckks::context::Context;
+use crate::ckks::encoder::Encoder;
+use crate::ckks::error::CkksError;
 use crate::ckks::fft::Complex;
+use crate::ckks::linear_transform::LinearTransform;
 
 use super::dft;
-use super::lin_trans::best_baby_step;
 use super::modraise::sub_sum_steps;
 use super::params::{BootstrapParams, Levels};
 
-/// One DFT level: diagonals over all slots, encoding level and scale, baby step.
+#[derive(Debug)]
+/// One DFT level: the diagonals of a `dim x dim` matrix (`dim`-periodic
+/// slots), encoding level and scale, baby step.
 pub(crate) struct DftLevel {
     pub(crate) diagonals: BTreeMap<usize, Vec<Complex>>,
     pub(crate) level: usize,
@@ -46,6 +50,19 @@ pub(crate) struct Scales {
     pub(crate) t_nominal: f64,
     /// Output scale (the default scale).
     pub(crate) out: f64,
+}
+
+impl DftLevel {
+    /// The library's linear transform of this level.
+    pub(crate) fn encode(&self, encoder: &Encoder) -> Result<LinearTransform, CkksError> {
+        LinearTransform::new(
+            encoder,
+            &self.diagonals,
+            self.level,
+            self.scale,
+            Some(self.baby_step),
+        )
+    }
 }
 
 /// The whole plan.
@@ -82,7 +99,7 @@ impl Plan {
                 let level = levels.top - i;
                 let q = ctx.q(level) as f64;
                 let scale = if i == last { q * s_y / s0 } else { q };
-                make_level(&m, slots, level, scale)
+                make_level(m, level, scale)
             })
             .collect();
 
@@ -102,7 +119,7 @@ impl Plan {
                     q * ratio
                 };
                 tag = tag * scale / q;
-                make_level(&m, slots, level, scale)
+                make_level(m, level, scale)
             })
             .collect();
         Self {
@@ -124,17 +141,16 @@ impl Plan {
     pub(crate) fn rotation_steps(&self, slots: usize) -> Vec<i64> {
         let mut s: BTreeSet<i64> = BTreeSet::new();
         for l in self.cts.iter().chain(&self.stc) {
-            s.extend(bsgs_steps(l.diagonals.keys(), l.baby_step, slots));
+            s.extend(bsgs_steps(l.diagonals.keys(), l.baby_step));
         }
         s.extend(sub_sum_steps(self.n, slots));
         s.into_iter().collect()
     }
 }
 
-fn make_level(m: &dft::DiagMatrix, slots: usize, level: usize, scale: f64) -> DftLevel {
-    let diagonals = m.to_slot_diagonals(slots);
-    let idx: BTreeSet<usize> = diagonals.keys().copied().collect();
-    let baby_step = best_baby_step(&idx, slots);
+fn make_level(m: dft::DiagMatrix, level: usize, scale: f64) -> DftLevel {
+    let baby_step = best_baby_step(m.diags.keys(), m.dim);
+    let diagonals = m.diags;
     DftLevel {
         diagonals,
         level,
@@ -143,29 +159,63 @@ fn make_level(m: &dft::DiagMatrix, slots: usize, level: usize, scale: f64) -> Df
     }
 }
 
-/// Signed rotation steps of BSGS with baby step `n1` over diagonal
-/// indices (index `k = g + b`, `g` a multiple of `n1`, `b < n1`).
-pub(crate) fn bsgs_steps<'a>(
-    indices: impl Iterator<Item = &'a usize>,
-    n1: usize,
-    slots: usize,
-) -> BTreeSet<i64> {
-    let signed = |k: usize| {
-        if k > slots / 2 {
-            k as i64 - slots as i64
-        } else {
-            k as i64
+/// The power-of-two baby step minimising baby + giant rotations (the
+/// number of Galois keys) over the diagonal indices of a `period`-periodic
+/// matrix; the larger on ties (hoisted baby rotations are the cheaper).
+pub(crate) fn best_baby_step<'a>(
+    indices: impl Iterator<Item = &'a usize> + Clone,
+    period: usize,
+) -> usize {
+    let mut best = (usize::MAX, 1);
+    let mut n1 = 1;
+    while n1 <= period {
+        let cost = bsgs_steps(indices.clone(), n1).len();
+        if cost <= best.0 {
+            best = (cost, n1);
         }
-    };
+        n1 *= 2;
+    }
+    best.1
+}
+
+/// Rotation steps of BSGS with baby step `n1` over diagonal indices, in
+/// the library's convention (index `d = n1 j + i`: baby `i`, giant `n1 j`,
+/// both as non-negative steps).
+pub(crate) fn bsgs_steps<'a>(indices: impl Iterator<Item = &'a usize>, n1: usize) -> BTreeSet<i64> {
     let mut s = BTreeSet::new();
-    for &k in indices {
-        let (g, b) = (k / n1 * n1, k % n1);
+    for &d in indices {
+        let (g, b) = (d / n1 * n1, d % n1);
         if g != 0 {
-            s.insert(signed(g));
+            s.insert(g as i64);
         }
         if b != 0 {
-            s.insert(signed(b));
+            s.insert(b as i64);
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ckks::Context;
+
+    /// Keys are generated from the plan before any matrix is encoded: its
+    /// steps must be exactly those the library's transform asks for.
+    #[test]
+    fn plan_steps_match_the_library_transform() {
+        for log_slots in [11, 7, 2] {
+            let bp = BootstrapParams::test_n12().with_log_slots(log_slots);
+            let ctx = Context::new(bp.ckks_params()).unwrap();
+            let plan = Plan::new(&ctx, &bp);
+            let encoder = Encoder::new(&ctx);
+            for l in plan.cts.iter().chain(&plan.stc) {
+                let lt = l.encode(&encoder).unwrap();
+                let mine: Vec<i64> = bsgs_steps(l.diagonals.keys(), l.baby_step)
+                    .into_iter()
+                    .collect();
+                assert_eq!(mine, lt.rotation_steps(), "level {}", l.level);
+            }
+        }
+    }
 }
