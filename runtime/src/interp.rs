@@ -48,6 +48,9 @@ use orion_dialects::tensor::Tensor;
 use orion_dialects::{Attribute, Diagnostic, Func, Location, Module, Op};
 use thiserror::Error;
 
+use crate::ckks::bootstrap::{
+    BootstrapKeys, BootstrapParams, Bootstrapper, KeyGenOptions, Mod1Params,
+};
 use crate::ckks::evaluator::scales_match;
 use crate::ckks::polynomial::Polynomial;
 use crate::ckks::{
@@ -220,6 +223,8 @@ pub struct SessionKeys {
     pub relin: Option<RelinearizationKey>,
     /// Galois keys for the module's `ckks.rotations`.
     pub galois: Option<GaloisKeys>,
+    /// Keys of the bootstrapping circuit, if the module bootstraps.
+    pub bootstrap: Option<BootstrapKeys>,
 }
 
 /// The parameters of `module` and the CKKS context built from them.
@@ -232,7 +237,31 @@ pub fn module_context(module: &Module) -> Result<(Arc<Context>, ParamsAttr), Run
     Ok((ctx, params))
 }
 
+/// The bootstrapping parameters `ckks.params` describes, if it bootstraps.
+pub fn bootstrap_params(params: &ParamsAttr) -> Option<BootstrapParams> {
+    let b = params.bootstrap.as_ref()?;
+    Some(BootstrapParams {
+        log_n: params.log_n,
+        log_slots: b.log_slots,
+        residual_log_q: params.log_q.clone(),
+        log_scale: params.log_scale,
+        log_p: params.log_p.clone(),
+        // The runtime refuses a bootstrapping set with a dense secret.
+        hamming_weight: params.hamming_weight.unwrap_or(0),
+        ephemeral_hamming_weight: b.ephemeral_hamming_weight,
+        cts_log_q: b.cts_log_q.clone(),
+        stc_log_q: b.stc_log_q.clone(),
+        mod1: Mod1Params::default(),
+        insecure_ok: params.insecure,
+    })
+}
+
+/// The whole modulus chain: with bootstrapping, the residual levels the
+/// program uses are the lowest of a longer chain, so level numbers agree.
 fn ckks_params(params: &ParamsAttr) -> CkksParams {
+    if let Some(bp) = bootstrap_params(params) {
+        return bp.ckks_params();
+    }
     CkksParams {
         log_n: params.log_n,
         log_q: params.log_q.clone(),
@@ -264,7 +293,11 @@ impl SessionKeys {
         };
         let sk = kg.gen_secret_key();
         let pk = kg.gen_public_key(&sk).map_err(RunError::Keygen)?;
-        let needs_relin = func.body.iter().any(|op| op.name == "ckks.relinearize");
+        // Polynomials multiply ciphertexts inside the op.
+        let needs_relin = func
+            .body
+            .iter()
+            .any(|op| matches!(op.name.as_str(), "ckks.relinearize" | "ckks.polynomial"));
         let relin = if needs_relin {
             Some(kg.gen_relin_key(&sk).map_err(RunError::Keygen)?)
         } else {
@@ -280,11 +313,29 @@ impl SessionKeys {
             Some(kg.gen_galois_keys(&sk, &steps).map_err(RunError::Keygen)?)
         };
         pb.finish_and_clear();
+        let bootstrap = if func.body.iter().any(|op| op.name == "ckks.bootstrap") {
+            let params =
+                ParamsAttr::of_module(module).map_err(|m| RunError::module(&func.loc, m))?;
+            let bp = bootstrap_params(&params).ok_or_else(|| {
+                RunError::module(
+                    &func.loc,
+                    "the module bootstraps but its ckks.params have no 'bootstrap' settings",
+                )
+            })?;
+            let opts = KeyGenOptions {
+                seed: opts.seed.map(|s| s.wrapping_add(0x5bd1_e995)),
+                quiet: !opts.progress,
+            };
+            Some(BootstrapKeys::generate(ctx, &bp, &sk, &opts).map_err(RunError::Keygen)?)
+        } else {
+            None
+        };
         Ok(SessionKeys {
             secret: Some(sk),
             public: Some(pk),
             relin,
             galois,
+            bootstrap,
         })
     }
 }
@@ -321,6 +372,7 @@ pub struct Session {
     encryptor: Option<Encryptor>,
     decryptor: Option<Decryptor>,
     evaluator: Evaluator,
+    bootstrapper: Option<Bootstrapper>,
     keygen: Duration,
     progress: bool,
     plan: Plan,
@@ -394,7 +446,12 @@ impl Session {
                 None => e,
             }
         });
+        let bootstrapper = match (&keys.bootstrap, bootstrap_params(&params)) {
+            (Some(k), Some(bp)) => Some(Bootstrapper::new(ctx, &bp, k).map_err(RunError::Keygen)?),
+            _ => None,
+        };
         Ok(Session {
+            bootstrapper,
             encoder: Encoder::new(ctx),
             decryptor: keys.secret.as_ref().map(|sk| Decryptor::new(ctx, sk)),
             evaluator: Evaluator::new(ctx, keys.relin.as_ref(), keys.galois.as_ref()),
@@ -1133,6 +1190,10 @@ impl Session {
                     None => Val::Ct(ev.rotate(a, k).map_err(ck("rotating"))?),
                 }
             }
+            "ckks.bootstrap" => {
+                Self::operand_count(op, 1)?;
+                Val::Ct(self.bootstrap(op, func, self.ct(op, env, 0)?)?)
+            }
             "ckks.polynomial" => {
                 Self::operand_count(op, 1)?;
                 let a = self.ct(op, env, 0)?;
@@ -1147,30 +1208,55 @@ impl Session {
         })
     }
 
-    /// `ckks.polynomial`: a Chebyshev domain [lo, hi] is mapped onto [-1, 1]
-    /// for free (subtract the midpoint exactly, then read the ciphertext at
-    /// `half` times its scale, which divides the value by `half`), so the op
-    /// consumes ceil(log2(d + 1)) levels as its type says. The result lands
-    /// exactly at the operand's scale, or at q_l with `result_scale =
-    /// "level_prime"`.
+    /// `ckks.bootstrap {bound = B}`: the circuit wants values in [-1, 1], so
+    /// the ciphertext is read at B' = ceil(B) times its scale (the value
+    /// divided by B', no computation), bootstrapped to the default scale,
+    /// and multiplied back by the integer B' (exact, no level).
+    fn bootstrap(&self, op: &Op, func: &Func, a: &Ciphertext) -> Result<Ciphertext, RunError> {
+        let ck = |what: &'static str| move |e: CkksError| RunError::ckks(op, what, e);
+        let boot = self.bootstrapper.as_ref().ok_or_else(|| {
+            RunError::op(
+                op,
+                "needs bootstrapping keys: run the module in one go (keygen, encrypt, eval \
+                 and decrypt files do not carry bootstrapping keys yet)",
+            )
+        })?;
+        let bound = orion_dialects::pack::bootstrap_bound(op).map_err(|m| RunError::op(op, m))?;
+        let factor = bound.ceil().max(1.0);
+        let mut x = a.clone();
+        x.scale *= factor;
+        let y = boot.bootstrap(&x).map_err(ck("bootstrapping"))?;
+        let y = if factor > 1.0 {
+            self.evaluator
+                .mul_const(&y, factor, 1.0)
+                .map_err(ck("undoing the bootstrap's range scaling"))?
+        } else {
+            y
+        };
+        let want = result_ct_type(op, func)?;
+        if y.level != want.level {
+            return Err(RunError::op(
+                op,
+                format!(
+                    "bootstrapping returned level {}, the type says {}",
+                    y.level, want.level
+                ),
+            ));
+        }
+        Ok(y)
+    }
+
+    /// `ckks.polynomial` by the library's evaluator (which maps a Chebyshev
+    /// domain onto [-1, 1] as `depth` counts it). The result lands exactly
+    /// at the operand's scale, or at q_l with `result_scale = "level_prime"`.
     fn polynomial(&self, op: &Op, func: &Func, a: &Ciphertext) -> Result<Ciphertext, RunError> {
         let ck = |what: &'static str| move |e: CkksError| RunError::ckks(op, what, e);
         let p = orion_dialects::ckks::polynomial::from_op(op).map_err(|m| RunError::op(op, m))?;
         let want = result_ct_type(op, func)?;
         let ev = &self.evaluator;
-        let (x, poly) = match p.chebyshev_domain {
-            Some([lo, hi]) => {
-                let (mid, half) = ((lo + hi) / 2.0, (hi - lo) / 2.0);
-                let mut x = if mid != 0.0 {
-                    ev.add_const(a, -mid)
-                        .map_err(ck("shifting the polynomial's variable"))?
-                } else {
-                    a.clone()
-                };
-                x.scale *= half;
-                (x, Polynomial::chebyshev(p.coeffs, -1.0, 1.0))
-            }
-            None => (a.clone(), Polynomial::monomial(p.coeffs)),
+        let poly = match p.chebyshev_domain {
+            Some([lo, hi]) => Polynomial::chebyshev(p.coeffs, lo, hi),
+            None => Polynomial::monomial(p.coeffs),
         };
         let target = match orion_dialects::ckks::polynomial::result_scale(op)
             .map_err(|m| RunError::op(op, m))?
@@ -1181,7 +1267,7 @@ impl Session {
             _ => a.scale,
         };
         let y = ev
-            .evaluate_polynomial(&x, &poly, target)
+            .evaluate_polynomial(a, &poly, target)
             .map_err(ck("evaluating a polynomial"))?;
         match y.level.cmp(&want.level) {
             std::cmp::Ordering::Equal => Ok(y),

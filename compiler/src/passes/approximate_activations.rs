@@ -5,8 +5,7 @@
 //!   the composite minimax sign of [`crate::approx::CompositeSign`] (degrees
 //!   15, 15, 27 and `eps = 2^-9` by default): `x` goes through the three
 //!   stages (`nn.polynomial`, Chebyshev basis; the first on `[-B, B]`,
-//!   `B = max(|lo|, |hi|)`, which maps `x` to `x / B` at no cost in CKKS, the
-//!   others on `[-1, 1]`), and is multiplied by the result. The affine `(1 + s) / 2`
+//!   `B = max(|lo|, |hi|)`, the others on `[-1, 1]`), and is multiplied by the result. The affine `(1 + s) / 2`
 //!   is folded into the last stage's coefficients, so that
 //!   `relu(x) = 0.5 * (x + x * sign(x))` costs one product, not three.
 //! - `nn.sigmoid`, `nn.silu`, `nn.gelu` become one `nn.polynomial`: the
@@ -138,8 +137,8 @@ impl Pass for ApproximateActivations {
                 let last = stages.last_mut().expect("at least one stage");
                 last.iter_mut().for_each(|c| *c *= 0.5);
                 last[0] += 0.5;
-                // The first stage reads x on [-B, B]: the change of variable
-                // x / B is free in CKKS (the evaluator reinterprets the scale).
+                // The first stage reads x on [-B, B] (its change of variable
+                // x / B is the evaluator's first step).
                 let mut v = x;
                 for (i, c) in stages.iter().enumerate() {
                     let domain = if i == 0 { [-bound, bound] } else { [-1.0, 1.0] };

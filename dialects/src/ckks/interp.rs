@@ -271,6 +271,7 @@ mod tests {
             log_scale: 30,
             hamming_weight: None,
             insecure: true,
+            bootstrap: None,
         }
     }
 

@@ -13,6 +13,24 @@ pub struct ParamsAttr {
     pub hamming_weight: Option<usize>,
     /// Only test sets below 128-bit security carry `insecure = true`.
     pub insecure: bool,
+    /// How ciphertexts are bootstrapped, if they are: `log_q` is then the
+    /// residual chain the program uses, and bootstrapping's own levels sit
+    /// above it (the runtime builds the whole chain).
+    pub bootstrap: Option<BootstrapAttr>,
+}
+
+/// The bootstrapping circuit's settings (`bootstrap = {...}` in `ckks.params`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct BootstrapAttr {
+    /// log2 of the slots bootstrapped (sparse below log_n - 1).
+    pub log_slots: u32,
+    /// Prime sizes of CoeffsToSlots' levels, top first.
+    pub cts_log_q: Vec<u32>,
+    /// Prime sizes of SlotsToCoeffs' levels, in the order used.
+    pub stc_log_q: Vec<u32>,
+    /// Hamming weight of the sparse secret ModRaise runs under
+    /// (encapsulation), or `None` for the secret key itself.
+    pub ephemeral_hamming_weight: Option<usize>,
 }
 
 pub const PARAMS_ATTR: &str = "ckks.params";
@@ -31,6 +49,7 @@ impl ParamsAttr {
             log_scale: 26,
             hamming_weight: None,
             insecure: false,
+            bootstrap: None,
         }
     }
 
@@ -50,6 +69,53 @@ impl ParamsAttr {
             log_scale: 28,
             hamming_weight: None,
             insecure: false,
+            bootstrap: None,
+        }
+    }
+
+    /// Orion's ResNet set (LogN 16, residual LogQ [55, 40 x 10], LogP
+    /// [61 x 5], scale 2^40, H 192), bootstrapping 2^15 slots with
+    /// CoeffsToSlots on 4 x 56 bits, SlotsToCoeffs on 3 x 40 and
+    /// sparse-secret encapsulation (H 32); 128-bit secure (the runtime checks
+    /// the whole chain).
+    pub fn resnet_bootstrapped() -> ParamsAttr {
+        let mut log_q = vec![55];
+        log_q.extend([40; 10]);
+        ParamsAttr {
+            log_n: 16,
+            log_q,
+            log_p: vec![61; 5],
+            log_scale: 40,
+            hamming_weight: Some(192),
+            insecure: false,
+            bootstrap: Some(BootstrapAttr {
+                log_slots: 15,
+                cts_log_q: vec![56; 4],
+                stc_log_q: vec![40; 3],
+                ephemeral_hamming_weight: Some(32),
+            }),
+        }
+    }
+
+    /// A small, insecure bootstrappable set for tests: N = 2^12 (2048
+    /// slots), 16 residual levels of 40 bits (one approximated ReLU, 14
+    /// levels, and a layer fit between two bootstraps).
+    pub fn bootstrap_test() -> ParamsAttr {
+        let mut log_q = vec![55];
+        log_q.extend([40; 16]);
+        ParamsAttr {
+            log_n: 12,
+            log_q,
+            log_p: vec![61; 4],
+            log_scale: 40,
+            hamming_weight: Some(192),
+            insecure: true,
+            bootstrap: Some(BootstrapAttr {
+                log_slots: 11,
+                cts_log_q: vec![56; 3],
+                stc_log_q: vec![40; 2],
+                ephemeral_hamming_weight: Some(32),
+            }),
         }
     }
 
@@ -83,6 +149,21 @@ impl ParamsAttr {
         if self.insecure {
             d.push(("insecure".to_string(), Attribute::Bool(true)));
         }
+        if let Some(b) = &self.bootstrap {
+            let list = |v: &[u32]| Attribute::I64Array(v.iter().map(|&x| x as i64).collect());
+            let mut bd = vec![
+                ("log_slots".to_string(), Attribute::Int(b.log_slots as i64)),
+                ("cts_log_q".to_string(), list(&b.cts_log_q)),
+                ("stc_log_q".to_string(), list(&b.stc_log_q)),
+            ];
+            if let Some(h) = b.ephemeral_hamming_weight {
+                bd.push((
+                    "ephemeral_hamming_weight".to_string(),
+                    Attribute::Int(h as i64),
+                ));
+            }
+            d.push(("bootstrap".to_string(), Attribute::Dict(bd)));
+        }
         Attribute::Dict(d)
     }
 
@@ -92,7 +173,7 @@ impl ParamsAttr {
                 .and_then(Attribute::as_int)
                 .ok_or_else(|| format!("ckks.params lacks integer '{k}'"))
         };
-        let list = |k: &str| -> Result<Vec<u32>, String> {
+        let list = |a: &Attribute, k: &str| -> Result<Vec<u32>, String> {
             a.dict_get(k)
                 .and_then(Attribute::as_i64_list)
                 .filter(|v| v.iter().all(|&b| (1..=61).contains(&b)))
@@ -103,8 +184,8 @@ impl ParamsAttr {
         };
         let p = ParamsAttr {
             log_n: int("log_n")?.clamp(0, 64) as u32,
-            log_q: list("log_q")?,
-            log_p: list("log_p")?,
+            log_q: list(a, "log_q")?,
+            log_p: list(a, "log_p")?,
             log_scale: int("log_scale")?.clamp(0, 128) as u32,
             hamming_weight: a
                 .dict_get("hamming_weight")
@@ -114,6 +195,23 @@ impl ParamsAttr {
                 .dict_get("insecure")
                 .and_then(Attribute::as_bool)
                 .unwrap_or(false),
+            bootstrap: match a.dict_get("bootstrap") {
+                None => None,
+                Some(b) => Some(BootstrapAttr {
+                    log_slots: b
+                        .dict_get("log_slots")
+                        .and_then(Attribute::as_int)
+                        .filter(|&v| (1..=16).contains(&v))
+                        .ok_or("ckks.params: bootstrap lacks 'log_slots' (1..16)")?
+                        as u32,
+                    cts_log_q: list(b, "cts_log_q")?,
+                    stc_log_q: list(b, "stc_log_q")?,
+                    ephemeral_hamming_weight: b
+                        .dict_get("ephemeral_hamming_weight")
+                        .and_then(Attribute::as_int)
+                        .map(|h| h.max(0) as usize),
+                }),
+            },
         };
         if !(10..=17).contains(&p.log_n) {
             return Err(format!(

@@ -30,14 +30,21 @@ pub fn degree(p: &Polynomial) -> usize {
     p.coeffs.iter().rposition(|&c| c != 0.0).unwrap_or(0)
 }
 
-/// Levels `ckks.polynomial` consumes: ceil(log2(d + 1)), for the power tree
-/// and the coefficients, whatever the Chebyshev domain: the change of
-/// variable t = (x - mid) / half onto [-1, 1] costs no level, as subtracting
-/// a constant is exact and dividing by `half` only reinterprets the scale.
-/// The runtime evaluator is held to this figure (it levels down if it needed
-/// less, and errors if more).
+/// Whether the change of variable onto [-1, 1] costs a level: it divides by
+/// half the domain's width, a multiplication by a real constant, unless the
+/// width is 2 (then it only subtracts the midpoint). Reading the ciphertext
+/// at a larger scale instead would be free, but the powers' messages then
+/// grow as width^k and the evaluator's constants lose their precision.
+pub fn needs_affine_level(p: &Polynomial) -> bool {
+    matches!(p.chebyshev_domain, Some([lo, hi]) if hi - lo != 2.0) && degree(p) > 0
+}
+
+/// Levels `ckks.polynomial` consumes: ceil(log2(d + 1)) for the power tree
+/// and the coefficients, plus one for [`needs_affine_level`]. The runtime
+/// evaluator is held to this figure (it levels down if it needed less, and
+/// errors if more).
 pub fn depth(p: &Polynomial) -> usize {
-    (usize::BITS - degree(p).leading_zeros()) as usize
+    (usize::BITS - degree(p).leading_zeros()) as usize + usize::from(needs_affine_level(p))
 }
 
 /// The `result_scale` attribute (default `"input"`).
@@ -87,7 +94,7 @@ mod tests {
     }
 
     #[test]
-    fn depth_is_the_power_tree_whatever_the_domain() {
+    fn depth_is_the_power_tree_and_the_change_of_variable() {
         let unit = Some([-1.0, 1.0]);
         assert_eq!(depth(&poly(&[3.0], unit)), 0);
         assert_eq!(depth(&poly(&[0.0, 2.0], None)), 1);
@@ -96,7 +103,8 @@ mod tests {
         assert_eq!(depth(&poly(&[1.0; 16], unit)), 4);
         assert_eq!(depth(&poly(&[1.0; 28], unit)), 5);
         assert_eq!(depth(&poly(&[1.0; 32], unit)), 5);
-        assert_eq!(depth(&poly(&[1.0; 32], Some([-4.0, 9.0]))), 5);
+        assert_eq!(depth(&poly(&[1.0; 32], Some([-4.0, 9.0]))), 6);
+        assert_eq!(depth(&poly(&[1.0; 32], Some([0.0, 2.0]))), 5);
         // Trailing zeros do not count.
         assert_eq!(depth(&poly(&[1.0, 1.0, 0.0, 0.0], None)), 1);
     }

@@ -19,6 +19,7 @@ fn params() -> ParamsAttr {
         log_scale: 30,
         hamming_weight: None,
         insecure: true,
+        bootstrap: None,
     }
 }
 

@@ -34,6 +34,10 @@ enum ParamsPreset {
     MnistMlp,
     /// log N = 14, 11 levels: LeNet-5 with x^2 activations (lenet5-square.onnx).
     Lenet5,
+    /// log N = 16, 10 levels between bootstraps of 2^15 slots: Orion's ResNet set.
+    ResnetBootstrapped,
+    /// log N = 12, 16 levels between bootstraps, INSECURE: tests of bootstrapping.
+    BootstrapTest,
 }
 
 impl ParamsPreset {
@@ -41,14 +45,16 @@ impl ParamsPreset {
         match self {
             ParamsPreset::MnistMlp => ParamsAttr::mnist_mlp(),
             ParamsPreset::Lenet5 => ParamsAttr::lenet5_square(),
+            ParamsPreset::ResnetBootstrapped => ParamsAttr::resnet_bootstrapped(),
+            ParamsPreset::BootstrapTest => ParamsAttr::bootstrap_test(),
         }
     }
 
     /// Bound on |output| the last layer's scale leaves room for.
     fn output_bound(self) -> f64 {
         match self {
-            ParamsPreset::MnistMlp => passes::lower_to_ckks::DEFAULT_OUTPUT_BOUND,
             ParamsPreset::Lenet5 => orion_dialects::ckks::params::LENET5_OUTPUT_BOUND,
+            _ => passes::lower_to_ckks::DEFAULT_OUTPUT_BOUND,
         }
     }
 }
