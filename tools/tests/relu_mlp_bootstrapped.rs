@@ -42,6 +42,7 @@ fn relu_mlp_runs_encrypted_with_bootstraps() {
     .unwrap();
     let mut worst_vs_clear_ckks = 0f64;
     let mut worst_vs_tract = 0f64;
+    let mut correct = 0;
     for i in 0..IMAGES {
         let sample = reference.sample(i);
         let clear =
@@ -59,7 +60,7 @@ fn relu_mlp_runs_encrypted_with_bootstraps() {
     eprintln!(
         "{IMAGES} images, {boots} bootstraps each: max logit error relative to the largest |logit| \
          {worst_vs_clear_ckks:.2e} against the cleartext ckks program, {worst_vs_tract:.2e} against tract \
-         (the ReLU approximation's own error)"
+         (the ReLU approximation's own error); {correct}/{IMAGES} correct"
     );
     // Encryption and bootstrapping against the same polynomial program.
     assert!(worst_vs_clear_ckks < 1e-4, "{worst_vs_clear_ckks:.2e}");
