@@ -56,6 +56,7 @@ fn relu_mlp_runs_encrypted_with_bootstraps() {
             sample.clear.argmax(),
             "image {i}: class differs from tract's"
         );
+        correct += usize::from(enc.argmax() == sample.label);
     }
     eprintln!(
         "{IMAGES} images, {boots} bootstraps each: max logit error relative to the largest |logit| \
