@@ -113,7 +113,8 @@ fn square_variant_pack_agrees_with_nn() {
     let func = packed.main().unwrap();
     for op in func.body.iter().filter(|o| o.name == "pack.linear") {
         let input = pack::VecLayout::from_type(func.ty(op.operands[0])).unwrap();
-        let lin = pack::LinearOp::from_op(op, &input, &packed).unwrap();
+        let output = pack::VecLayout::from_type(func.ty(op.result())).unwrap();
+        let lin = pack::LinearOp::from_op(op, &input, &output, &packed).unwrap();
         let p = &lin.plan;
         eprintln!(
             "{:<8} {:>5} -> {:>5} (period {:>5} -> {:>5}): {:>5} diagonals, {:>6} nonzeros, {} baby + {} giant + {} sum rotations",

@@ -235,11 +235,11 @@ impl Builder<'_> {
         &mut self,
         x: ValueId,
         op: &Op,
-        input: &VecLayout,
+        (input, output): (&VecLayout, &VecLayout),
         module: &Module,
         headroom: i64,
     ) -> Result<ValueId, Diagnostic> {
-        let lin = LinearOp::from_op(op, input, module).map_err(|m| op_err(op, m))?;
+        let lin = LinearOp::from_op(op, input, output, module).map_err(|m| op_err(op, m))?;
         let plan = &lin.plan;
         let descriptor = LinearMap::descriptor(&op.attrs);
         let loc = &op.loc;
@@ -257,7 +257,8 @@ impl Builder<'_> {
         for (g, ks) in plan.giant_groups() {
             let mut terms = Vec::new();
             for k in ks {
-                let value = plaintext::diagonal_attr(&descriptor, input, plan.baby_steps, k, g);
+                let value =
+                    plaintext::diagonal_attr(&descriptor, input, output, plan.baby_steps, k, g);
                 let p = self.encode(value, pt_ty, loc);
                 let xb = babies
                     .iter()
@@ -366,6 +367,8 @@ impl Pass for LowerToCkks {
                 "pack.linear" => {
                     let input =
                         VecLayout::from_type(old.ty(op.operands[0])).map_err(|m| op_err(op, m))?;
+                    let output =
+                        VecLayout::from_type(old.ty(op.result())).map_err(|m| op_err(op, m))?;
                     let decrypted = op.results.iter().all(|r| {
                         old.body
                             .iter()
@@ -377,7 +380,7 @@ impl Pass for LowerToCkks {
                     } else {
                         0
                     };
-                    b.linear(args[0], op, &input, module, headroom)?
+                    b.linear(args[0], op, (&input, &output), module, headroom)?
                 }
                 "pack.square" => b.mul_relin_rescale(args[0], args[0], loc),
                 "pack.add" => {

@@ -10,10 +10,21 @@
 //! pools and global average pools become `pack.linear` ops with a sparse
 //! map (`map = "conv2d"` with the kernel as `weights`, the conv bias and
 //! attributes, `input_shape`; `map = "avgpool"` with the pool attributes; a
-//! global pool is an avgpool whose kernel is the whole plane). They act on
-//! the same 1-D replicated layout as a dense layer; Orion's multiplexed
-//! layout with gaps is a later step. A tensor larger than the slots is an
-//! error naming the layer.
+//! global pool is an avgpool whose kernel is the whole plane).
+//!
+//! Layouts follow Orion's multiplexed packing (see `pack::layout`): the
+//! network input is packed 1-D (which is the multiplexed layout at gap 1); a
+//! conv or pool with strides (sh, sw) multiplies its input's gap per axis
+//! (stride 1 keeps it), so a strided conv is one linear map (one level) with
+//! few, regular diagonals; a result with a 1x1 plane (global pool), and a
+//! gemm's, are 1-D. Non-square strides give non-square gaps. Should the
+//! multiplied gap make the result span more slots than there are, a smaller
+//! gap (the input's, then 1) is used. Flatten and reshape keep the layout,
+//! so a gemm after convolutions reads the multiplexed layout as it is.
+//! Binary ops need both operands in one layout (a residual add whose
+//! branches differ is an error naming the layer); a network input used
+//! there is packed in its partner's layout. A tensor larger than the slots
+//! is an error naming the layer.
 //!
 //! ```text
 //! func.func @main(%input: tensor<1x1x28x28xf32>) -> tensor<1x10xf32> {
@@ -31,7 +42,7 @@
 use super::{Pass, PassOptions, Statistics};
 use orion_dialects::ir::{Attribute, Func, Location, Module, Op, ValueId};
 use orion_dialects::nn::conv::{Conv2dAttrs, PoolAttrs};
-use orion_dialects::pack::{LinearOp, VecLayout};
+use orion_dialects::pack::{LinearOp, Multiplexed, VecLayout};
 use orion_dialects::Diagnostic;
 
 pub struct Pack {
@@ -72,8 +83,16 @@ impl Pass for Pack {
             tensor_of[a.0 as usize] = Some(v);
         }
         for op in &old.body {
-            // The packed operand #i, packing a function argument on first use.
-            let mut operand = |new: &mut Func, i: usize| -> Result<ValueId, Diagnostic> {
+            // For a binary op: operand 1 is computed, operand 0 not yet packed.
+            let second_first = op.operands.len() == 2
+                && packed[op.operands[1].0 as usize].is_some()
+                && packed[op.operands[0].0 as usize].is_none();
+            // The packed operand #i, packing a function argument on first use
+            // (in layout `want` if given, else 1-D).
+            let mut operand = |new: &mut Func,
+                               i: usize,
+                               want: Option<VecLayout>|
+             -> Result<ValueId, Diagnostic> {
                 let v = op.operands[i];
                 if let Some(p) = packed[v.0 as usize] {
                     return Ok(p);
@@ -86,8 +105,11 @@ impl Pass for Pack {
                 })?;
                 let n = new.ty(t).num_elements().unwrap_or(0);
                 fits(n, self.slots).map_err(|m| op_err(op, format!("input: {m}")))?;
-                let layout = VecLayout::replicated(self.slots, n)
-                    .map_err(|m| op_err(op, format!("input does not fit: {m}")))?;
+                let layout = match want {
+                    Some(l) if l.size == n => l,
+                    _ => VecLayout::replicated(self.slots, n)
+                        .map_err(|m| op_err(op, format!("input does not fit: {m}")))?,
+                };
                 let p = new.push_op(
                     "pack.pack",
                     vec![t],
@@ -104,11 +126,11 @@ impl Pass for Pack {
                     constants[op.result().0 as usize] = op.attr("value").cloned();
                 }
                 "nn.flatten" | "nn.reshape" => {
-                    let p = operand(&mut new, 0)?;
+                    let p = operand(&mut new, 0, None)?;
                     packed[op.result().0 as usize] = Some(p);
                 }
                 "nn.gemm" | "nn.matmul" => {
-                    let x = operand(&mut new, 0)?;
+                    let x = operand(&mut new, 0, None)?;
                     let in_shape = old.ty(op.operands[0]).shape().unwrap_or(&[]).to_vec();
                     if in_shape.len() != 2 || in_shape[0] != 1 {
                         return Err(op_err(
@@ -121,14 +143,15 @@ impl Pass for Pack {
                     if let Some(b) = bias {
                         attrs.push(("bias".to_string(), b));
                     }
-                    if let Some(n) = old.ty(op.result()).num_elements() {
-                        fits(n, self.slots).map_err(|m| op_err(op, format!("result: {m}")))?;
-                    }
-                    let r = self.linear(&mut new, module, op, x, attrs, &mut stats)?;
+                    let n = old.ty(op.result()).num_elements().unwrap_or(0);
+                    fits(n, self.slots).map_err(|m| op_err(op, format!("result: {m}")))?;
+                    let out = VecLayout::replicated(self.slots, n)
+                        .map_err(|m| op_err(op, format!("result: {m}")))?;
+                    let r = linear(&mut new, module, op, x, attrs, &out, &mut stats)?;
                     packed[op.result().0 as usize] = Some(r);
                 }
                 "nn.conv2d" | "nn.avgpool" | "nn.global_avgpool" => {
-                    let x = operand(&mut new, 0)?;
+                    let x = operand(&mut new, 0, None)?;
                     let shape = old.ty(op.operands[0]).shape().unwrap_or(&[]).to_vec();
                     if shape.len() != 4 || shape[0] != 1 {
                         return Err(op_err(
@@ -141,7 +164,7 @@ impl Pass for Pack {
                         Attribute::I64Array(shape.iter().map(|&v| v as i64).collect()),
                     );
                     let mut attrs = Vec::new();
-                    match op.name.as_str() {
+                    let strides = match op.name.as_str() {
                         "nn.conv2d" => {
                             let conv = Conv2dAttrs::from_op(op).map_err(|m| op_err(op, m))?;
                             attrs.push(("map".to_string(), Attribute::String("conv2d".into())));
@@ -157,6 +180,7 @@ impl Pass for Pack {
                             }
                             attrs.push(input_shape);
                             attrs.extend(conv.to_attrs());
+                            conv.strides
                         }
                         _ => {
                             let pool = if op.name == "nn.avgpool" {
@@ -172,16 +196,29 @@ impl Pass for Pack {
                             attrs.push(("map".to_string(), Attribute::String("avgpool".into())));
                             attrs.push(input_shape);
                             attrs.extend(pool.to_attrs());
+                            pool.strides
                         }
-                    }
-                    if let Some(n) = old.ty(op.result()).num_elements() {
-                        fits(n, self.slots).map_err(|m| op_err(op, format!("result: {m}")))?;
-                    }
-                    let r = self.linear(&mut new, module, op, x, attrs, &mut stats)?;
+                    };
+                    let out_shape = match old.ty(op.result()).shape() {
+                        Some(&[1, c, h, w]) => [c, h, w],
+                        other => {
+                            return Err(op_err(
+                                op,
+                                format!("result must be [1, C, H, W], got {other:?}"),
+                            ))
+                        }
+                    };
+                    fits(out_shape.iter().product(), self.slots)
+                        .map_err(|m| op_err(op, format!("result: {m}")))?;
+                    let input = VecLayout::from_type(new.ty(x)).map_err(|m| op_err(op, m))?;
+                    let in_shape = [shape[1], shape[2], shape[3]];
+                    let out = strided_layout(self.slots, &input, in_shape, out_shape, strides)
+                        .map_err(|m| op_err(op, format!("result: {m}")))?;
+                    let r = linear(&mut new, module, op, x, attrs, &out, &mut stats)?;
                     packed[op.result().0 as usize] = Some(r);
                 }
                 "nn.square" | "nn.polynomial" => {
-                    let x = operand(&mut new, 0)?;
+                    let x = operand(&mut new, 0, None)?;
                     let name = if op.name == "nn.square" {
                         "pack.square"
                     } else {
@@ -220,7 +257,7 @@ impl Pass for Pack {
                             ))
                         }
                     };
-                    let x = operand(&mut new, xi)?;
+                    let x = operand(&mut new, xi, None)?;
                     let ty = new.ty(x).clone();
                     let attrs = vec![("coeffs".to_string(), Attribute::F64Array(vec![0.0, c]))];
                     let r =
@@ -228,12 +265,23 @@ impl Pass for Pack {
                     packed[op.result().0 as usize] = Some(r);
                 }
                 "nn.add" | "nn.mul" => {
-                    let (a, b) = (operand(&mut new, 0)?, operand(&mut new, 1)?);
+                    // Pack a network input in the layout of the other operand.
+                    let (a, b) = if second_first {
+                        let b = operand(&mut new, 1, None)?;
+                        let want = VecLayout::from_type(new.ty(b)).ok();
+                        (operand(&mut new, 0, want)?, b)
+                    } else {
+                        let a = operand(&mut new, 0, None)?;
+                        let want = VecLayout::from_type(new.ty(a)).ok();
+                        (a, operand(&mut new, 1, want)?)
+                    };
                     if new.ty(a) != new.ty(b) {
                         return Err(op_err(
                             op,
                             format!(
-                                "combines values of different layouts ({} and {})",
+                                "combines values of different layouts ({} and {}); both operands \
+                                 must be packed alike (e.g. a residual add whose branches have \
+                                 different strides)",
                                 new.ty(a),
                                 new.ty(b)
                             ),
@@ -254,7 +302,7 @@ impl Pass for Pack {
                 "func.return" => {
                     let mut outs = Vec::new();
                     for (i, &v) in op.operands.iter().enumerate() {
-                        let p = operand(&mut new, i)?;
+                        let p = operand(&mut new, i, None)?;
                         let ty = old.ty(v).clone();
                         outs.push(
                             new.push_op(
@@ -293,6 +341,48 @@ struct LinearStats {
     rotations: i64,
 }
 
+/// The layout of a conv or pool result `out_shape` from an `input` layout of
+/// `in_shape`: the input's gap (1 for a 1-D input, or one laid out for
+/// another shape) times the strides, per axis, on the input's grid when the
+/// result fits in it (so that every tap moves all elements alike: few
+/// diagonals), else on the smallest grid. A 1x1 plane is 1-D (the positions
+/// would be the flat ones anyway). Failing the slots, the same on the
+/// smallest grid, then the input's gap, then gap 1.
+fn strided_layout(
+    slots: usize,
+    input: &VecLayout,
+    in_shape: [usize; 3],
+    out_shape: [usize; 3],
+    strides: [usize; 2],
+) -> Result<VecLayout, String> {
+    if out_shape[1] == 1 && out_shape[2] == 1 {
+        return VecLayout::replicated(slots, out_shape[0]);
+    }
+    let (in_gap, in_grid) = match &input.mux {
+        Some(m) if m.shape == in_shape => (m.gap, m.grid),
+        _ => ([1, 1], [in_shape[1], in_shape[2]]),
+    };
+    let gap = [in_gap[0] * strides[0], in_gap[1] * strides[1]];
+    let mut candidates = Vec::new();
+    let min = Multiplexed::min_grid(out_shape, gap);
+    if min[0] <= in_grid[0] && min[1] <= in_grid[1] {
+        candidates.push((gap, in_grid));
+    }
+    for g in [gap, in_gap, [1, 1]] {
+        candidates.push((g, Multiplexed::min_grid(out_shape, g)));
+    }
+    let mut first_err = None;
+    for (gap, grid) in candidates {
+        match VecLayout::on_grid(slots, out_shape, gap, grid) {
+            Ok(l) => return Ok(l),
+            Err(e) => {
+                first_err.get_or_insert(e);
+            }
+        }
+    }
+    Err(first_err.expect("at least one candidate"))
+}
+
 /// A tensor of `n` elements must fit the slots of one ciphertext.
 fn fits(n: usize, slots: usize) -> Result<(), String> {
     if n > slots {
@@ -304,40 +394,39 @@ fn fits(n: usize, slots: usize) -> Result<(), String> {
     Ok(())
 }
 
-impl Pack {
-    /// Appends `pack.linear` of `x` with the map and bias `attrs` (the plan's
-    /// embedding and baby steps are added here).
-    fn linear(
-        &self,
-        new: &mut Func,
-        module: &Module,
-        op: &Op,
-        x: ValueId,
-        mut attrs: Vec<(String, Attribute)>,
-        stats: &mut LinearStats,
-    ) -> Result<ValueId, Diagnostic> {
-        let input = VecLayout::from_type(new.ty(x)).map_err(|m| op_err(op, m))?;
-        attrs.push(("embedding".to_string(), Attribute::String("hybrid".into())));
-        let mut lin_op = Op {
-            name: "pack.linear".into(),
-            operands: vec![x],
-            results: vec![],
-            attrs,
-            loc: op.loc.clone(),
-        };
-        let lin = LinearOp::from_op(&lin_op, &input, module).map_err(|m| op_err(op, m))?;
-        lin_op.set_attr("baby_steps", Attribute::Int(lin.plan.baby_steps as i64));
-        stats.linears += 1;
-        stats.diagonals += lin.plan.diagonals.len() as i64;
-        stats.rotations += lin.plan.rotation_offsets().len() as i64;
-        Ok(new.push_op(
-            "pack.linear",
-            vec![x],
-            lin_op.attrs,
-            vec![lin.plan.output_layout().to_type()],
-            op.loc.clone(),
-        )[0])
-    }
+/// Appends `pack.linear` of `x` with the map and bias `attrs`, whose result
+/// takes the `output` layout (the plan's embedding and baby steps are added
+/// here).
+fn linear(
+    new: &mut Func,
+    module: &Module,
+    op: &Op,
+    x: ValueId,
+    mut attrs: Vec<(String, Attribute)>,
+    output: &VecLayout,
+    stats: &mut LinearStats,
+) -> Result<ValueId, Diagnostic> {
+    let input = VecLayout::from_type(new.ty(x)).map_err(|m| op_err(op, m))?;
+    attrs.push(("embedding".to_string(), Attribute::String("hybrid".into())));
+    let mut lin_op = Op {
+        name: "pack.linear".into(),
+        operands: vec![x],
+        results: vec![],
+        attrs,
+        loc: op.loc.clone(),
+    };
+    let lin = LinearOp::from_op(&lin_op, &input, output, module).map_err(|m| op_err(op, m))?;
+    lin_op.set_attr("baby_steps", Attribute::Int(lin.plan.baby_steps as i64));
+    stats.linears += 1;
+    stats.diagonals += lin.plan.diagonals.len() as i64;
+    stats.rotations += lin.plan.rotation_offsets().len() as i64;
+    Ok(new.push_op(
+        "pack.linear",
+        vec![x],
+        lin_op.attrs,
+        vec![output.to_type()],
+        op.loc.clone(),
+    )[0])
 }
 
 fn constant_operand(

@@ -171,7 +171,7 @@ pub fn pack_tensor(layout: &VecLayout, t: &Tensor) -> Result<Vec<f64>, String> {
 /// Unpacks slots into a tensor of the op's result shape (never panics).
 pub fn unpack_tensor(layout: &VecLayout, slots: &[f64], shape: &[usize]) -> Result<Tensor, String> {
     let n: usize = shape.iter().product();
-    if n != layout.size || slots.len() < layout.size {
+    if n != layout.size || slots.len() < layout.span() {
         return Err(format!(
             "decrypts a layout of size {} ({} slots) into a tensor of {n} elements",
             layout.size,

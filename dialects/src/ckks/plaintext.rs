@@ -8,6 +8,8 @@
 //! %c = ckks.encode {value = {kind = "diagonal", map = "conv2d", weights = dense_resource<conv1_weight> : tensor<6x1x5x5xf32>,
 //!        input_shape = array<i64: 1, 1, 28, 28>, strides = ..., pads = ..., dilations = ..., groups = 1,
 //!        input = !pack.vec<..>, baby_steps = 128, index = 7407, giant = 7296}}
+//! %m = ckks.encode {value = {kind = "diagonal", map = "conv2d", ..., input = !pack.vec<..>,
+//!        output = !pack.vec<slots = 32768, size = 8192, period = 8192, shape = [32, 16, 16], gap = 2>, ...}}
 //! %b = ckks.encode {value = {kind = "vector", values = dense_resource<fc1_bias> : tensor<128xf32>,
 //!        layout = !pack.vec<slots = 4096, size = 128, period = 128>}}
 //! %cb = ckks.encode {value = {kind = "vector", values = dense_resource<conv1_bias> : tensor<6xf32>,
@@ -21,18 +23,24 @@ use std::sync::{Arc, Mutex};
 
 /// A diagonal of the linear map `map` describes (the `pack.linear` op's map
 /// attributes, see `pack::linear_map`: `weights` for a dense matrix; `map`,
-/// `weights`, `input_shape` and the conv/pool attributes otherwise).
+/// `weights`, `input_shape` and the conv/pool attributes otherwise), from
+/// the `input` to the `output` layout. The output layout is written only
+/// when it is not the 1-D one of the map's rows, its default.
 pub fn diagonal_attr(
     map: &[(String, Attribute)],
     input: &VecLayout,
+    output: &VecLayout,
     baby_steps: usize,
     index: usize,
     giant: usize,
 ) -> Attribute {
     let mut d = vec![("kind".to_string(), Attribute::String("diagonal".into()))];
     d.extend(map.iter().cloned());
+    d.push(("input".into(), Attribute::Type(input.to_type())));
+    if VecLayout::replicated(output.slots, output.size).as_ref() != Ok(output) {
+        d.push(("output".into(), Attribute::Type(output.to_type())));
+    }
     d.extend([
-        ("input".into(), Attribute::Type(input.to_type())),
         ("baby_steps".into(), Attribute::Int(baby_steps as i64)),
         ("index".into(), Attribute::Int(index as i64)),
         ("giant".into(), Attribute::Int(giant as i64)),
@@ -94,9 +102,14 @@ fn diagonal_plan(value: &Attribute, module: &Module) -> Result<Arc<LinearPlan>, 
     }
     let map = LinearMap::from_attrs(&described, module)?;
     let input = get_layout(value, "input")?;
+    let output = match value.dict_get("output") {
+        Some(_) => get_layout(value, "output")?,
+        None => VecLayout::replicated(input.slots, map.rows())?,
+    };
     let plan = Arc::new(LinearPlan::new(
         &map,
         &input,
+        &output,
         get_usize(value, "baby_steps")?,
     )?);
     let mut cache = plan_cache().lock().expect("plan cache");
@@ -134,10 +147,10 @@ pub fn materialize(value: &Attribute, module: &Module) -> Result<Vec<f64>, Strin
         Some("diagonal") => {
             let plan = diagonal_plan(value, module)?;
             let index = get_usize(value, "index")?;
-            if index >= plan.out_period {
+            if index >= plan.diagonal_range {
                 return Err(format!(
                     "diagonal index {index} out of range (< {})",
-                    plan.out_period
+                    plan.diagonal_range
                 ));
             }
             Ok(plan.diagonal_slots(index, get_usize(value, "giant")?))

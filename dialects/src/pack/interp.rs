@@ -110,7 +110,8 @@ fn eval_op(
         }
         "pack.linear" => {
             let input = VecLayout::from_type(func.ty(op.operands[0]))?;
-            let lin = LinearOp::from_op(op, &input, module)?;
+            let output = VecLayout::from_type(result_ty)?;
+            let lin = LinearOp::from_op(op, &input, &output, module)?;
             Value::Slots(apply_plan(&lin.plan, lin.bias.as_deref(), slots(&args[0])?))
         }
         "pack.square" => Value::Slots(slots(&args[0])?.iter().map(|v| v * v).collect()),

@@ -1,37 +1,218 @@
 //! Packed-vector layouts: which tensor element sits in which slot.
 //!
-//! The 1-D replicated layout stores a tensor flattened row-major, element `e`
-//! in every slot `e + t * period` (`t < slots / period`); slots whose offset in
-//! the period is past the tensor's size hold values nobody reads. Replication
-//! makes a rotation by `k` act cyclically inside each period, which is what
-//! the diagonal method needs, without masking.
+//! Every layout is a position function `pos(e)` from the flattened
+//! (row-major) element index `e` to a slot below the layout's span, repeated
+//! with a power-of-two `period >= span`: element `e` sits in every slot
+//! `pos(e) + t * period` (`t < slots / period`). Replication makes a rotation
+//! by `k` act cyclically inside each period, which is what the diagonal
+//! method needs, without masking. Slots of a period that no element owns hold
+//! values nobody reads (zeros, as packed and as a linear layer leaves them).
 //!
-//! Written as the type `!pack.vec<slots = 4096, size = 784, period = 1024>`.
+//! Two position functions exist:
+//!
+//! - 1-D: `pos(e) = e`, span = size. Written
+//!   `!pack.vec<slots = 4096, size = 784, period = 1024>`.
+//! - Multiplexed (Orion's layout for convolutions): a `[C, H, W]` activation
+//!   with gap `(gh, gw)` (the product of the strides so far, per axis) lives
+//!   in planes of `R x S` slots (the grid; at least `gh H x gw W`, more when
+//!   a conv without padding shrank the image inside its input's grid).
+//!   Channel `c = blk gh gw + a gw + b` puts element `(c, h, w)` at row
+//!   `gh h + a`, column `gw w + b` of plane `blk`; the `ceil(C / (gh gw))`
+//!   planes are consecutive. A conv whose output keeps its input's grid
+//!   moves every element by the same offset per kernel tap and channel
+//!   pair, so it needs few, regular diagonals. Written
+//!   `!pack.vec<slots = 32768, size = 8192, period = 8192, shape = [32, 16, 16], gap = 2>`
+//!   (`gap = [2, 1]` when the axes differ, `grid = [R, S]` when larger than
+//!   `gh H x gw W`). A gap of 1 on a grid of `H x W` places every element at
+//!   its flattened index, so it *is* the 1-D layout and is always written
+//!   (and stored) as such.
+//!
+//! Flatten and reshape keep the positions (they are a function of the
+//! flattened index), so a dense layer after convolutions reads the
+//! multiplexed layout directly.
 
 use crate::ir::{Attribute, Type};
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Where a `[C, H, W]` tensor sits when its channels are multiplexed with a
+/// gap (see the module comment).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Multiplexed {
+    /// `[C, H, W]` of the tensor.
+    pub shape: [usize; 3],
+    /// Gap `[gh, gw]` along H and W.
+    pub gap: [usize; 2],
+    /// Rows and columns of a plane, at least `[gh H, gw W]`.
+    pub grid: [usize; 2],
+}
+
+impl Multiplexed {
+    /// Channels interleaved in one plane.
+    pub fn channels_per_plane(&self) -> usize {
+        self.gap[0] * self.gap[1]
+    }
+
+    pub fn planes(&self) -> usize {
+        self.shape[0].div_ceil(self.channels_per_plane())
+    }
+
+    /// `[gh H, gw W]`: the smallest grid that holds the tensor.
+    pub fn min_grid(shape: [usize; 3], gap: [usize; 2]) -> [usize; 2] {
+        [gap[0] * shape[1], gap[1] * shape[2]]
+    }
+
+    pub fn plane_slots(&self) -> usize {
+        self.grid[0] * self.grid[1]
+    }
+
+    pub fn span(&self) -> usize {
+        self.planes() * self.plane_slots()
+    }
+
+    /// Slot of element `(c, h, w)`, given as its flattened index.
+    pub fn pos(&self, e: usize) -> usize {
+        let [_, h, w] = self.shape;
+        let [gh, gw] = self.gap;
+        let (c, y, x) = (e / (h * w), e / w % h, e % w);
+        let (blk, a, b) = (c / (gh * gw), c % (gh * gw) / gw, c % gw);
+        blk * self.plane_slots() + (gh * y + a) * self.grid[1] + gw * x + b
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct VecLayout {
     pub slots: usize,
+    /// Number of tensor elements.
     pub size: usize,
     pub period: usize,
+    /// `None`: the 1-D layout (`pos(e) = e`).
+    pub mux: Option<Multiplexed>,
 }
 
 impl VecLayout {
-    /// The smallest power-of-two period that holds `size` elements.
+    /// The 1-D layout with the smallest power-of-two period that holds
+    /// `size` elements.
     pub fn replicated(slots: usize, size: usize) -> Result<VecLayout, String> {
         let layout = VecLayout {
             slots,
             size,
             period: size.max(1).next_power_of_two(),
+            mux: None,
         };
         layout.check()?;
         Ok(layout)
     }
 
+    /// A `[C, H, W]` tensor multiplexed with `gap` on the smallest grid,
+    /// with the smallest power-of-two period that holds its span; the 1-D
+    /// layout for gap 1.
+    pub fn multiplexed(
+        slots: usize,
+        shape: [usize; 3],
+        gap: [usize; 2],
+    ) -> Result<VecLayout, String> {
+        VecLayout::on_grid(slots, shape, gap, Multiplexed::min_grid(shape, gap))
+    }
+
+    /// As `multiplexed`, on planes of `grid` rows and columns.
+    pub fn on_grid(
+        slots: usize,
+        shape: [usize; 3],
+        gap: [usize; 2],
+        grid: [usize; 2],
+    ) -> Result<VecLayout, String> {
+        let size = shape.iter().product();
+        if gap == [1, 1] && grid == [shape[1], shape[2]] {
+            return VecLayout::replicated(slots, size);
+        }
+        let mux = Multiplexed { shape, gap, grid };
+        let layout = VecLayout {
+            slots,
+            size,
+            period: mux.span().max(1).next_power_of_two(),
+            mux: Some(mux),
+        };
+        layout.check()?;
+        Ok(layout)
+    }
+
+    /// Slots of a period that the positions reach (size for the 1-D layout).
+    pub fn span(&self) -> usize {
+        match &self.mux {
+            Some(m) => m.span(),
+            None => self.size,
+        }
+    }
+
+    /// `[gh, gw]`; `[1, 1]` for the 1-D layout.
+    pub fn gap(&self) -> [usize; 2] {
+        self.mux.as_ref().map_or([1, 1], |m| m.gap)
+    }
+
+    /// The grid a `[C, H, W]` tensor occupies in this layout: the
+    /// multiplexed grid, or `[H, W]` for a 1-D layout of that shape.
+    pub fn grid_of(&self, shape: [usize; 3]) -> [usize; 2] {
+        match &self.mux {
+            Some(m) => m.grid,
+            None => [shape[1], shape[2]],
+        }
+    }
+
+    /// Slot (within the first period) of flattened element `e`.
+    pub fn pos(&self, e: usize) -> usize {
+        match &self.mux {
+            Some(m) => m.pos(e),
+            None => e,
+        }
+    }
+
+    /// `pos(e)` for every element, in order.
+    pub fn positions(&self) -> Vec<u32> {
+        (0..self.size).map(|e| self.pos(e) as u32).collect()
+    }
+
     pub fn check(&self) -> Result<(), String> {
         if !self.slots.is_power_of_two() {
             return Err(format!("slot count {} is not a power of two", self.slots));
+        }
+        if let Some(m) = &self.mux {
+            let [c, h, w] = m.shape;
+            if c * h * w != self.size || m.shape.contains(&0) {
+                return Err(format!(
+                    "shape [{c}, {h}, {w}] does not hold the layout's {} elements",
+                    self.size
+                ));
+            }
+            if m.gap.contains(&0) {
+                return Err(format!("gap {:?} must be positive", m.gap));
+            }
+            let min = Multiplexed::min_grid(m.shape, m.gap);
+            if m.grid[0] < min[0] || m.grid[1] < min[1] {
+                return Err(format!(
+                    "grid {:?} is smaller than the {min:?} that [{c}, {h}, {w}] at gap {:?} needs",
+                    m.grid, m.gap
+                ));
+            }
+            if m.gap == [1, 1] && m.grid == [h, w] {
+                return Err(
+                    "a gap-1 layout on an H x W grid is the 1-D layout: write it without 'shape' and 'gap'"
+                        .into(),
+                );
+            }
+        }
+        let span = self.span();
+        let what = || match &self.mux {
+            Some(m) => format!(
+                "a [{}, {}, {}] tensor at gap {:?} spans {span} slots and",
+                m.shape[0], m.shape[1], m.shape[2], m.gap
+            ),
+            None => format!("a tensor of {span} elements"),
+        };
+        if span > self.slots {
+            return Err(format!(
+                "{} does not fit the {} slots of a ciphertext",
+                what(),
+                self.slots
+            ));
         }
         if !self.period.is_power_of_two() || self.period > self.slots {
             return Err(format!(
@@ -39,61 +220,219 @@ impl VecLayout {
                 self.period, self.slots
             ));
         }
-        if self.size > self.period {
+        if span > self.period {
             return Err(format!(
-                "a tensor of {} elements does not fit a period of {} (slots: {})",
-                self.size, self.period, self.slots
+                "{} does not fit a period of {} (slots: {})",
+                what(),
+                self.period,
+                self.slots
             ));
         }
         Ok(())
     }
 
     pub fn to_type(&self) -> Type {
-        Type::dialect(
-            "pack",
-            "vec",
-            vec![
-                ("slots".into(), Attribute::Int(self.slots as i64)),
-                ("size".into(), Attribute::Int(self.size as i64)),
-                ("period".into(), Attribute::Int(self.period as i64)),
-            ],
-        )
+        let int = |v: usize| Attribute::Int(v as i64);
+        let mut params = vec![
+            ("slots".into(), int(self.slots)),
+            ("size".into(), int(self.size)),
+            ("period".into(), int(self.period)),
+        ];
+        if let Some(m) = &self.mux {
+            params.push((
+                "shape".into(),
+                Attribute::Array(m.shape.iter().map(|&v| int(v)).collect()),
+            ));
+            let gap = match m.gap {
+                [gh, gw] if gh == gw => int(gh),
+                [gh, gw] => Attribute::Array(vec![int(gh), int(gw)]),
+            };
+            params.push(("gap".into(), gap));
+            if m.grid != Multiplexed::min_grid(m.shape, m.gap) {
+                params.push((
+                    "grid".into(),
+                    Attribute::Array(m.grid.iter().map(|&v| int(v)).collect()),
+                ));
+            }
+        }
+        Type::dialect("pack", "vec", params)
     }
 
     pub fn from_type(ty: &Type) -> Result<VecLayout, String> {
         if !ty.is_dialect("pack", "vec") {
             return Err(format!("expected a !pack.vec type, got {ty}"));
         }
+        let param = |k: &str| ty.dialect_param("pack", "vec", k);
+        let non_negative = |a: &Attribute| a.as_int().filter(|&v| v >= 0).map(|v| v as usize);
         let get = |k: &str| {
-            ty.dialect_param("pack", "vec", k)
-                .and_then(Attribute::as_int)
-                .filter(|&v| v >= 0)
-                .map(|v| v as usize)
+            param(k)
+                .and_then(non_negative)
                 .ok_or_else(|| format!("{ty} lacks a non-negative integer '{k}'"))
         };
+        let ints = |k: &str, a: &Attribute| -> Result<Vec<usize>, String> {
+            let bad = || format!("{ty}: '{k}' must be a list of non-negative integers");
+            match a {
+                Attribute::Array(items) => items
+                    .iter()
+                    .map(|i| non_negative(i).ok_or_else(bad))
+                    .collect(),
+                Attribute::I64Array(items) => items
+                    .iter()
+                    .map(|&v| usize::try_from(v).map_err(|_| bad()))
+                    .collect(),
+                _ => Err(bad()),
+            }
+        };
+        let mux = match (param("shape"), param("gap")) {
+            (None, None) => None,
+            (Some(shape), Some(gap)) => {
+                let shape = match ints("shape", shape)?[..] {
+                    [c, h, w] => [c, h, w],
+                    _ => return Err(format!("{ty}: 'shape' must be [C, H, W]")),
+                };
+                let gap = match non_negative(gap) {
+                    Some(g) => [g, g],
+                    None => match ints("gap", gap)?[..] {
+                        [gh, gw] => [gh, gw],
+                        _ => return Err(format!("{ty}: 'gap' must be G or [GH, GW]")),
+                    },
+                };
+                let grid = match param("grid") {
+                    None => Multiplexed::min_grid(shape, gap),
+                    Some(g) => match ints("grid", g)?[..] {
+                        [r, c] => [r, c],
+                        _ => return Err(format!("{ty}: 'grid' must be [ROWS, COLUMNS]")),
+                    },
+                };
+                Some(Multiplexed { shape, gap, grid })
+            }
+            _ => {
+                return Err(format!(
+                    "{ty}: 'shape' and 'gap' go together (a multiplexed layout)"
+                ))
+            }
+        };
+        if mux.is_none() && param("grid").is_some() {
+            return Err(format!("{ty}: 'grid' needs 'shape' and 'gap'"));
+        }
         let layout = VecLayout {
             slots: get("slots")?,
             size: get("size")?,
             period: get("period")?,
+            mux,
         };
         layout.check()?;
         Ok(layout)
     }
 
-    /// Places a flattened tensor into slots.
+    /// Places a flattened tensor into slots (`values.len()` must be `size`).
     pub fn pack(&self, values: &[f64]) -> Vec<f64> {
         let mut slots = vec![0.0; self.slots];
-        for (s, v) in slots.iter_mut().enumerate() {
-            let e = s % self.period;
-            if e < self.size {
-                *v = values[e];
+        for (e, &v) in values.iter().enumerate().take(self.size) {
+            let p = self.pos(e);
+            for s in slots.iter_mut().skip(p).step_by(self.period) {
+                *s = v;
             }
         }
         slots
     }
 
-    /// Reads the tensor back from the first period.
+    /// Reads the tensor back from the first period (`slots` must hold at
+    /// least `span()` values).
     pub fn unpack(&self, slots: &[f64]) -> Vec<f64> {
-        slots[..self.size].to_vec()
+        (0..self.size).map(|e| slots[self.pos(e)]).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multiplexed_positions_follow_the_gap_grid() {
+        // 5 channels of 2x3 at gap 2: planes of 4x6, channels 0..3 in plane
+        // 0, channel 4 alone in plane 1.
+        let l = VecLayout::multiplexed(256, [5, 2, 3], [2, 2]).unwrap();
+        assert_eq!((l.span(), l.period), (48, 64));
+        let pos = |c: usize, h: usize, w: usize| l.pos((c * 2 + h) * 3 + w);
+        assert_eq!(pos(0, 0, 0), 0);
+        assert_eq!(pos(1, 0, 0), 1); // b = 1
+        assert_eq!(pos(2, 0, 0), 6); // a = 1: next grid row
+        assert_eq!(pos(3, 1, 2), (2 + 1) * 6 + 4 + 1);
+        assert_eq!(pos(4, 1, 1), 24 + 2 * 6 + 2);
+        let mut seen = l.positions();
+        seen.sort_unstable();
+        seen.dedup();
+        assert_eq!(seen.len(), 30, "positions are distinct");
+        // Non-square gap [1, 2]: planes of 2x6 holding two channels.
+        let l = VecLayout::multiplexed(64, [3, 2, 3], [1, 2]).unwrap();
+        assert_eq!(l.pos(3 + 2), 6 + 2 * 2); // (c=0, h=1, w=2): row 1, column 4
+        assert_eq!(l.pos(6), 1); // (c=1, 0, 0)
+        assert_eq!(l.pos(12), 12); // (c=2, 0, 0): plane 1
+    }
+
+    #[test]
+    fn gap_one_is_the_one_dimensional_layout() {
+        let l = VecLayout::multiplexed(4096, [3, 32, 32], [1, 1]).unwrap();
+        assert_eq!(l, VecLayout::replicated(4096, 3072).unwrap());
+        assert_eq!(
+            l.to_type().to_string(),
+            "!pack.vec<slots = 4096, size = 3072, period = 4096>"
+        );
+    }
+
+    #[test]
+    fn pack_unpack_and_type_text_round_trip() {
+        let cases = [
+            ([32, 16, 16], [2, 2], [32, 32]),
+            ([3, 5, 4], [1, 2], [5, 8]),
+            ([7, 3, 3], [4, 4], [12, 12]),
+            ([16, 10, 10], [2, 2], [28, 28]), // a valid conv inside its input's grid
+            ([6, 24, 24], [1, 1], [28, 28]),
+        ];
+        for (shape, gap, grid) in cases {
+            let l = VecLayout::on_grid(1 << 15, shape, gap, grid).unwrap();
+            let ty = l.to_type();
+            assert_eq!(VecLayout::from_type(&ty).unwrap(), l, "{ty}");
+            let values: Vec<f64> = (0..l.size).map(|i| i as f64 + 0.5).collect();
+            let slots = l.pack(&values);
+            assert_eq!(l.unpack(&slots), values);
+            for t in 0..l.slots / l.period {
+                assert_eq!(slots[l.pos(l.size - 1) + t * l.period], values[l.size - 1]);
+            }
+            let owned = slots.iter().filter(|&&v| v != 0.0).count();
+            assert_eq!(
+                owned,
+                l.size * (l.slots / l.period),
+                "other slots stay zero"
+            );
+        }
+        let l = VecLayout::multiplexed(1 << 15, [32, 16, 16], [2, 2]).unwrap();
+        assert_eq!(
+            l.to_type().to_string(),
+            "!pack.vec<slots = 32768, size = 8192, period = 8192, shape = [32, 16, 16], gap = 2>"
+        );
+        let l = VecLayout::on_grid(1 << 15, [16, 10, 10], [2, 1], [28, 28]).unwrap();
+        assert_eq!(
+            l.to_type().to_string(),
+            "!pack.vec<slots = 32768, size = 1600, period = 8192, shape = [16, 10, 10], gap = [2, 1], grid = [28, 28]>"
+        );
+    }
+
+    #[test]
+    fn bad_layouts_are_refused() {
+        let err = VecLayout::multiplexed(2048, [64, 8, 8], [4, 4]).unwrap_err();
+        assert!(err.contains("does not fit"), "{err}");
+        let bad = VecLayout {
+            mux: Some(Multiplexed {
+                shape: [2, 2, 2],
+                gap: [1, 1],
+                grid: [2, 2],
+            }),
+            ..VecLayout::replicated(64, 8).unwrap()
+        };
+        assert!(bad.check().unwrap_err().contains("1-D layout"));
+        let err = VecLayout::on_grid(64, [2, 2, 2], [2, 2], [4, 3]).unwrap_err();
+        assert!(err.contains("smaller than"), "{err}");
     }
 }

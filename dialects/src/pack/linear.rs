@@ -2,17 +2,26 @@
 //! the `pack` interpreter, the lowering to `ckks` and the runtime: the file
 //! keeps the weights, and every consumer derives the same diagonals from them.
 //!
-//! "Hybrid" embedding (as in GAZELLE and Orion) of `y = W x`, W of m x n, x in
-//! a replicated layout of period P_in >= n:
-//!   m' = next_pow2(m), P = max(P_in, m'),
-//!   d_k[j] = W[j mod m'][(j + k) mod P]   for k < m'  (0 outside W)
-//!   y' = sum_k d_k * rot(x, k);  then y' += rot(y', s) for s = m', 2m', .., P/2
-//! leaves y replicated with period m'. Only m' diagonals are needed instead
-//! of the m + n - 1 of the plain diagonal method; all-zero ones are skipped.
+//! "Hybrid" embedding (as in GAZELLE and Orion) of `y = A x`, generalised to
+//! any input and output layout (see `layout`): x sits at slots
+//! `in_pos(c) (mod P_in)`, y must land at `out_pos(r) (mod P_out)`. With
+//! P = max(P_in, P_out) and M = min(P_in, P_out), for k < M and j < P
+//!   d_k[j] = A[r][c]  where out_pos(r) = j mod P_out, in_pos(c) = (j + k) mod P_in
+//! (0 where no such r, c), and
+//!   y' = sum_k d_k * rot(x, k);  then y' += rot(y', s) for s = P_out, .., P/2.
+//! Each nonzero A[r][c] lands on exactly one entry: k = (in_pos(c) - out_pos(r))
+//! mod M, and j = (in_pos(c) - k) mod P when P_out <= P_in ("wide": the
+//! rotate-and-sum folds the P / P_out partial sums), j = out_pos(r) when
+//! P_out > P_in ("tall": x repeats every P_in slots, so any replica of x_c
+//! serves and k only matters mod P_in, which needs fewer diagonals than k mod
+//! P_out). Output slots no row owns get exact zeros; input slots no column
+//! owns are never read, so they may hold anything. All-zero diagonals are
+//! skipped.
 //!
 //! Baby-step giant-step: k = g * n1 + b, and
 //!   sum_k d_k * rot(x, k) = sum_g rot(sum_b rot(d_k, -g n1) * rot(x, b), g n1)
-//! so n1 - 1 baby and (#giants - 1) giant rotations replace m' - 1.
+//! so the distinct nonzero b are the baby rotations and the distinct nonzero
+//! g n1 the giant ones; `sum_steps` are the output (rotate-and-sum) rotations.
 
 use super::layout::VecLayout;
 use super::linear_map::LinearMap;
@@ -24,8 +33,10 @@ pub struct LinearPlan {
     pub slots: usize,
     /// P: the period the products are computed in.
     pub period: usize,
-    /// m' = next_pow2(rows): the output period.
+    pub in_period: usize,
     pub out_period: usize,
+    /// M = min(P_in, P_out): diagonal indices are below it.
+    pub diagonal_range: usize,
     pub baby_steps: usize,
     /// Nonzero diagonal indices, ascending.
     pub diagonals: Vec<usize>,
@@ -34,41 +45,49 @@ pub struct LinearPlan {
     /// Nonzero entries (slot j < period, value) of each diagonal, parallel
     /// to `diagonals`.
     entries: Vec<Vec<(u32, f64)>>,
+    output: VecLayout,
 }
 
 impl LinearPlan {
-    /// `baby_steps` 0 picks the power of two nearest sqrt(m').
-    ///
-    /// Every nonzero A[r][c] lands on exactly one diagonal entry: with
-    /// j = r + t m' (t < P / m') and (j + k) = c (mod P), k < m' forces
-    /// k = (c - r) mod m' (as m' divides P), and then j = (c - k) mod P
-    /// (which is r mod m' = r since r < m'). So the diagonals are built from
-    /// the nonzeros in O(nnz), grouped by k once per plan.
+    /// The plan of `map` from the `input` to the `output` layout;
+    /// `baby_steps` 0 picks the one with the fewest rotations. Built from the
+    /// nonzeros in O(nnz), grouped by diagonal once per plan.
     pub fn new(
         map: &LinearMap,
         input: &VecLayout,
+        output: &VecLayout,
         baby_steps: usize,
     ) -> Result<LinearPlan, String> {
         let (rows, cols) = (map.rows(), map.cols());
         if input.size != cols {
             return Err(format!(
-                "input holds {} elements but the matrix has {cols} columns",
+                "input holds {} elements but the map has {cols} columns",
                 input.size
             ));
         }
-        let out_period = rows.next_power_of_two();
-        let period = input.period.max(out_period);
-        if period > input.slots {
+        if output.size != rows {
             return Err(format!(
-                "the result of {rows} elements needs a period of {period} slots, more than the {} available",
-                input.slots
+                "output layout holds {} elements but the map has {rows} rows",
+                output.size
             ));
         }
-        let mut by_k: Vec<Vec<(u32, f64)>> = vec![Vec::new(); out_period];
+        if input.slots != output.slots {
+            return Err(format!(
+                "input and output layouts have different slot counts ({} and {})",
+                input.slots, output.slots
+            ));
+        }
+        let (in_period, out_period) = (input.period, output.period);
+        let period = in_period.max(out_period);
+        let range = in_period.min(out_period);
+        let tall = out_period > in_period;
+        let (in_pos, out_pos) = (input.positions(), output.positions());
+        let mut by_k: Vec<Vec<(u32, f64)>> = vec![Vec::new(); range];
         map.for_each_nonzero(|r, c, v| {
-            let k = (c + out_period - r % out_period) % out_period;
-            let j = (c + period - k) % period;
-            debug_assert_eq!(j % out_period, r);
+            let (ip, op) = (in_pos[c] as usize, out_pos[r] as usize);
+            let k = (ip + range - op % range) % range;
+            let j = if tall { op } else { (ip + period - k) % period };
+            debug_assert_eq!(j % out_period, op);
             by_k[k].push((j as u32, v));
         });
         let (mut diagonals, mut entries) = (Vec::new(), Vec::new());
@@ -79,13 +98,13 @@ impl LinearPlan {
             }
         }
         let baby_steps = if baby_steps == 0 {
-            best_baby_steps(&diagonals, out_period)
+            best_baby_steps(&diagonals, range)
         } else {
             baby_steps
         };
-        if !baby_steps.is_power_of_two() || baby_steps > out_period {
+        if !baby_steps.is_power_of_two() || baby_steps > range {
             return Err(format!(
-                "baby_steps must be a power of two no larger than {out_period}, got {baby_steps}"
+                "baby_steps must be a power of two no larger than {range}, got {baby_steps}"
             ));
         }
         let mut sum_steps = Vec::new();
@@ -99,20 +118,19 @@ impl LinearPlan {
             cols,
             slots: input.slots,
             period,
+            in_period,
             out_period,
+            diagonal_range: range,
             baby_steps,
             diagonals,
             sum_steps,
             entries,
+            output: output.clone(),
         })
     }
 
     pub fn output_layout(&self) -> VecLayout {
-        VecLayout {
-            slots: self.slots,
-            size: self.rows,
-            period: self.out_period,
-        }
+        self.output.clone()
     }
 
     /// Baby-step offsets used (b = k mod n1), ascending.
@@ -175,12 +193,39 @@ impl LinearPlan {
     pub fn nonzeros(&self) -> usize {
         self.entries.iter().map(Vec::len).sum()
     }
+
+    /// Diagonals and rotations, counted as Orion reports them.
+    pub fn counts(&self) -> PlanCounts {
+        PlanCounts {
+            diagonals: self.diagonals.len(),
+            baby: self.baby_offsets().iter().filter(|&&b| b != 0).count(),
+            giant: self.giant_groups().iter().filter(|(g, _)| *g != 0).count(),
+            output: self.sum_steps.len(),
+        }
+    }
+}
+
+/// What a plan costs: plaintext diagonals, and the baby-step, giant-step and
+/// output (rotate-and-sum) rotations of one evaluation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PlanCounts {
+    pub diagonals: usize,
+    pub baby: usize,
+    pub giant: usize,
+    pub output: usize,
+}
+
+impl PlanCounts {
+    pub fn rotations(&self) -> usize {
+        self.baby + self.giant + self.output
+    }
 }
 
 /// The power-of-two n1 that needs the fewest baby plus giant rotations for
 /// this set of diagonals (a conv's diagonals come in clusters, for which the
 /// dense balance below is far from best); ties keep the dense default.
-pub fn best_baby_steps(diagonals: &[usize], out_period: usize) -> usize {
+/// `range` bounds the diagonal indices (a power of two).
+pub fn best_baby_steps(diagonals: &[usize], range: usize) -> usize {
     let cost = |n1: usize| {
         let mut babies: Vec<usize> = diagonals.iter().map(|k| k % n1).collect();
         let mut giants: Vec<usize> = diagonals.iter().map(|k| k / n1).collect();
@@ -190,10 +235,10 @@ pub fn best_baby_steps(diagonals: &[usize], out_period: usize) -> usize {
         giants.dedup();
         babies.iter().filter(|&&b| b != 0).count() + giants.iter().filter(|&&g| g != 0).count()
     };
-    let default = default_baby_steps(out_period);
+    let default = default_baby_steps(range);
     let mut best = (cost(default), default);
     let mut n1 = 1;
-    while n1 <= out_period {
+    while n1 <= range {
         let c = cost(n1);
         if c < best.0 {
             best = (c, n1);
@@ -203,9 +248,9 @@ pub fn best_baby_steps(diagonals: &[usize], out_period: usize) -> usize {
     best.1
 }
 
-/// n1 = 2^ceil(log2(m') / 2): balances n1 baby against m'/n1 giant steps.
-pub fn default_baby_steps(out_period: usize) -> usize {
-    let log = out_period.trailing_zeros();
+/// n1 = 2^ceil(log2(M) / 2): balances n1 baby against M / n1 giant steps.
+pub fn default_baby_steps(range: usize) -> usize {
+    let log = range.trailing_zeros();
     1 << log.div_ceil(2)
 }
 
@@ -272,8 +317,9 @@ mod tests {
             .collect();
         let x: Vec<f64> = (0..cols).map(|i| (i as f64 * 0.3).sin()).collect();
         let input = VecLayout::replicated(slots, cols).unwrap();
+        let output = VecLayout::replicated(slots, rows).unwrap();
         let map = LinearMap::dense(rows, cols, w.clone()).unwrap();
-        let plan = LinearPlan::new(&map, &input, 0).unwrap();
+        let plan = LinearPlan::new(&map, &input, &output, 0).unwrap();
         let y = apply_plan(&plan, None, &input.pack(&x));
         for r in 0..rows {
             let want: f64 = (0..cols).map(|c| w[r * cols + c] as f64 * x[c]).sum();
@@ -296,57 +342,83 @@ mod tests {
         check(3, 5, 8);
     }
 
-    /// The diagonals by their definition, d_k[j] = A[j mod m'][(j + k) mod P]
-    /// over every k < m' and j < P, from the dense matrix.
-    fn dense_diagonals(a: &[f64], rows: usize, cols: usize, m: usize, p: usize) -> Vec<Vec<f64>> {
+    /// The diagonals by their definition, over every k < M and j < P:
+    /// d_k[j] = A[r][c] with out_pos(r) = j mod P_out and in_pos(c) = (j + k)
+    /// mod P_in, from the dense matrix and inverted position tables.
+    fn dense_diagonals(a: &[f64], input: &VecLayout, output: &VecLayout) -> Vec<Vec<f64>> {
+        let (rows, cols) = (output.size, input.size);
+        let (p_in, p_out) = (input.period, output.period);
+        let (p, m) = (p_in.max(p_out), p_in.min(p_out));
+        let mut row_at = vec![None; p_out];
+        for r in 0..rows {
+            row_at[output.pos(r)] = Some(r);
+        }
+        let mut col_at = vec![None; p_in];
+        for c in 0..cols {
+            col_at[input.pos(c)] = Some(c);
+        }
         (0..m)
             .map(|k| {
                 (0..p)
-                    .map(|j| {
-                        let (r, c) = (j % m, (j + k) % p);
-                        if r < rows && c < cols {
-                            a[r * cols + c]
-                        } else {
-                            0.0
-                        }
+                    .map(|j| match (row_at[j % p_out], col_at[(j + k) % p_in]) {
+                        (Some(r), Some(c)) => a[r * cols + c],
+                        _ => 0.0,
                     })
                     .collect()
             })
             .collect()
     }
 
-    fn compare_with_dense(map: &LinearMap, slots: usize, in_period: usize) {
+    fn compare_with_dense(map: &LinearMap, input: &VecLayout, output: &VecLayout) {
         let (rows, cols) = (map.rows(), map.cols());
-        let input = VecLayout {
-            slots,
-            size: cols,
-            period: in_period,
-        };
-        let plan = LinearPlan::new(map, &input, 0).unwrap();
+        let slots = input.slots;
+        let plan = LinearPlan::new(map, input, output, 0).unwrap();
         let a = map.to_dense();
-        let dense = dense_diagonals(&a, rows, cols, plan.out_period, plan.period);
-        let nonzero: Vec<usize> = (0..plan.out_period)
+        let dense = dense_diagonals(&a, input, output);
+        let nonzero: Vec<usize> = (0..plan.diagonal_range)
             .filter(|&k| dense[k].iter().any(|&v| v != 0.0))
             .collect();
-        assert_eq!(
-            plan.diagonals, nonzero,
-            "{rows}x{cols} in period {in_period}"
-        );
+        let what = format!("{rows}x{cols} from {input:?} to {output:?}");
+        assert_eq!(plan.diagonals, nonzero, "{what}");
         for &k in &nonzero {
             for giant in [0, plan.baby_steps, 3 * plan.baby_steps] {
                 let got = plan.diagonal_slots(k, giant);
                 for (s, &v) in got.iter().enumerate() {
                     let j = (s + slots - giant % slots) % plan.period;
-                    assert_eq!(v, dense[k][j], "diagonal {k} giant {giant} slot {s}");
+                    assert_eq!(
+                        v, dense[k][j],
+                        "{what}: diagonal {k} giant {giant} slot {s}"
+                    );
                 }
             }
         }
-        // And the product itself.
+        // And the product itself, in every replica of the output.
         let x: Vec<f64> = (0..cols).map(|i| (i as f64 * 0.7).cos()).collect();
         let y = apply_plan(&plan, None, &input.pack(&x));
+        let mut owned = vec![false; slots];
         for r in 0..rows {
             let want: f64 = (0..cols).map(|c| a[r * cols + c] * x[c]).sum();
-            assert!((y[r] - want).abs() < 1e-9, "row {r}: {} vs {want}", y[r]);
+            for t in 0..slots / output.period {
+                let s = output.pos(r) + t * output.period;
+                owned[s] = true;
+                assert!(
+                    (y[s] - want).abs() < 1e-9,
+                    "{what}: row {r} copy {t}: {} vs {want}",
+                    y[s]
+                );
+            }
+        }
+        for (s, &v) in y.iter().enumerate() {
+            assert!(owned[s] || v == 0.0, "{what}: unowned slot {s} holds {v}");
+        }
+    }
+
+    fn one_d(slots: usize, size: usize, period: usize) -> VecLayout {
+        VecLayout {
+            slots,
+            size,
+            period,
+            mux: None,
         }
     }
 
@@ -360,39 +432,96 @@ mod tests {
         let conv = |input: [usize; 4], kernel: [usize; 4], attrs: Conv2dAttrs| {
             LinearMap::conv2d(input, kernel, w(kernel.iter().product()), attrs).unwrap()
         };
-        // Tall (m' = P): 1x6x6 -> 4x6x6.
+        let mux = |slots: usize, shape: [usize; 3], gap: [usize; 2]| {
+            VecLayout::multiplexed(slots, shape, gap).unwrap()
+        };
+        // Tall (P_out > P_in): 1x6x6 -> 4x6x6.
         let padded = Conv2dAttrs {
             pads: [1, 1, 1, 1],
             ..Conv2dAttrs::default()
         };
-        compare_with_dense(&conv([1, 1, 6, 6], [4, 1, 3, 3], padded.clone()), 256, 64);
+        let c = conv([1, 1, 6, 6], [4, 1, 3, 3], padded.clone());
+        compare_with_dense(&c, &one_d(256, 36, 64), &one_d(256, 144, 256));
         // Tall, with an input period above the tensor's.
-        compare_with_dense(&conv([1, 1, 6, 6], [4, 1, 3, 3], padded), 512, 128);
-        // Wide (m' < P): strided, grouped, asymmetric pads.
+        compare_with_dense(&c, &one_d(512, 36, 128), &one_d(512, 144, 256));
+        // Equal periods, and an output period above the smallest.
+        compare_with_dense(&c, &one_d(512, 36, 256), &one_d(512, 144, 256));
+        compare_with_dense(&c, &one_d(512, 36, 64), &one_d(512, 144, 512));
+        // Wide (P_out < P_in): strided, grouped, asymmetric pads, 1-D out.
         let strided = Conv2dAttrs {
             strides: [2, 2],
             pads: [0, 1, 1, 0],
             dilations: [1, 1],
             groups: 2,
         };
-        compare_with_dense(&conv([1, 4, 8, 8], [2, 2, 3, 3], strided), 512, 256);
-        // Average pools: 2x2 stride 2, and a global one.
+        let c = conv([1, 4, 8, 8], [2, 2, 3, 3], strided.clone());
+        compare_with_dense(&c, &one_d(512, 256, 256), &one_d(512, 32, 32));
+        // The same conv into the multiplexed layout (gap 1 -> 2), and from a
+        // multiplexed input (gap 2 -> 4).
+        compare_with_dense(&c, &one_d(512, 256, 256), &mux(512, [2, 4, 4], [2, 2]));
+        compare_with_dense(
+            &c,
+            &mux(1024, [4, 8, 8], [2, 2]),
+            &mux(1024, [2, 4, 4], [4, 4]),
+        );
+        // Non-square stride and gap, dilation.
+        let odd = Conv2dAttrs {
+            strides: [1, 2],
+            pads: [2, 1, 0, 1],
+            dilations: [2, 1],
+            groups: 1,
+        };
+        let c = conv([1, 3, 6, 6], [5, 3, 3, 2], odd);
+        compare_with_dense(
+            &c,
+            &mux(1024, [3, 6, 6], [2, 1]),
+            &mux(1024, [5, 4, 4], [2, 2]),
+        );
+        // A conv without padding, its output kept on the input's grid.
+        let c = conv([1, 2, 6, 6], [4, 2, 3, 3], Conv2dAttrs::default());
+        let kept = VecLayout::on_grid(512, [4, 4, 4], [1, 1], [6, 6]).unwrap();
+        compare_with_dense(&c, &one_d(512, 72, 128), &kept);
+        let grid = VecLayout::on_grid(1024, [2, 6, 6], [2, 2], [16, 16]).unwrap();
+        let kept = VecLayout::on_grid(1024, [4, 4, 4], [2, 2], [16, 16]).unwrap();
+        compare_with_dense(&c, &grid, &kept);
+        // Average pools: 2x2 stride 2 (gap 2 -> 4), and a global one (gap 4
+        // -> 1-D).
         let pool = PoolAttrs {
             kernel: [2, 2],
             strides: [2, 2],
             pads: [0; 4],
             count_include_pad: true,
         };
-        compare_with_dense(&LinearMap::avgpool([1, 3, 6, 6], pool).unwrap(), 256, 128);
+        let p = LinearMap::avgpool([1, 3, 6, 6], pool).unwrap();
+        compare_with_dense(
+            &p,
+            &mux(1024, [3, 6, 6], [2, 2]),
+            &mux(1024, [3, 3, 3], [4, 4]),
+        );
         let global = PoolAttrs {
             kernel: [4, 4],
             strides: [1, 1],
             pads: [0; 4],
             count_include_pad: true,
         };
-        compare_with_dense(&LinearMap::avgpool([1, 5, 4, 4], global).unwrap(), 128, 128);
-        // Dense, wide and tall.
-        compare_with_dense(&LinearMap::dense(5, 40, w(200)).unwrap(), 128, 64);
-        compare_with_dense(&LinearMap::dense(40, 5, w(200)).unwrap(), 128, 8);
+        let g = LinearMap::avgpool([1, 5, 4, 4], global).unwrap();
+        compare_with_dense(&g, &one_d(128, 80, 128), &one_d(128, 5, 8));
+        compare_with_dense(&g, &mux(512, [5, 4, 4], [2, 2]), &one_d(512, 5, 8));
+        // Dense, wide and tall, and a dense layer reading a multiplexed input.
+        compare_with_dense(
+            &LinearMap::dense(5, 40, w(200)).unwrap(),
+            &one_d(128, 40, 64),
+            &one_d(128, 5, 8),
+        );
+        compare_with_dense(
+            &LinearMap::dense(40, 5, w(200)).unwrap(),
+            &one_d(128, 5, 8),
+            &one_d(128, 40, 64),
+        );
+        compare_with_dense(
+            &LinearMap::dense(6, 20, w(120)).unwrap(),
+            &mux(256, [5, 2, 2], [2, 2]),
+            &one_d(256, 6, 8),
+        );
     }
 }

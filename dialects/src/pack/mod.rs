@@ -1,5 +1,6 @@
 //! The `pack` dialect: ciphertext-shaped slot vectors with a layout in their
-//! type (`!pack.vec<slots = 4096, size = 784, period = 1024>`).
+//! type (`!pack.vec<slots = 4096, size = 784, period = 1024>`, or a
+//! multiplexed one with `shape = [C, H, W], gap = G`; see `layout`).
 //!
 //! | op | meaning |
 //! |----|---------|
@@ -15,7 +16,8 @@
 //! `pack.linear` keeps the original weights: a `tensor<m x n>` matrix (y = W x),
 //! or with `map = "conv2d"` a conv kernel and its attributes, or with
 //! `map = "avgpool"` a pool's attributes (see `linear_map`); the diagonals are
-//! derived from them by `linear::LinearPlan`.
+//! derived from them by `linear::LinearPlan`, for the operand's layout and
+//! the layout of the result type (which the `pack` pass chooses).
 
 pub mod interp;
 pub mod layout;
@@ -23,8 +25,8 @@ pub mod linear;
 pub mod linear_map;
 
 pub use interp::interpret;
-pub use layout::VecLayout;
-pub use linear::LinearPlan;
+pub use layout::{Multiplexed, VecLayout};
+pub use linear::{LinearPlan, PlanCounts};
 pub use linear_map::LinearMap;
 
 use crate::ir::{Attribute, Func, Module, Op, Type};
@@ -38,7 +40,14 @@ pub struct LinearOp {
 }
 
 impl LinearOp {
-    pub fn from_op(op: &Op, input: &VecLayout, module: &Module) -> Result<LinearOp, String> {
+    /// The op's map and bias, planned from `input` to `output` (the layouts
+    /// of its operand and result types).
+    pub fn from_op(
+        op: &Op,
+        input: &VecLayout,
+        output: &VecLayout,
+        module: &Module,
+    ) -> Result<LinearOp, String> {
         let map = LinearMap::from_attrs(&op.attrs, module)?;
         let bias = match op.attr("bias") {
             Some(b) => {
@@ -72,7 +81,7 @@ impl LinearOp {
             .and_then(Attribute::as_int)
             .unwrap_or(0)
             .max(0) as usize;
-        let plan = LinearPlan::new(&map, input, baby)?;
+        let plan = LinearPlan::new(&map, input, output, baby)?;
         Ok(LinearOp { map, bias, plan })
     }
 }
@@ -143,8 +152,9 @@ pub fn verify_op(op: &Op, func: &Func, module: &Module) -> Result<(), String> {
         "pack.linear" => {
             expect_counts(op, 1, 1)?;
             let input = layout_of(func, op, 0)?;
-            let lin = LinearOp::from_op(op, &input, module)?;
-            expect_type(func, op, &lin.plan.output_layout().to_type())
+            let output = VecLayout::from_type(func.ty(op.result()))?;
+            LinearOp::from_op(op, &input, &output, module)?;
+            Ok(())
         }
         "pack.square" | "pack.polynomial" => {
             expect_counts(op, 1, 1)?;
