@@ -231,7 +231,8 @@ impl Search<'_> {
         Ok(match op.name.as_str() {
             "pack.linear" => {
                 let input = VecLayout::from_type(self.graph.func.ty(op.operands[0]))?;
-                let plan = LinearOp::from_op(op, &input, self.module)?.plan;
+                let output = VecLayout::from_type(self.graph.func.ty(op.result()))?;
+                let plan = LinearOp::from_op(op, &input, &output, self.module)?.plan;
                 let babies = plan.baby_offsets().iter().filter(|&&b| b != 0).count();
                 let giants = plan.giant_groups().iter().filter(|(g, _)| *g != 0).count();
                 babies as f64 * c.hoisted_rotate(level)
