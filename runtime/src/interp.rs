@@ -382,7 +382,15 @@ pub struct Session {
     plaintexts: HashMap<(usize, usize, u64), Arc<Plaintext>>,
     /// Cumulative wall time and count per op name, over all runs.
     profile: HashMap<String, (Duration, usize)>,
+    /// Bytes the slot-vector and plaintext caches may hold; past it,
+    /// plaintexts are encoded at each use (a ResNet's diagonals at LogN 16
+    /// would take tens of GB).
+    cache_budget: usize,
+    cached_bytes: usize,
 }
+
+/// Default bound on the plaintext caches of a [`Session`].
+pub const DEFAULT_CACHE_BUDGET: usize = 2 << 30;
 
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -464,6 +472,8 @@ impl Session {
             slots: HashMap::new(),
             plaintexts: HashMap::new(),
             profile: HashMap::new(),
+            cache_budget: DEFAULT_CACHE_BUDGET,
+            cached_bytes: 0,
         })
     }
 
@@ -526,6 +536,21 @@ impl Session {
         }
         wanted.sort_by_key(|w| (w.0, w.1));
         wanted.dedup_by_key(|w| (w.0, w.1));
+        // What does not fit the cache budget is encoded at its use instead.
+        let mut fits = 0;
+        for w in &wanted {
+            let extra =
+                if self.slots.contains_key(&w.0) || wanted[..fits].iter().any(|v| v.0 == w.0) {
+                    0
+                } else {
+                    self.slot_bytes()
+                };
+            if !self.reserve(self.plaintext_bytes(w.1) + extra) {
+                break;
+            }
+            fits += 1;
+        }
+        wanted.truncate(fits);
         let mut need: Vec<usize> = wanted
             .iter()
             .map(|w| w.0)
@@ -600,6 +625,28 @@ impl Session {
         v
     }
 
+    /// Bounds the bytes cached slot vectors and plaintexts may take.
+    pub fn set_cache_budget(&mut self, bytes: usize) {
+        self.cache_budget = bytes;
+    }
+
+    fn slot_bytes(&self) -> usize {
+        self.params.slots() * std::mem::size_of::<f64>()
+    }
+
+    fn plaintext_bytes(&self, level: usize) -> usize {
+        (level + 1) * self.ctx.n() * std::mem::size_of::<u64>()
+    }
+
+    /// Reserves cache room for `bytes`, if the budget allows.
+    fn reserve(&mut self, bytes: usize) -> bool {
+        if self.cached_bytes + bytes > self.cache_budget {
+            return false;
+        }
+        self.cached_bytes += bytes;
+        true
+    }
+
     /// Number of encoded plaintexts held in the cache.
     pub fn cached_plaintexts(&self) -> usize {
         self.plaintexts.len()
@@ -622,6 +669,7 @@ impl Session {
             self.plan = Plan::new(module, func);
             self.slots.clear();
             self.plaintexts.clear();
+            self.cached_bytes = 0;
         }
         Ok(func)
     }
@@ -985,7 +1033,9 @@ impl Session {
                     ));
                 }
                 let s = Arc::new(s);
-                self.slots.insert(idx, s.clone());
+                if self.reserve(self.slot_bytes()) {
+                    self.slots.insert(idx, s.clone());
+                }
                 s
             }
         };
@@ -994,7 +1044,9 @@ impl Session {
                 .encode(&slots, level, scale)
                 .map_err(|e| RunError::ckks(op, format!("encoding operand #{k}"), e))?,
         );
-        self.plaintexts.insert(key, pt.clone());
+        if self.reserve(self.plaintext_bytes(level)) {
+            self.plaintexts.insert(key, pt.clone());
+        }
         Ok(pt)
     }
 

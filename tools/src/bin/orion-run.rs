@@ -87,6 +87,10 @@ struct Args {
     /// Worker threads of the CKKS library (rayon pool; default: one per core).
     #[arg(long)]
     threads: Option<usize>,
+    /// Memory for cached encoded plaintexts, in MiB; past it they are
+    /// encoded at each use (default 2048).
+    #[arg(long, value_name = "MIB")]
+    plaintext_cache_mib: Option<usize>,
 }
 
 #[derive(Clone, Copy, PartialEq, Debug)]
@@ -299,6 +303,9 @@ fn run(args: &Args) -> Result<ExitCode, String> {
             progress,
         };
         let mut s = Session::new(&module, &opts).map_err(|e| e.to_string())?;
+        if let Some(mib) = args.plaintext_cache_mib {
+            s.set_cache_budget(mib << 20);
+        }
         let t = s.prepare(&module).map_err(|e| e.to_string())?;
         prepare_time = t;
         Some(s)
