@@ -3,7 +3,7 @@
 //! (`BootstrapParams::resnet_n16`).
 //!
 //!     cargo run --release -p orion-runtime --example bootstrap_bench -- \
-//!         [--threads N] [--reps 3] [--log-slots 15] [--small] [--quiet]
+//!         [--threads N] [--reps 3] [--log-slots 15] [--small] [--quiet] [--lazy]
 //!
 //! Prints the bootstrapping key generation time, the setup time (encoding
 //! the DFT matrices), the median / min / max time of one bootstrap over
@@ -12,6 +12,7 @@
 //! in [-1, 1] + i [-1, 1] as in Lattigo's benchmarks), the peak resident
 //! memory (VmHWM) and the 1-minute load average. `--small` runs the
 //! insecure N = 2^12 test set instead (seconds, for a smoke test).
+//! `--lazy` encodes each DFT level's matrices on use (less memory).
 
 use std::time::Instant;
 
@@ -26,6 +27,7 @@ struct Args {
     log_slots: Option<u32>,
     small: bool,
     quiet: bool,
+    lazy: bool,
 }
 
 fn parse_args() -> Args {
@@ -35,6 +37,7 @@ fn parse_args() -> Args {
         log_slots: None,
         small: false,
         quiet: false,
+        lazy: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -45,8 +48,9 @@ fn parse_args() -> Args {
             "--log-slots" => a.log_slots = Some(val().parse().expect("--log-slots L")),
             "--small" => a.small = true,
             "--quiet" => a.quiet = true,
+            "--lazy" => a.lazy = true,
             _ => panic!(
-                "unknown option {k} (expected --threads, --reps, --log-slots, --small, --quiet)"
+                "unknown option {k} (expected --threads, --reps, --log-slots, --small, --quiet, --lazy)"
             ),
         }
     }
@@ -127,8 +131,16 @@ fn main() -> Result<(), CkksError> {
         if keys.has_encapsulation() { " + 2 encapsulation" } else { "" }
     );
     let t = Instant::now();
-    let boot = Bootstrapper::new(&ctx, &bp, &keys)?;
-    println!("setup: {:.2} s (DFT matrices)", t.elapsed().as_secs_f64());
+    let options = BootstrapOptions {
+        lazy_matrices: args.lazy,
+    };
+    let boot = Bootstrapper::with_options(&ctx, &bp, &keys, &options)?;
+    println!(
+        "setup: {:.2} s (DFT matrices{}) peak RSS so far {:.0} MB",
+        t.elapsed().as_secs_f64(),
+        if args.lazy { ", lazy" } else { "" },
+        peak_rss_mb()
+    );
 
     let slots = ctx.slots();
     let n = bp.slots();
@@ -146,9 +158,13 @@ fn main() -> Result<(), CkksError> {
     for r in 0..args.reps.max(1) {
         let load = load1();
         let t = Instant::now();
-        let o = boot.bootstrap(&ct)?;
+        let (o, phases) = boot.bootstrap_profiled(&ct)?;
         let s = t.elapsed().as_secs_f64();
-        println!("bootstrap {r}: {s:.3} s load {load:.2}");
+        let phases: Vec<String> = phases.iter().map(|(p, t)| format!("{p} {t:.2}")).collect();
+        println!(
+            "bootstrap {r}: {s:.3} s load {load:.2} [{}]",
+            phases.join(", ")
+        );
         times.push(s);
         out = Some(o);
     }

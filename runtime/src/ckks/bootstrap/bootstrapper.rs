@@ -53,17 +53,22 @@ impl Matrices {
         eval: &Evaluator,
         encoder: &Encoder,
         mut ct: Ciphertext,
+        timer: &mut Timer,
+        name: &'static str,
     ) -> Result<Ciphertext, CkksError> {
         match self {
             Matrices::Encoded(lts) => {
                 for lt in lts {
                     ct = eval.rescale(&eval.linear_transform(&ct, lt)?)?;
+                    timer.mark(name);
                 }
             }
             Matrices::Lazy(levels) => {
                 for l in levels {
                     let lt = l.encode(encoder)?;
+                    timer.mark("encode matrices");
                     ct = eval.rescale(&eval.linear_transform(&ct, &lt)?)?;
+                    timer.mark(name);
                 }
             }
         }
@@ -194,6 +199,21 @@ impl Bootstrapper {
     /// leaves `q_0 / scale >= 2^log_message_ratio` at level 0. Returns the
     /// same values at level `levels().residual` and the default scale.
     pub fn bootstrap(&self, ct: &Ciphertext) -> Result<Ciphertext, CkksError> {
+        self.run(ct, &mut Timer::off())
+    }
+
+    /// [`Self::bootstrap`], also returning the wall time of each phase in
+    /// seconds (phases that repeat are summed), in order of first occurrence.
+    pub fn bootstrap_profiled(
+        &self,
+        ct: &Ciphertext,
+    ) -> Result<(Ciphertext, Vec<(&'static str, f64)>), CkksError> {
+        let mut timer = Timer::on();
+        let out = self.run(ct, &mut timer)?;
+        Ok((out, timer.phases))
+    }
+
+    fn run(&self, ct: &Ciphertext, timer: &mut Timer) -> Result<Ciphertext, CkksError> {
         let ctx = &self.ctx;
         let eval = &self.eval;
         ctx.check_ciphertext(ct)?;
@@ -231,6 +251,7 @@ impl Bootstrapper {
             ct0
         };
         let delta0 = ct.scale * factor;
+        timer.mark("scale down");
 
         // Sparse-secret encapsulation, ModRaise, back to the secret key.
         if let Some(e) = &self.encapsulation {
@@ -242,15 +263,20 @@ impl Bootstrapper {
             up = switch_with(ctx, &up, |c| e.to_dense.switch(ctx, self.levels.top, c));
         }
         up.scale = self.scales.s0;
+        timer.mark("mod raise");
         if self.sparse {
             let n = self.params.slots();
             up = eval.rotate_and_sum(&up, n, ctx.slots() / n)?;
+            timer.mark("sub sum");
         }
 
         // CoeffsToSlots.
-        let mut w = self.cts.apply(eval, &self.encoder, up)?;
+        let mut w = self
+            .cts
+            .apply(eval, &self.encoder, up, timer, "coeffs to slots")?;
         w.scale = self.scales.s_y;
         let conj = eval.conjugate(&w)?;
+        timer.mark("conjugate");
 
         // EvalMod (per part), then SlotsToCoeffs.
         let s_e = self.scales.t_nominal * q0 / delta0;
@@ -270,9 +296,46 @@ impl Bootstrapper {
             let im = out_tag(self.params.mod1.evaluate(eval, &im, s_e)?);
             eval.add(&re, &eval.mul_plain(&im, &self.plus_i)?)?
         };
-        let mut x = self.stc.apply(eval, &self.encoder, x)?;
+        timer.mark("eval mod");
+        let mut x = self
+            .stc
+            .apply(eval, &self.encoder, x, timer, "slots to coeffs")?;
         x.scale = self.scales.out;
         Ok(x)
+    }
+}
+
+/// Wall time per phase (a no-op unless profiling).
+struct Timer {
+    last: Option<std::time::Instant>,
+    phases: Vec<(&'static str, f64)>,
+}
+
+impl Timer {
+    fn off() -> Self {
+        Self {
+            last: None,
+            phases: Vec::new(),
+        }
+    }
+
+    fn on() -> Self {
+        Self {
+            last: Some(std::time::Instant::now()),
+            phases: Vec::new(),
+        }
+    }
+
+    /// Charges the time since the previous mark to `phase`.
+    fn mark(&mut self, phase: &'static str) {
+        if let Some(last) = self.last.as_mut() {
+            let dt = last.elapsed().as_secs_f64();
+            *last = std::time::Instant::now();
+            match self.phases.iter_mut().find(|(p, _)| *p == phase) {
+                Some((_, t)) => *t += dt,
+                None => self.phases.push((phase, dt)),
+            }
+        }
     }
 }
 
