@@ -244,3 +244,27 @@ fn lazy_matrices_give_the_same_result() {
         .unwrap();
     assert_eq!(eager.bootstrap(&ct).unwrap(), lazy.bootstrap(&ct).unwrap());
 }
+
+/// The memory-lean DFT (chained rotations, keys at their level) computes
+/// the same function: same precision floors.
+#[test]
+fn chained_dft_rotations() {
+    let bp = BootstrapParams::test_n12().with_dft(DftStrategy::Chained);
+    let f = fixture(&bp, 15);
+    let (mean, min) = f.roundtrip(&random_complex(f.ctx.slots(), 16), 0);
+    assert!(mean >= 23.5 && min >= 19.0, "{mean:.1} / {min:.1} bits");
+
+    let sparse = bp.clone().with_log_slots(7);
+    let f = fixture(&sparse, 17);
+    let v = random_complex(sparse.slots(), 18);
+    let periodic: Vec<Complex> = (0..f.ctx.slots()).map(|j| v[j % v.len()]).collect();
+    let (mean, min) = f.roundtrip(&periodic, 2);
+    assert!(mean >= 19.5 && min >= 16.0, "{mean:.1} / {min:.1} bits");
+
+    // BSGS keys do not serve the chained circuit.
+    let ctx = &f.ctx;
+    let bsgs = sparse.clone().with_dft(DftStrategy::Bsgs);
+    let keys = BootstrapKeys::generate(ctx, &bsgs, &f.sk, &quiet(19)).unwrap();
+    let err = Bootstrapper::new(ctx, &sparse, &keys).unwrap_err();
+    assert!(err.to_string().contains("chained"), "{err}");
+}

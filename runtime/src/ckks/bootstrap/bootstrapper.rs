@@ -12,10 +12,11 @@ use crate::ckks::fft::Complex;
 
 use crate::ckks::linear_transform::LinearTransform;
 
+use super::chained::{ChainedLevel, LevelKeys};
 use super::encapsulation::EncapsulationKeys;
 use super::keys::BootstrapKeys;
-use super::modraise::mod_raise;
-use super::params::{BootstrapParams, Levels};
+use super::modraise::{mod_raise, sub_sum_steps};
+use super::params::{BootstrapParams, DftStrategy, Levels};
 use super::plan::{DftLevel, Plan, Scales};
 
 /// Run-time choices that trade time for memory.
@@ -33,6 +34,7 @@ pub struct BootstrapOptions {
 enum Matrices {
     Encoded(Vec<LinearTransform>),
     Lazy(Vec<DftLevel>),
+    Chained(Vec<ChainedLevel>),
 }
 
 impl Matrices {
@@ -52,11 +54,19 @@ impl Matrices {
         &self,
         eval: &Evaluator,
         encoder: &Encoder,
+        level_keys: Option<&LevelKeys>,
         mut ct: Ciphertext,
         timer: &mut Timer,
         name: &'static str,
     ) -> Result<Ciphertext, CkksError> {
         match self {
+            Matrices::Chained(levels) => {
+                let keys = level_keys.ok_or(CkksError::MissingGaloisKey(0))?;
+                for l in levels {
+                    ct = eval.rescale(&l.apply(eval, encoder, keys, &ct)?)?;
+                    timer.mark(name);
+                }
+            }
             Matrices::Encoded(lts) => {
                 for lt in lts {
                     ct = eval.rescale(&eval.linear_transform(&ct, lt)?)?;
@@ -78,7 +88,7 @@ impl Matrices {
     fn rotation_steps(&self) -> Vec<i64> {
         match self {
             Matrices::Encoded(lts) => lts.iter().flat_map(|l| l.rotation_steps()).collect(),
-            Matrices::Lazy(_) => Vec::new(),
+            Matrices::Lazy(_) | Matrices::Chained(_) => Vec::new(),
         }
     }
 }
@@ -94,7 +104,8 @@ pub struct Bootstrapper {
     encoder: Encoder,
     cts: Matrices,
     stc: Matrices,
-    encapsulation: Option<EncapsulationKeys>,
+    encapsulation: Option<Arc<EncapsulationKeys>>,
+    level_keys: Option<Arc<LevelKeys>>,
     /// `-i` in every slot at the EvalMod input level and `+i` at the
     /// SlotsToCoeffs input level (the monomial `∓X^(N/2)`, scale 1).
     minus_i: Plaintext,
@@ -124,13 +135,36 @@ impl Bootstrapper {
         super::check_context(ctx, params)?;
         let plan = Plan::new(ctx, params);
         let slots = ctx.slots();
-        for step in plan.rotation_steps(slots) {
-            if !keys.galois.has_step(step, slots) {
-                return Err(CkksError::MissingGaloisKey(step));
+        match params.dft {
+            DftStrategy::Bsgs => {
+                for step in plan.rotation_steps(slots) {
+                    if !keys.galois.has_step(step, slots) {
+                        return Err(CkksError::MissingGaloisKey(step));
+                    }
+                }
+                if !keys.galois.has_conjugation() {
+                    return Err(CkksError::MissingConjugationKey);
+                }
             }
-        }
-        if !keys.galois.has_conjugation() {
-            return Err(CkksError::MissingConjugationKey);
+            DftStrategy::Chained => {
+                let lk = keys.level_keys.as_ref().ok_or_else(|| {
+                    CkksError::InvalidParams(
+                        "bootstrapping: the parameters use chained DFT rotations but the keys \
+                         were generated for BSGS (no per-level keys)"
+                            .into(),
+                    )
+                })?;
+                for (step, level) in plan.chained_steps(slots) {
+                    match lk.rotations.get(&step) {
+                        Some((_, k)) if k.level >= level => {}
+                        _ => return Err(CkksError::MissingGaloisKey(step)),
+                    }
+                }
+                match &lk.conjugation {
+                    Some(k) if k.level >= plan.levels.evalmod_start => {}
+                    _ => return Err(CkksError::MissingConjugationKey),
+                }
+            }
         }
         if params.ephemeral_hamming_weight.is_some() != keys.encapsulation.is_some() {
             return Err(CkksError::InvalidParams(format!(
@@ -156,8 +190,16 @@ impl Bootstrapper {
         }
         let encoder = Encoder::new(ctx);
         let (levels, scales, n) = (plan.levels, plan.scales, plan.n);
-        let cts = Matrices::new(&encoder, plan.cts, options.lazy_matrices)?;
-        let stc = Matrices::new(&encoder, plan.stc, options.lazy_matrices)?;
+        let (cts, stc) = match params.dft {
+            DftStrategy::Bsgs => (
+                Matrices::new(&encoder, plan.cts, options.lazy_matrices)?,
+                Matrices::new(&encoder, plan.stc, options.lazy_matrices)?,
+            ),
+            DftStrategy::Chained => {
+                let (c, s) = plan.chained();
+                (Matrices::Chained(c), Matrices::Chained(s))
+            }
+        };
         let eval = Evaluator::new(ctx, Some(&keys.relin), Some(&keys.galois));
         // The plan's steps mirror the library's BSGS; double-check when encoded.
         for step in cts.rotation_steps().into_iter().chain(stc.rotation_steps()) {
@@ -180,6 +222,7 @@ impl Bootstrapper {
             cts,
             stc,
             encapsulation: keys.encapsulation.clone(),
+            level_keys: keys.level_keys.clone(),
             sparse: n < slots,
         })
     }
@@ -207,7 +250,7 @@ impl Bootstrapper {
     pub fn bootstrap_profiled(
         &self,
         ct: &Ciphertext,
-    ) -> Result<(Ciphertext, Vec<(&'static str, f64)>), CkksError> {
+    ) -> Result<(Ciphertext, PhaseTimes), CkksError> {
         let mut timer = Timer::on();
         let out = self.run(ct, &mut timer)?;
         Ok((out, timer.phases))
@@ -264,18 +307,31 @@ impl Bootstrapper {
         }
         up.scale = self.scales.s0;
         timer.mark("mod raise");
+        let lk = self.level_keys.as_deref();
         if self.sparse {
             let n = self.params.slots();
-            up = eval.rotate_and_sum(&up, n, ctx.slots() / n)?;
+            up = match lk {
+                None => eval.rotate_and_sum(&up, n, ctx.slots() / n)?,
+                Some(lk) => {
+                    for step in sub_sum_steps(n, ctx.slots()) {
+                        let r = lk.rotate(ctx, &up, step)?;
+                        eval.add_assign(&mut up, &r)?;
+                    }
+                    up
+                }
+            };
             timer.mark("sub sum");
         }
 
         // CoeffsToSlots.
         let mut w = self
             .cts
-            .apply(eval, &self.encoder, up, timer, "coeffs to slots")?;
+            .apply(eval, &self.encoder, lk, up, timer, "coeffs to slots")?;
         w.scale = self.scales.s_y;
-        let conj = eval.conjugate(&w)?;
+        let conj = match lk {
+            None => eval.conjugate(&w)?,
+            Some(lk) => lk.conjugate(ctx, &w)?,
+        };
         timer.mark("conjugate");
 
         // EvalMod (per part), then SlotsToCoeffs.
@@ -299,16 +355,19 @@ impl Bootstrapper {
         timer.mark("eval mod");
         let mut x = self
             .stc
-            .apply(eval, &self.encoder, x, timer, "slots to coeffs")?;
+            .apply(eval, &self.encoder, lk, x, timer, "slots to coeffs")?;
         x.scale = self.scales.out;
         Ok(x)
     }
 }
 
+/// Seconds spent in each phase of one bootstrap, in order of first occurrence.
+pub type PhaseTimes = Vec<(&'static str, f64)>;
+
 /// Wall time per phase (a no-op unless profiling).
 struct Timer {
     last: Option<std::time::Instant>,
-    phases: Vec<(&'static str, f64)>,
+    phases: PhaseTimes,
 }
 
 impl Timer {

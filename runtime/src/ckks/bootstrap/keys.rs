@@ -20,8 +20,9 @@ use crate::ckks::keygen::KeyGenerator;
 use crate::ckks::keys::{GaloisKeys, RelinearizationKey, SecretKey};
 use crate::ckks::sampler;
 
+use super::chained::LevelKeys;
 use super::encapsulation::{CompactKey, EncapsulationKeys};
-use super::params::BootstrapParams;
+use super::params::{BootstrapParams, DftStrategy};
 use super::plan::Plan;
 
 /// Options of [`BootstrapKeys::generate`].
@@ -38,9 +39,12 @@ pub struct KeyGenOptions {
 pub struct BootstrapKeys {
     /// Relinearization key (EvalMod's products).
     pub relin: RelinearizationKey,
-    /// Galois keys: the circuit's rotation steps and conjugation.
+    /// Galois keys over the whole chain: the circuit's rotation steps and
+    /// conjugation ([`DftStrategy::Bsgs`]; empty with `Chained`).
     pub galois: GaloisKeys,
-    pub(crate) encapsulation: Option<EncapsulationKeys>,
+    /// Galois keys stored at their level of use ([`DftStrategy::Chained`]).
+    pub(crate) level_keys: Option<Arc<LevelKeys>>,
+    pub(crate) encapsulation: Option<Arc<EncapsulationKeys>>,
 }
 
 impl BootstrapKeys {
@@ -49,7 +53,11 @@ impl BootstrapKeys {
     pub fn rotation_steps(ctx: &Context, params: &BootstrapParams) -> Result<Vec<i64>, CkksError> {
         params.validate()?;
         super::check_context(ctx, params)?;
-        Ok(Plan::new(ctx, params).rotation_steps(ctx.slots()))
+        let plan = Plan::new(ctx, params);
+        Ok(match params.dft {
+            DftStrategy::Bsgs => plan.rotation_steps(ctx.slots()),
+            DftStrategy::Chained => plan.chained_steps(ctx.slots()).into_keys().collect(),
+        })
     }
 
     /// Generates every key bootstrapping with `params` needs for `sk`.
@@ -81,22 +89,41 @@ impl BootstrapKeys {
         bar.set_message("relinearization");
         let relin = keygen(0).gen_relin_key(sk)?;
         bar.inc(1);
-        bar.set_message("conjugation");
-        let mut galois = keygen(1).gen_galois_keys_with_conjugation(sk, &[], true)?;
-        bar.inc(1);
-        bar.set_message(format!("{} rotations", steps.len()));
-        let parts = steps
-            .par_iter()
-            .enumerate()
-            .map(|(i, &s)| {
-                let k = keygen(2 + i as u64).gen_galois_keys(sk, &[s]);
+        let (galois, level_keys) = match params.dft {
+            DftStrategy::Bsgs => {
+                bar.set_message("conjugation");
+                let mut galois = keygen(1).gen_galois_keys_with_conjugation(sk, &[], true)?;
                 bar.inc(1);
-                k
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        for p in parts {
-            galois.extend(p);
-        }
+                bar.set_message(format!("{} rotations", steps.len()));
+                let parts = steps
+                    .par_iter()
+                    .enumerate()
+                    .map(|(i, &s)| {
+                        let k = keygen(2 + i as u64).gen_galois_keys(sk, &[s]);
+                        bar.inc(1);
+                        k
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                for p in parts {
+                    galois.extend(p);
+                }
+                (galois, None)
+            }
+            DftStrategy::Chained => {
+                bar.set_message(format!("{} rotations at their levels", steps.len()));
+                let plan = Plan::new(ctx, params);
+                let with_levels = plan.chained_steps(ctx.slots());
+                let lk = LevelKeys::generate(
+                    ctx,
+                    sk,
+                    &with_levels,
+                    Some(params.levels().evalmod_start),
+                    opts.seed,
+                    &|| bar.inc(1),
+                );
+                (GaloisKeys::default(), Some(Arc::new(lk)))
+            }
+        };
         let encapsulation = match params.ephemeral_hamming_weight {
             None => None,
             Some(h) => {
@@ -112,16 +139,17 @@ impl BootstrapKeys {
                 bar.inc(1);
                 let to_dense = CompactKey::generate(ctx, &mut rng, &eph, &sk.ntt, top);
                 bar.inc(1);
-                Some(EncapsulationKeys {
+                Some(Arc::new(EncapsulationKeys {
                     to_sparse,
                     to_dense,
-                })
+                }))
             }
         };
         bar.finish_with_message("done");
         Ok(Self {
             relin,
             galois,
+            level_keys,
             encapsulation,
         })
     }

@@ -41,6 +41,7 @@
 //! ```
 
 mod bootstrapper;
+mod chained;
 pub(crate) mod dft;
 mod encapsulation;
 pub mod keys;
@@ -49,10 +50,10 @@ mod modraise;
 pub mod params;
 mod plan;
 
-pub use bootstrapper::{BootstrapOptions, Bootstrapper};
+pub use bootstrapper::{BootstrapOptions, Bootstrapper, PhaseTimes};
 pub use keys::{BootstrapKeys, KeyGenOptions};
 pub use mod1::Mod1Params;
-pub use params::{BootstrapParams, Levels};
+pub use params::{BootstrapParams, DftStrategy, Levels};
 
 use crate::ckks::context::Context;
 use crate::ckks::error::CkksError;

@@ -49,8 +49,22 @@ pub struct BootstrapParams {
     pub stc_log_q: Vec<u32>,
     /// The modular reduction.
     pub mod1: Mod1Params,
+    /// How the DFT levels are evaluated (and so which keys exist).
+    pub dft: DftStrategy,
     /// Accept parameters above the 128-bit bound (tests only).
     pub insecure_ok: bool,
+}
+
+/// How CoeffsToSlots and SlotsToCoeffs are evaluated: a time / memory trade-off.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DftStrategy {
+    /// The library's double-hoisted BSGS `LinearTransform`: fastest; a
+    /// Galois key over the whole chain for every baby and giant step.
+    #[default]
+    Bsgs,
+    /// Chained rotations (`chained.rs`): three keys per level, each stored
+    /// at the level where it is used, every rotation a full key switch.
+    Chained,
 }
 
 /// Level layout of a bootstrappable chain (see the module documentation).
@@ -68,9 +82,12 @@ pub struct Levels {
 
 impl BootstrapParams {
     /// Orion's ResNet chain (LogN 16, residual [55, 40 x 10], scale 2^40,
-    /// H = 192) extended for bootstrapping 2^15 slots: CoeffsToSlots 4 x 56,
-    /// EvalMod 60-bit primes, SlotsToCoeffs 3 x 40, P = 5 x 61. About
-    /// log2 QP = 1704, under the HE Standard bound of 1772 for N = 2^16.
+    /// H = 192) extended for bootstrapping 2^15 slots: SlotsToCoeffs 3 x 40,
+    /// EvalMod 9 x 60 (degree 40: 6 levels, 3 double angles),
+    /// CoeffsToSlots 4 x 56, P = 7 x 61 (27 Q primes, dnum 4).
+    /// log2 QP = 1766, under the 1772 of our HE Standard table for N = 2^16
+    /// (that table assumes a uniform ternary secret; Lattigo's own estimate
+    /// for a Hamming weight of 192 is 1546).
     pub fn resnet_n16() -> Self {
         let mut residual = vec![55];
         residual.extend([40; 10]);
@@ -79,12 +96,13 @@ impl BootstrapParams {
             log_slots: 15,
             residual_log_q: residual,
             log_scale: 40,
-            log_p: vec![61; 5],
+            log_p: vec![61; 7],
             hamming_weight: 192,
             ephemeral_hamming_weight: Some(32),
             cts_log_q: vec![56; 4],
             stc_log_q: vec![40; 3],
             mod1: Mod1Params::default(),
+            dft: DftStrategy::Bsgs,
             insecure_ok: false,
         }
     }
@@ -104,8 +122,15 @@ impl BootstrapParams {
             cts_log_q: vec![56; 3],
             stc_log_q: vec![40; 2],
             mod1: Mod1Params::default(),
+            dft: DftStrategy::Bsgs,
             insecure_ok: true,
         }
+    }
+
+    /// The same parameters with another DFT strategy.
+    pub fn with_dft(mut self, dft: DftStrategy) -> Self {
+        self.dft = dft;
+        self
     }
 
     /// The same parameters with `2^log_slots` (sparse) slots.

@@ -25,6 +25,7 @@ use crate::ckks::error::CkksError;
 use crate::ckks::fft::Complex;
 use crate::ckks::linear_transform::LinearTransform;
 
+use super::chained::ChainedLevel;
 use super::dft;
 use super::modraise::sub_sum_steps;
 use super::params::{BootstrapParams, Levels};
@@ -73,6 +74,8 @@ pub(crate) struct Plan {
     pub(crate) stc: Vec<DftLevel>,
     /// Number of slots bootstrapped.
     pub(crate) n: usize,
+    /// Dimension the matrices act in (`n`, or `2n` for sparse slots).
+    pub(crate) dim: usize,
 }
 
 impl Plan {
@@ -133,6 +136,7 @@ impl Plan {
             cts,
             stc,
             n,
+            dim,
         }
     }
 
@@ -145,6 +149,32 @@ impl Plan {
         }
         s.extend(sub_sum_steps(self.n, slots));
         s.into_iter().collect()
+    }
+}
+
+impl Plan {
+    /// The chained (memory-lean) form of every DFT level, CoeffsToSlots
+    /// first.
+    pub(crate) fn chained(&self) -> (Vec<ChainedLevel>, Vec<ChainedLevel>) {
+        let conv = |v: &Vec<DftLevel>| v.iter().map(|l| ChainedLevel::new(l, self.dim)).collect();
+        (conv(&self.cts), conv(&self.stc))
+    }
+
+    /// Rotation steps of the chained evaluation with the highest level
+    /// each is used at (SubSum's at the top).
+    pub(crate) fn chained_steps(&self, slots: usize) -> BTreeMap<i64, usize> {
+        let mut out: BTreeMap<i64, usize> = BTreeMap::new();
+        let (cts, stc) = self.chained();
+        for l in cts.iter().chain(&stc) {
+            for s in l.steps() {
+                let e = out.entry(s).or_insert(l.level());
+                *e = (*e).max(l.level());
+            }
+        }
+        for s in sub_sum_steps(self.n, slots) {
+            out.insert(s, self.levels.top);
+        }
+        out
     }
 }
 
