@@ -252,6 +252,8 @@ pub fn bootstrap_params(params: &ParamsAttr) -> Option<BootstrapParams> {
         cts_log_q: b.cts_log_q.clone(),
         stc_log_q: b.stc_log_q.clone(),
         mod1: Mod1Params::default(),
+        // BSGS (fast) DFT; `DftStrategy::Chained` trades time for memory.
+        dft: Default::default(),
         insecure_ok: params.insecure,
     })
 }
