@@ -494,26 +494,14 @@ impl PlaceBootstraps {
     }
 }
 
-/// The function with `pack.bootstrap` ops in front of their first user.
+/// The function with each `pack.bootstrap` right after the op that defines
+/// its input (so that everything after it, e.g. a polynomial that lands at
+/// the product's level prime, sees the refreshed value's level).
 fn insert(func: &Func, boots: &[Boot], bounds: &[f64]) -> Func {
     let mut out = func.clone();
     out.body.clear();
     let mut renamed: Vec<(usize, ValueId, ValueId)> = Vec::new();
     for (i, op) in func.body.iter().enumerate() {
-        for (b, &bound) in boots.iter().zip(bounds) {
-            if b.users.iter().min() == Some(&i) {
-                let ty = func.ty(b.value).clone();
-                let loc = func.body[i].loc.clone();
-                let v = out.push_op(
-                    "pack.bootstrap",
-                    vec![b.value],
-                    vec![("bound".into(), Attribute::Float(bound))],
-                    vec![ty],
-                    loc,
-                )[0];
-                renamed.extend(b.users.iter().map(|&u| (u, b.value, v)));
-            }
-        }
         let mut op = op.clone();
         for (u, from, to) in &renamed {
             if *u == i {
@@ -523,7 +511,22 @@ fn insert(func: &Func, boots: &[Boot], bounds: &[f64]) -> Func {
                     .for_each(|v| *v = *to);
             }
         }
+        let results = op.results.clone();
+        let loc = op.loc.clone();
         out.body.push(op);
+        for (b, &bound) in boots.iter().zip(bounds) {
+            if results.contains(&b.value) {
+                let ty = func.ty(b.value).clone();
+                let v = out.push_op(
+                    "pack.bootstrap",
+                    vec![b.value],
+                    vec![("bound".into(), Attribute::Float(bound))],
+                    vec![ty],
+                    loc.clone(),
+                )[0];
+                renamed.extend(b.users.iter().map(|&u| (u, b.value, v)));
+            }
+        }
     }
     out
 }
