@@ -4,6 +4,7 @@
 pub mod approx;
 pub mod cost_model;
 pub mod import_onnx;
+pub mod pack_stats;
 pub mod pass_manager;
 pub mod passes;
 

@@ -73,7 +73,18 @@ impl PassManager {
     pub fn run(
         &mut self,
         module: &mut Module,
+        dump: impl FnMut(&str, &Module),
+    ) -> Result<(), Diagnostic> {
+        self.run_observed(module, dump, |_, _| {})
+    }
+
+    /// As `run`, and `observe(name, module)` after every pass (once it is
+    /// verified), e.g. to take statistics of an intermediate level.
+    pub fn run_observed(
+        &mut self,
+        module: &mut Module,
         mut dump: impl FnMut(&str, &Module),
+        mut observe: impl FnMut(&str, &Module),
     ) -> Result<(), Diagnostic> {
         for pass in &self.passes {
             let start = Instant::now();
@@ -92,6 +103,7 @@ impl PassManager {
             if self.should_print(pass.name()) {
                 dump(pass.name(), module);
             }
+            observe(pass.name(), module);
         }
         Ok(())
     }

@@ -14,7 +14,7 @@
 
 use clap::{Parser, ValueEnum};
 use orion_compiler::passes::{self, PassOptions, Statistics};
-use orion_compiler::{import_onnx_file, PassManager, PrintIr};
+use orion_compiler::{import_onnx_file, pack_stats, PassManager, PrintIr};
 use orion_dialects::ckks::ParamsAttr;
 use orion_dialects::tensor::Tensor;
 use orion_dialects::verify::verify_module;
@@ -114,6 +114,18 @@ struct Cli {
     /// Print the counters each pass reports to stderr.
     #[arg(long, visible_alias = "mlir-pass-statistics")]
     pass_statistics: bool,
+
+    /// Print per-layer packing statistics of the last pack-level IR (layouts,
+    /// diagonals, baby/giant/output rotations, depth, totals) to stderr, or
+    /// with --stats=PATH to a file.
+    #[arg(
+        long,
+        value_name = "PATH",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "-"
+    )]
+    stats: Option<String>,
 
     /// Calibration inputs for the `calibrate` pass: an MNIST IDX3 image file
     /// (pixels normalised as (p/255 - 0.1307)/0.3081) or a float32/float64
@@ -290,13 +302,41 @@ fn run(cli: &Cli) -> Result<(), Diagnostic> {
         pm.add_by_name(n, &opts)?;
     }
 
-    let result = pm.run(&mut module, |name, m| dump_ir(name, m, &print));
+    // The last pack-level IR, for --stats (the input itself if it is one).
+    let mut pack_level = (cli.stats.is_some() && is_pack_level(&module)).then(|| module.clone());
+    let result = pm.run_observed(
+        &mut module,
+        |name, m| dump_ir(name, m, &print),
+        |_, m| {
+            if cli.stats.is_some() && is_pack_level(m) {
+                pack_level = Some(m.clone());
+            }
+        },
+    );
     // Report what ran even when a later pass failed.
     timings.extend(pm.timings.iter().cloned());
     if cli.pass_statistics {
         print_statistics(&pm.statistics);
     }
+    // A failure before the pack level is the error to report, not --stats.
+    if let (Some(path), Some(packed)) = (&cli.stats, &pack_level) {
+        let (rows, depth) = pack_stats::collect(packed)?;
+        let table = pack_stats::render(&rows, depth);
+        if path == "-" {
+            // Reports are best effort: a closed stderr must not abort the run.
+            let _ = std::io::stderr().write_all(table.as_bytes());
+        } else {
+            std::fs::write(path, &table)
+                .map_err(|e| error(format!("--stats: cannot write {path}: {e}")))?;
+        }
+    }
     result?;
+    if cli.stats.is_some() && pack_level.is_none() {
+        return Err(error(
+            "--stats needs the pack level: run a pipeline that reaches it \
+             (e.g. --passes canonicalize,pack or --lower-to-ckks) or give a pack-level input",
+        ));
+    }
 
     let start = Instant::now();
     let text = print_module(&module, &print);
@@ -307,6 +347,14 @@ fn run(cli: &Cli) -> Result<(), Diagnostic> {
         print_timing(&timings, total.elapsed());
     }
     Ok(())
+}
+
+/// Whether `@main` holds `pack` ops and no `ckks` ones.
+fn is_pack_level(module: &Module) -> bool {
+    module.main().is_some_and(|f| {
+        f.body.iter().any(|o| o.name.starts_with("pack."))
+            && !f.body.iter().any(|o| o.name.starts_with("ckks."))
+    })
 }
 
 fn write_output(path: &str, text: &str) -> Result<(), Diagnostic> {
