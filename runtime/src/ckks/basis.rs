@@ -19,11 +19,16 @@
 //! see `keyswitch.rs` (biased digits cost 4-6 bits of precision in the
 //! slots next to ζ).
 //!
-//! Cost per coefficient and target: `|S|` Shoup products by precomputed
-//! constants, a table lookup for the correction, and one reduction.
+//! Cost per coefficient and target: `|S|` word products summed in 128 bits,
+//! a table lookup for the correction, and one Montgomery reduction (two
+//! more products): the constants are stored times `2^64 mod t`, so that the
+//! reduction's factor `2^-64` cancels. This needs the sum below `2^64 t`,
+//! i.e. `|S| max(s_i) < 2^64` (true for up to 7 primes of 61 bits); larger
+//! source bases use per-term Shoup products.
 
 use super::arith::{Modulus, ShoupConst};
 use super::context::PrimeTable;
+use super::simd::{vectorized, Kernel};
 
 /// Precomputed constants to convert from one source basis to any prime of
 /// the context.
@@ -44,6 +49,38 @@ pub(crate) struct BasisConverter {
     neg_prod_mod: Vec<u64>,
     /// `1 / s_i` in floating point.
     inv_src: Vec<f64>,
+    /// Montgomery form of the target constants, when the 128-bit sum of
+    /// `|S|` products cannot overflow the reduction's range.
+    mont: Option<Montgomery>,
+}
+
+/// `hat[t][i] = (S/s_i) 2^64 mod t` and `corr[t][u] = corr * 2^64 mod t`,
+/// with `-t^-1 mod 2^64` per target.
+#[derive(Debug, Clone)]
+struct Montgomery {
+    hat: Vec<Vec<u64>>,
+    corr: Vec<Vec<u64>>,
+    neg_inv: Vec<u64>,
+}
+
+/// `-p^-1 mod 2^64` for odd `p` (Newton iteration on the 2-adic inverse).
+fn neg_inv_mod_2_64(p: u64) -> u64 {
+    let mut inv = p; // correct to 3 bits for odd p
+    for _ in 0..5 {
+        inv = inv.wrapping_mul(2u64.wrapping_sub(p.wrapping_mul(inv)));
+    }
+    inv.wrapping_neg()
+}
+
+/// `x 2^-64 mod p` for `x < 2^64 p` (Montgomery's REDC): in `[0, p)`.
+#[inline(always)]
+fn redc(x: u128, p: u64, neg_inv: u64) -> u64 {
+    let (x0, x1) = (x as u64, (x >> 64) as u64);
+    let m = x0.wrapping_mul(neg_inv);
+    // x + m p is divisible by 2^64; its low words cancel with a carry
+    // exactly when x0 != 0.
+    let t = x1 + ((m as u128 * p as u128) >> 64) as u64 + u64::from(x0 != 0);
+    t.min(t.wrapping_sub(p))
 }
 
 /// `prod_{j in src, j != skip} p_j mod m`.
@@ -107,6 +144,31 @@ impl BasisConverter {
             .iter()
             .map(|&i| 1.0 / primes[i].m.value() as f64)
             .collect();
+        let max_src = src.iter().map(|&i| primes[i].m.value()).max().unwrap_or(0);
+        let fits = (src.len() as u128 * max_src as u128) < (1u128 << 64) - 1;
+        let mont = fits.then(|| {
+            let r = |t: &PrimeTable| t.m.reduce_u128_any(1u128 << 64);
+            Montgomery {
+                hat: primes
+                    .iter()
+                    .zip(&hat_mod)
+                    .map(|(t, h): (&PrimeTable, &Vec<ShoupConst>)| {
+                        h.iter().map(|c| t.m.mul(c.w, r(t))).collect()
+                    })
+                    .collect(),
+                corr: primes
+                    .iter()
+                    .zip(&corr)
+                    .map(|(t, c): (&PrimeTable, &Vec<u64>)| {
+                        c.iter().map(|&v| t.m.mul(v, r(t))).collect()
+                    })
+                    .collect(),
+                neg_inv: primes
+                    .iter()
+                    .map(|t| neg_inv_mod_2_64(t.m.value()))
+                    .collect(),
+            }
+        });
         Self {
             src,
             hat_inv,
@@ -115,12 +177,45 @@ impl BasisConverter {
             corr,
             neg_prod_mod,
             inv_src,
+            mont,
         }
     }
 
     /// First step, shared by all targets: from the source limbs `x`
     /// (coefficient form) computes `y_i` into `y` and the overflow `u`.
     pub(crate) fn prepare(
+        &self,
+        primes: &[PrimeTable],
+        x: &[&[u64]],
+        y: &mut [Vec<u64>],
+        u: &mut [u64],
+    ) {
+        struct Prepare<'a> {
+            conv: &'a BasisConverter,
+            primes: &'a [PrimeTable],
+            x: &'a [&'a [u64]],
+            y: &'a mut [Vec<u64>],
+            u: &'a mut [u64],
+        }
+        impl Kernel for Prepare<'_> {
+            type Output = ();
+            #[inline(always)]
+            fn run(self) {
+                self.conv
+                    .prepare_kernel(self.primes, self.x, self.y, self.u)
+            }
+        }
+        vectorized(Prepare {
+            conv: self,
+            primes,
+            x,
+            y,
+            u,
+        })
+    }
+
+    #[inline(always)]
+    fn prepare_kernel(
         &self,
         primes: &[PrimeTable],
         x: &[&[u64]],
@@ -176,6 +271,43 @@ impl BasisConverter {
         u: &[u64],
         out: &mut [u64],
     ) {
+        if let Some(mont) = &self.mont {
+            struct Convert<'a> {
+                conv: &'a BasisConverter,
+                mont: &'a Montgomery,
+                target: usize,
+                tm: &'a Modulus,
+                y: &'a [Vec<u64>],
+                u: &'a [u64],
+                out: &'a mut [u64],
+            }
+            impl Kernel for Convert<'_> {
+                type Output = ();
+                #[inline(always)]
+                fn run(self) {
+                    let Self {
+                        conv,
+                        mont,
+                        target,
+                        tm,
+                        y,
+                        u,
+                        out,
+                    } = self;
+                    conv.convert_montgomery(mont, target, tm, y, u, out)
+                }
+            }
+            vectorized(Convert {
+                conv: self,
+                mont,
+                target,
+                tm,
+                y,
+                u,
+                out,
+            });
+            return;
+        }
         let hm = &self.hat_mod[target];
         let corr = &self.corr[target];
         let ns = self.neg_prod_mod[target];
@@ -227,6 +359,80 @@ impl BasisConverter {
     }
 }
 
+impl BasisConverter {
+    /// [`Self::convert`] with the products summed in 128 bits and one
+    /// Montgomery reduction per coefficient.
+    #[inline(always)]
+    fn convert_montgomery(
+        &self,
+        mont: &Montgomery,
+        target: usize,
+        tm: &Modulus,
+        y: &[Vec<u64>],
+        u: &[u64],
+        out: &mut [u64],
+    ) {
+        let p = tm.value();
+        let ni = mont.neg_inv[target];
+        let h = &mont.hat[target];
+        let corr = mont.corr[target].as_slice();
+        // The correction `(-u S - floor(S/2)) 2^64`: a table lookup, as u <= |S|
+        // but for a float estimate off by one at the very edge of the range.
+        let fix = |k: u64| -> u128 {
+            match corr.get(k as usize) {
+                Some(&c) => c as u128,
+                None => self.slow_correction(target, tm, k) as u128,
+            }
+        };
+        let w = |a: u64, c: u64| a as u128 * c as u128;
+        match y.len() {
+            1 => {
+                let h0 = h[0];
+                for ((o, &a), &k) in out.iter_mut().zip(&y[0]).zip(u) {
+                    *o = redc(w(a, h0) + fix(k), p, ni);
+                }
+            }
+            2 => {
+                let (h0, h1) = (h[0], h[1]);
+                for (((o, &a), &b), &k) in out.iter_mut().zip(&y[0]).zip(&y[1]).zip(u) {
+                    *o = redc(w(a, h0) + w(b, h1) + fix(k), p, ni);
+                }
+            }
+            3 => {
+                let (h0, h1, h2) = (h[0], h[1], h[2]);
+                let (y0, y1, y2) = (&y[0][..out.len()], &y[1][..out.len()], &y[2][..out.len()]);
+                let u = &u[..out.len()];
+                for (kk, o) in out.iter_mut().enumerate() {
+                    let s = w(y0[kk], h0) + w(y1[kk], h1) + w(y2[kk], h2) + fix(u[kk]);
+                    *o = redc(s, p, ni);
+                }
+            }
+            _ => {
+                for (kk, (o, &k)) in out.iter_mut().zip(u).enumerate() {
+                    let s = y
+                        .iter()
+                        .zip(h)
+                        .fold(fix(k), |acc, (yi, &c)| acc + w(yi[kk], c));
+                    *o = redc(s, p, ni);
+                }
+            }
+        }
+    }
+
+    /// The Montgomery-form correction for an overflow estimate `k > |S|`
+    /// (only reachable at the very edges of the range; kept out of line).
+    #[cold]
+    #[inline(never)]
+    fn slow_correction(&self, target: usize, tm: &Modulus, k: u64) -> u64 {
+        let r64 = tm.reduce_u128_any(1u128 << 64);
+        let c = tm.add(
+            tm.mul(tm.reduce(k), self.neg_prod_mod[target]),
+            self.corr[target][0],
+        );
+        tm.mul(c, r64)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -239,15 +445,24 @@ mod tests {
         let ctx = Context::new(CkksParams {
             log_n: 10,
             log_q: vec![60, 50, 40, 35, 30],
-            log_p: vec![61, 59, 45, 33],
+            log_p: vec![61, 59, 45, 33, 61, 61, 61, 61, 61, 61],
             log_scale: 30,
             secret: SecretDist::default(),
             insecure_ok: true,
         })
         .unwrap();
         let primes = &ctx.primes;
-        for src in [vec![0usize, 1], vec![5, 6, 7, 8], vec![2], vec![6, 7, 8]] {
+        // The last basis (nine primes of ~61 bits) is too wide for the
+        // 128-bit Montgomery sum and takes the per-term Shoup path.
+        for src in [
+            vec![0usize, 1],
+            vec![5, 6, 7, 8],
+            vec![2],
+            vec![6, 7, 8],
+            vec![5, 9, 10, 11, 12, 13, 14, 6, 0],
+        ] {
             let conv = BasisConverter::new(primes, src.clone());
+            assert_eq!(conv.mont.is_none(), src.len() == 9);
             let s_big: u128 = src
                 .iter()
                 .fold(1u128, |a, &i| a.saturating_mul(primes[i].m.value() as u128))

@@ -73,7 +73,10 @@ mod sampler;
 mod scratch;
 mod security;
 pub mod serialize;
+mod simd;
 
+#[cfg(test)]
+mod bench;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
