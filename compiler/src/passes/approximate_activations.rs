@@ -110,6 +110,11 @@ impl Pass for ApproximateActivations {
         let (mut relus, mut smooth) = (0i64, 0i64);
         let (mut worst_relu, mut worst_smooth) = (0f64, 0f64);
         let mut per_layer: Statistics = Vec::new();
+        let mut uses = vec![0usize; func.values.len()];
+        for op in &func.body {
+            op.operands.iter().for_each(|v| uses[v.0 as usize] += 1);
+        }
+        let mut folded = 0i64;
         let mut body = Vec::with_capacity(func.body.len());
         for op in std::mem::take(&mut func.body) {
             if !ACTIVATIONS.contains(&op.name.as_str()) {
@@ -132,16 +137,27 @@ impl Pass for ApproximateActivations {
                 let s = sign.as_ref().expect("built above");
                 let bound = lo.abs().max(hi.abs());
                 let bound = if bound > 0.0 { bound } else { 1.0 };
+                // x / B folded into the layer that makes x (when nothing
+                // else reads x) saves the level of the change of variable;
+                // then relu(x) = (x / B) * (B (1 + p_last) / 2).
+                let fold = uses[x.0 as usize] == 1
+                    && scale_producer(module, &mut func, &mut body, x, 1.0 / bound);
+                folded += i64::from(fold);
+                let out_scale = if fold { bound } else { 1.0 };
                 // (1 + p_last) / 2 in the last stage.
                 let mut stages = s.stages.clone();
                 let last = stages.last_mut().expect("at least one stage");
-                last.iter_mut().for_each(|c| *c *= 0.5);
-                last[0] += 0.5;
-                // The first stage reads x on [-B, B] (its change of variable
-                // x / B is the evaluator's first step).
+                last.iter_mut().for_each(|c| *c *= 0.5 * out_scale);
+                last[0] += 0.5 * out_scale;
+                // Unfolded, the first stage reads x on [-B, B] (its change of
+                // variable x / B is the evaluator's first step).
                 let mut v = x;
                 for (i, c) in stages.iter().enumerate() {
-                    let domain = if i == 0 { [-bound, bound] } else { [-1.0, 1.0] };
+                    let domain = if i == 0 && !fold {
+                        [-bound, bound]
+                    } else {
+                        [-1.0, 1.0]
+                    };
                     let p = polynomial(&mut func, v, c.clone(), domain, &op.loc);
                     v = p.result();
                     body.push(p);
@@ -157,7 +173,7 @@ impl Pass for ApproximateActivations {
                     let t = stages
                         .iter()
                         .fold(x / bound, |t, c| eval_polynomial(c, Some([-1.0, 1.0]), t));
-                    x * t
+                    x * t / out_scale
                 };
                 // Dense over the range, denser where the sign's gap is.
                 let gap = 4.0 * self.sign_eps * bound;
@@ -190,9 +206,11 @@ impl Pass for ApproximateActivations {
             per_layer.push((format!("max-error-e9 {}", layer(&op)), e9(max_error)));
         }
         func.body = body;
+        super::canonicalize::drop_unused_resources(module, &func);
         *module.main_mut().expect("main exists") = func;
         let mut stats: Statistics = vec![
             ("relus-approximated".into(), relus),
+            ("relu-scalings-folded".into(), folded),
             ("smooth-approximated".into(), smooth),
             ("worst-relu-max-error-e9".into(), e9(worst_relu)),
             ("worst-smooth-max-error-e9".into(), e9(worst_smooth)),
@@ -200,4 +218,57 @@ impl Pass for ApproximateActivations {
         stats.extend(per_layer);
         Ok(stats)
     }
+}
+
+/// Multiplies the weights and bias of the `nn.gemm` / `nn.conv2d` that
+/// produces `x` (already in `body`, with constant operands) by `factor`;
+/// false, changing nothing, if `x` comes from anything else.
+fn scale_producer(
+    module: &mut Module,
+    func: &mut Func,
+    body: &mut Vec<Op>,
+    x: ValueId,
+    factor: f64,
+) -> bool {
+    let Some(p) = body.iter().position(|o| o.results.contains(&x)) else {
+        return false;
+    };
+    if !matches!(body[p].name.as_str(), "nn.gemm" | "nn.conv2d") || body[p].operands.len() < 2 {
+        return false;
+    }
+    let mut scaled = Vec::new();
+    for &v in &body[p].operands[1..] {
+        let Some(c) = body
+            .iter()
+            .find(|o| o.results.contains(&v) && o.name == "nn.constant")
+        else {
+            return false;
+        };
+        let Some(data) = c.attr("value").and_then(|a| module.resource_f32(a).ok()) else {
+            return false;
+        };
+        scaled.push((v, c.clone(), data));
+    }
+    let hint = body[p].loc.name().unwrap_or("layer").to_string();
+    let mut new_operands = vec![body[p].operands[0]];
+    let mut constants = Vec::new();
+    for (v, c, data) in scaled {
+        let data: Vec<f32> = data.iter().map(|&w| (w as f64 * factor) as f32).collect();
+        let name = module.add_f32_resource(&format!("{hint}_prescaled"), &data);
+        let ty = func.ty(v).clone();
+        let nv = func.new_value(ty.clone(), None);
+        constants.push(Op {
+            name: "nn.constant".into(),
+            operands: vec![],
+            results: vec![nv],
+            attrs: vec![("value".into(), Attribute::DenseResource { name, ty })],
+            loc: c.loc.clone(),
+        });
+        new_operands.push(nv);
+    }
+    body[p].operands = new_operands;
+    for (k, c) in constants.into_iter().enumerate() {
+        body.insert(p + k, c);
+    }
+    true
 }

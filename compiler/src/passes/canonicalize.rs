@@ -385,7 +385,7 @@ fn fold_batchnorm(
 }
 
 /// Removes resources no op refers to any more (replaced weights).
-fn drop_unused_resources(module: &mut Module, func: &Func) {
+pub(crate) fn drop_unused_resources(module: &mut Module, func: &Func) {
     fn collect(a: &Attribute, out: &mut Vec<String>) {
         match a {
             Attribute::DenseResource { name, .. } => out.push(name.clone()),

@@ -19,6 +19,7 @@
 
 // STATS:      approximate-activations
 // STATS-NEXT:   (relus-approximated) 1
+// STATS-NEXT:   (relu-scalings-folded) 0
 // STATS-NEXT:   (smooth-approximated) 1
 
 // NORANGE: error: 'nn.relu' op (node "/act/Relu") has no calibrated input 'range'
