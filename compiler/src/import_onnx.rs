@@ -41,6 +41,9 @@ const SUPPORTED: &[(&str, &str)] = &[
     ("Conv", "nn.conv2d"),
     ("AveragePool", "nn.avgpool"),
     ("GlobalAveragePool", "nn.global_avgpool"),
+    // Only over both spatial axes with keepdims, which is how PyTorch's
+    // dynamo exporter writes a global average pool.
+    ("ReduceMean", "nn.global_avgpool"),
     ("Constant", "nn.constant"),
     ("Identity", ""),
     ("Dropout", ""),
@@ -49,7 +52,7 @@ const SUPPORTED: &[(&str, &str)] = &[
 /// Inputs of a node that carry data (the rest are shapes or options).
 fn data_inputs(node: &NodeProto) -> &[String] {
     let n = match node.op_type.as_str() {
-        "Reshape" | "Pow" | "Dropout" => 1,
+        "Reshape" | "Pow" | "Dropout" | "ReduceMean" => 1,
         _ => node.input.len(),
     };
     &node.input[..n.min(node.input.len())]
@@ -425,6 +428,27 @@ impl Importer<'_> {
             }
             "GlobalAveragePool" => {
                 self.spatial_input(data[0], "GlobalAveragePool")?;
+            }
+            "ReduceMean" => {
+                self.spatial_input(data[0], "ReduceMean")?;
+                // Opset 18 moved `axes` from an attribute to an input.
+                let axes: Vec<i64> = match (attr("axes"), node.input.get(1)) {
+                    (Some(a), _) => a.ints.clone(),
+                    (None, Some(n)) if !n.is_empty() => {
+                        let t = self.constant(n).ok_or("the axes must be a constant")?;
+                        f32_values(&t)?.iter().map(|&v| v as i64).collect()
+                    }
+                    _ => Vec::new(),
+                };
+                let mut axes: Vec<i64> = axes.iter().map(|&a| a.rem_euclid(4)).collect();
+                axes.sort_unstable();
+                let keepdims = attr("keepdims").map_or(1, |a| a.i);
+                if axes != [2, 3] || keepdims != 1 {
+                    return Err(format!(
+                        "ReduceMean over axes {axes:?} with keepdims = {keepdims} is not supported; \
+                         only a global average pool (axes [2, 3], keepdims = 1) is"
+                    ));
+                }
             }
             "Pow" => {
                 let e = node
