@@ -37,10 +37,39 @@ pub fn mnist_labels() -> Vec<u8> {
     bytes[8..].to_vec()
 }
 
-/// tract's logits for one [1, 1, 28, 28] image.
+/// Fashion-MNIST test images `range` as the ResNet-20 example reads them:
+/// normalized like MNIST, padded from 28x28 to 32x32 with the normalized
+/// background (pixel 0), repeated over 3 channels (examples/resnet20/README.md).
+pub fn fashion_images(range: std::ops::Range<usize>) -> Vec<Tensor> {
+    let bytes =
+        std::fs::read(example("examples/data/fashion-test-1000-images-idx3-ubyte")).unwrap();
+    assert_eq!(&bytes[..4], &[0, 0, 8, 3]);
+    let norm = |p: u8| (p as f64 / 255.0 - 0.1307) / 0.3081;
+    range
+        .map(|i| {
+            let px = &bytes[16 + i * 784..16 + (i + 1) * 784];
+            let mut plane = vec![norm(0); 32 * 32];
+            for y in 0..28 {
+                for x in 0..28 {
+                    plane[(y + 2) * 32 + x + 2] = norm(px[y * 28 + x]);
+                }
+            }
+            Tensor::new(vec![1, 3, 32, 32], plane.repeat(3))
+        })
+        .collect()
+}
+
+pub fn fashion_labels() -> Vec<u8> {
+    let bytes =
+        std::fs::read(example("examples/data/fashion-test-1000-labels-idx1-ubyte")).unwrap();
+    assert_eq!(&bytes[..4], &[0, 0, 8, 1]);
+    bytes[8..].to_vec()
+}
+
+/// tract's logits for one image (any NCHW shape).
 pub fn tract_logits(model: &Arc<TypedRunnableModel>, image: &Tensor) -> Tensor {
     let data: Vec<f32> = image.data.iter().map(|&v| v as f32).collect();
-    let input = tract_ndarray::Array4::from_shape_vec((1, 1, 28, 28), data)
+    let input = tract_ndarray::ArrayD::from_shape_vec(image.shape.clone(), data)
         .unwrap()
         .into_tensor();
     let out = model.run(tvec!(input.into())).unwrap();
