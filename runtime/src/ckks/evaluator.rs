@@ -9,6 +9,8 @@
 
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 use super::automorphism::permute;
 use super::ciphertext::{Ciphertext, Plaintext};
 use super::conjugate_invariant::Ring;
@@ -488,8 +490,9 @@ impl Evaluator {
         } else {
             None
         };
+        // The steps share the decomposition and are otherwise independent.
         let out = keys
-            .iter()
+            .par_iter()
             .map(|k| match (k, &dec) {
                 (Some((g, key)), Some(dec)) => self.galois_decomposed(ct, dec, *g, key),
                 _ => ct.clone(),

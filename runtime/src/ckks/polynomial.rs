@@ -38,6 +38,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rayon::prelude::*;
+
 use super::ciphertext::Ciphertext;
 use super::error::CkksError;
 use super::evaluator::Evaluator;
@@ -295,23 +297,14 @@ impl Evaluator {
         Ok(out)
     }
 
-    /// The power `T_i` (or `x^i`), computed on demand from smaller ones.
+    /// The power `T_i` (or `x^i`) from smaller ones already in `powers`.
     fn power(
         &self,
         i: usize,
-        powers: &mut BTreeMap<usize, Ciphertext>,
+        powers: &BTreeMap<usize, Ciphertext>,
         chebyshev: bool,
-    ) -> Result<(), CkksError> {
-        if powers.contains_key(&i) {
-            return Ok(());
-        }
+    ) -> Result<Ciphertext, CkksError> {
         let (a, b) = power_factors(i);
-        self.power(a, powers, chebyshev)?;
-        self.power(b, powers, chebyshev)?;
-        let need_diff = chebyshev && a != b;
-        if need_diff {
-            self.power(a - b, powers, chebyshev)?;
-        }
         let (ta, tb) = (&powers[&a], &powers[&b]);
         let level = ta.level.min(tb.level);
         let ta = self.level_down(ta, level)?;
@@ -324,7 +317,7 @@ impl Evaluator {
         if chebyshev {
             // 2 T_a T_b - T_(a-b): the factor 2 is an exact integer product.
             prod = self.mul_const(&prod, 2.0, 1.0)?;
-            if need_diff {
+            if a != b {
                 let t = self.level_down(&powers[&(a - b)], level)?;
                 let t = self.mul_const_to_scale(&t, -1.0, prod.scale)?;
                 self.add_assign(&mut prod, &t)?;
@@ -333,8 +326,7 @@ impl Evaluator {
             }
         }
         self.rescale_assign(&mut prod)?;
-        powers.insert(i, prod);
-        Ok(())
+        Ok(prod)
     }
 
     fn eval_node(
@@ -367,23 +359,29 @@ impl Evaluator {
             Node::Split { m, q, r } => {
                 let tm = self.level_down(&powers[m], level)?;
                 let q_level_prime = self.context().q(level + 1) as f64;
-                let prod =
-                    match self.eval_node(q, level + 1, scale * q_level_prime / tm.scale, powers)? {
-                        Value::Const(0.0) => None,
-                        Value::Const(c) => Some(self.mul_const_to_scale(&tm, c, scale)?),
-                        Value::Ct(qc) => {
-                            let mut qc = if qc.degree() == 2 {
-                                self.relinearize(&qc)?
-                            } else {
-                                qc
-                            };
-                            self.rescale_assign(&mut qc)?;
-                            let mut p = self.mul(&qc, &tm)?;
-                            p.scale = scale;
-                            Some(p)
-                        }
-                    };
-                let rem = self.eval_node(r, level, scale, powers)?;
+                let q_scale = scale * q_level_prime / tm.scale;
+                // The quotient and the remainder are independent: evaluated
+                // in parallel (with more than one rayon thread).
+                let (qv, rem) = rayon::join(
+                    || self.eval_node(q, level + 1, q_scale, powers),
+                    || self.eval_node(r, level, scale, powers),
+                );
+                let prod = match qv? {
+                    Value::Const(0.0) => None,
+                    Value::Const(c) => Some(self.mul_const_to_scale(&tm, c, scale)?),
+                    Value::Ct(qc) => {
+                        let mut qc = if qc.degree() == 2 {
+                            self.relinearize(&qc)?
+                        } else {
+                            qc
+                        };
+                        self.rescale_assign(&mut qc)?;
+                        let mut p = self.mul(&qc, &tm)?;
+                        p.scale = scale;
+                        Some(p)
+                    }
+                };
+                let rem = rem?;
                 Ok(match (prod, rem) {
                     (None, rem) => rem,
                     (Some(p), Value::Const(0.0)) => Value::Ct(p),
@@ -446,8 +444,20 @@ impl Evaluator {
         let (node, needed) = best_plan(&p.coeffs[..=deg], chebyshev);
         let mut powers = BTreeMap::new();
         powers.insert(1, x);
-        for &i in needed.iter().rev() {
-            self.power(i, &mut powers, chebyshev)?;
+        // Depth by depth: the powers of one depth only read shallower ones,
+        // so they are computed in parallel.
+        let max_depth = needed.iter().map(|&i| power_depth(i)).max().unwrap_or(0);
+        for d in 1..=max_depth {
+            let batch: Vec<usize> = needed
+                .iter()
+                .copied()
+                .filter(|&i| power_depth(i) == d)
+                .collect();
+            let computed = batch
+                .par_iter()
+                .map(|&i| Ok((i, self.power(i, &powers, chebyshev)?)))
+                .collect::<Result<Vec<_>, CkksError>>()?;
+            powers.extend(computed);
         }
         let top = powers[&1].level - (power_depth(deg + 1) - 1);
         let pre_scale = target_scale * ctx.q(top) as f64;
