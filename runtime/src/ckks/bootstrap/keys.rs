@@ -154,6 +154,11 @@ impl BootstrapKeys {
         })
     }
 
+    /// Number of rotation keys (over the chain or at their level).
+    pub fn num_rotation_keys(&self) -> usize {
+        self.galois.steps().len() + self.level_keys.as_ref().map_or(0, |k| k.rotations.len())
+    }
+
     /// Whether the keys of sparse-secret encapsulation are present.
     pub fn has_encapsulation(&self) -> bool {
         self.encapsulation.is_some()
