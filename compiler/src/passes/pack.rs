@@ -498,3 +498,33 @@ fn linear_operands(
         None,
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strided_layouts_multiply_the_gap_and_shrink_when_too_wide() {
+        // Gap 1 (1-D) through stride 2: gap 2 on the input's 16x16 grid.
+        let input = VecLayout::replicated(4096, 4 * 16 * 16).unwrap();
+        let l = strided_layout(4096, &input, [4, 16, 16], [8, 8, 8], [2, 2]).unwrap();
+        assert_eq!(l, VecLayout::multiplexed(4096, [8, 8, 8], [2, 2]).unwrap());
+        // Then a stride [1, 2]: gap [2, 4], still on 16x16.
+        let l = strided_layout(4096, &l, [8, 8, 8], [8, 8, 4], [1, 2]).unwrap();
+        assert_eq!(l.gap(), [2, 4]);
+        assert_eq!(l.mux.as_ref().unwrap().grid, [16, 16]);
+        // A conv without padding keeps its input's grid.
+        let l = strided_layout(4096, &l, [8, 8, 4], [8, 6, 2], [1, 1]).unwrap();
+        assert_eq!((l.gap(), l.mux.as_ref().unwrap().grid), ([2, 4], [16, 16]));
+        // 5x3x3 at gap 2 spans two 6x6 planes (72 slots), more than 64: the
+        // 45 elements go 1-D instead.
+        let input = VecLayout::replicated(256, 180).unwrap();
+        let l = strided_layout(64, &input, [5, 6, 6], [5, 3, 3], [2, 2]).unwrap();
+        assert_eq!(l, VecLayout::replicated(64, 45).unwrap());
+        let err = strided_layout(32, &input, [5, 6, 6], [5, 3, 3], [2, 2]).unwrap_err();
+        assert!(err.contains("does not fit"), "{err}");
+        // A 1x1 plane is 1-D whatever the gap.
+        let l = strided_layout(4096, &input, [5, 6, 6], [5, 1, 1], [6, 6]).unwrap();
+        assert_eq!(l, VecLayout::replicated(4096, 5).unwrap());
+    }
+}
