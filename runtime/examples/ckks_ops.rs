@@ -30,8 +30,8 @@ struct Args {
     threads: Option<usize>,
     level: Option<usize>, // None = top
     reps: usize,
-    /// `--loop OP N`: only run OP (rotate | mul_relin | rescale | hoisted16 |
-    /// bsgs | cheb31) N times after the setup, for `perf record`.
+    /// `--loop OP N`: only run OP (rotate | encrypt | mul_relin | rescale |
+    /// hoisted16 | bsgs | cheb31) N times after the setup, for `perf record`.
     looped: Option<(String, usize)>,
     /// Baby step of the linear transform (None: the library's choice).
     baby: Option<usize>,
@@ -249,12 +249,13 @@ fn main() -> Result<(), CkksError> {
             let t = Instant::now();
             match op.as_str() {
                 "rotate" => drop(ev.rotate(&ct_v, 1)?),
+                "encrypt" => drop(encryptor.encrypt(&pt_v)?),
                 "mul_relin" => drop(ev.mul_relin(&ct_v, &ct_w)?),
                 "rescale" => drop(ev.rescale(&prod)?),
                 "hoisted16" => drop(ev.hoisted_rotate(&ct_v, &(1..=16).collect::<Vec<_>>())?),
                 "bsgs" => drop(ev.linear_transform(&ct_v, lt.as_ref().expect("level > 0"))?),
                 "cheb31" => drop(ev.evaluate_polynomial(&ct_v, &cheb, scale)?),
-                _ => panic!("--loop: rotate | mul_relin | rescale | hoisted16 | bsgs | cheb31"),
+                _ => panic!("--loop: rotate | encrypt | mul_relin | rescale | hoisted16 | bsgs | cheb31"),
             }
             each.push(t.elapsed().as_secs_f64() * 1e3);
         }

@@ -10,8 +10,9 @@
 
 use std::sync::{Arc, Mutex};
 
-use rand::SeedableRng;
+use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
+use rayon::prelude::*;
 
 use super::ciphertext::{Ciphertext, Plaintext};
 use super::context::Context;
@@ -73,20 +74,40 @@ impl Encryptor {
                     ));
                 }
                 let basis = ctx.basis_qp(level);
-                let u = sampler::ternary(&mut *rng, ctx.n(), None);
-                let e0 = sampler::gaussian(&mut *rng, ctx.n());
-                let e1 = sampler::gaussian(&mut *rng, ctx.n());
+                // Three independent streams, each keyed with 256 fresh bits
+                // from the encryptor's CSPRNG, so that the samplers can run
+                // in parallel.
+                let mut seeds = [[0u8; 32]; 3];
+                for s in &mut seeds {
+                    rng.fill_bytes(s);
+                }
                 drop(rng);
-                let u = ctx.poly_from_small(&u, &basis);
-                let select = |p: &RnsPoly| RnsPoly {
-                    limbs: basis.iter().map(|&g| p.limbs[g].clone()).collect(),
-                    ntt: true,
+                let sample = |i: usize, f: fn(&mut ChaCha20Rng, usize) -> Vec<i64>| {
+                    let poly = f(&mut ChaCha20Rng::from_seed(seeds[i]), ctx.n());
+                    ctx.poly_from_small(&poly, &basis)
                 };
-                let (pb, pa) = (select(&pk.b), select(&pk.a));
-                let mut c0 = ctx.poly_from_small(&e0, &basis);
-                let mut c1 = ctx.poly_from_small(&e1, &basis);
-                ctx.poly_mul_acc(&mut c0, &u, &pb, &basis);
-                ctx.poly_mul_acc(&mut c1, &u, &pa, &basis);
+                let (u, (mut c0, mut c1)) = rayon::join(
+                    || sample(0, |r, n| sampler::ternary(r, n, None)),
+                    || {
+                        rayon::join(
+                            || sample(1, sampler::gaussian),
+                            || sample(2, sampler::gaussian),
+                        )
+                    },
+                );
+                // c_0 += u b, c_1 += u a on Q_level ∪ P, reading the key's
+                // limbs in place (the key holds every prime).
+                let job = |(t, (o0, o1)): (usize, (&mut Vec<u64>, &mut Vec<u64>))| {
+                    let g = basis[t];
+                    let plan = &ctx.primes[g].plan;
+                    plan.mul_accumulate(o0, &u.limbs[t], &pk.b.limbs[g]);
+                    plan.mul_accumulate(o1, &u.limbs[t], &pk.a.limbs[g]);
+                };
+                c0.limbs
+                    .par_iter_mut()
+                    .zip(c1.limbs.par_iter_mut())
+                    .enumerate()
+                    .for_each(|(t, pair)| job((t, pair)));
                 rayon::join(|| ctx.mod_down(level, c0), || ctx.mod_down(level, c1))
             }
             Key::Secret(sk) => {
