@@ -255,7 +255,9 @@ fn main() -> Result<(), CkksError> {
                 "hoisted16" => drop(ev.hoisted_rotate(&ct_v, &(1..=16).collect::<Vec<_>>())?),
                 "bsgs" => drop(ev.linear_transform(&ct_v, lt.as_ref().expect("level > 0"))?),
                 "cheb31" => drop(ev.evaluate_polynomial(&ct_v, &cheb, scale)?),
-                _ => panic!("--loop: rotate | encrypt | mul_relin | rescale | hoisted16 | bsgs | cheb31"),
+                _ => panic!(
+                    "--loop: rotate | encrypt | mul_relin | rescale | hoisted16 | bsgs | cheb31"
+                ),
             }
             each.push(t.elapsed().as_secs_f64() * 1e3);
         }

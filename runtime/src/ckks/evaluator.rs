@@ -11,7 +11,6 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use super::automorphism::permute;
 use super::ciphertext::{Ciphertext, Plaintext};
 use super::conjugate_invariant::Ring;
 use super::context::Context;
@@ -430,15 +429,7 @@ impl Evaluator {
         // (c_0 + ks_0, ks_1) decrypts under σ_g^-1(s); permuting both
         // parts by σ_g makes it decrypt under s to σ_g(m).
         ctx.poly_add_assign(&mut t0, &ct.parts[0], &basis);
-        let perm = ctx.galois_permutation(g);
-        let mut out0 = ctx.scratch.uninit_poly(ct.level + 1, true);
-        let mut out1 = ctx.scratch.uninit_poly(ct.level + 1, true);
-        for (o, i) in out0.limbs.iter_mut().zip(&t0.limbs) {
-            permute(i, &perm, o);
-        }
-        for (o, i) in out1.limbs.iter_mut().zip(&ks1.limbs) {
-            permute(i, &perm, o);
-        }
+        let (out0, out1) = rayon::join(|| ctx.poly_permuted(&t0, g), || ctx.poly_permuted(&ks1, g));
         ctx.scratch.give_poly(t0);
         ctx.scratch.give_poly(ks1);
         Ciphertext {

@@ -248,22 +248,6 @@ impl Context {
         out
     }
 
-    /// `σ_g` applied to every limb (NTT-domain permutation, same for all primes).
-    fn poly_permuted(&self, p: &RnsPoly, g: u64) -> RnsPoly {
-        let perm = self.galois_permutation(g);
-        let mut out = self.scratch.uninit_poly(p.num_limbs(), p.ntt);
-        let job = |(o, i): (&mut Vec<u64>, &Vec<u64>)| super::automorphism::permute(i, &perm, o);
-        if p.n() * p.num_limbs() >= PAR_THRESHOLD {
-            out.limbs
-                .par_iter_mut()
-                .zip(p.limbs.par_iter())
-                .for_each(job);
-        } else {
-            out.limbs.iter_mut().zip(p.limbs.iter()).for_each(job);
-        }
-        out
-    }
-
     /// A rotation kept on `Q_level ∪ P`: from the decomposition of `c_1`
     /// and `P c_0`, returns `σ_g(P c_0 + ks_0, ks_1)`, an encryption of
     /// `P σ_g(m)` (no ModDown).

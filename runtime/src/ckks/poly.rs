@@ -258,6 +258,22 @@ impl Context {
         a.ntt = false;
     }
 
+    /// `σ_g` applied to every limb (NTT-domain permutation, same for all primes).
+    pub(crate) fn poly_permuted(&self, p: &RnsPoly, g: u64) -> RnsPoly {
+        let perm = self.galois_permutation(g);
+        let mut out = self.scratch.uninit_poly(p.num_limbs(), p.ntt);
+        let job = |(o, i): (&mut Vec<u64>, &Vec<u64>)| super::automorphism::permute(i, &perm, o);
+        if p.n() * p.num_limbs() >= PAR_THRESHOLD {
+            out.limbs
+                .par_iter_mut()
+                .zip(p.limbs.par_iter())
+                .for_each(job);
+        } else {
+            out.limbs.iter_mut().zip(p.limbs.iter()).for_each(job);
+        }
+        out
+    }
+
     /// The RNS form, over `basis`, of a polynomial with small signed
     /// coefficients; returned in NTT form.
     pub(crate) fn poly_from_small(&self, coeffs: &[i64], basis: &[usize]) -> RnsPoly {
