@@ -237,10 +237,20 @@ impl Bootstrapper {
         &self.params
     }
 
-    /// Bootstraps `ct`: a degree-1 ciphertext at a residual level
-    /// (`<= levels().residual`), with `|values| <= 1` and a scale that
-    /// leaves `q_0 / scale >= 2^log_message_ratio` at level 0. Returns the
-    /// same values at level `levels().residual` and the default scale.
+    /// Bootstraps `ct`. Input contract:
+    /// - degree 1 (relinearized), at a residual level `<= levels().residual`
+    ///   (any; it is dropped to level 0), else a `DegreeMismatch` /
+    ///   `InvalidLevel` error;
+    /// - scale at most `q_0 / 2^log_message_ratio` (2^47 for the sets here;
+    ///   the default 2^40 is fine), else `ValueOutOfRange`;
+    /// - values with `|re|, |im| <= 1` (the range EvalMod is accurate on;
+    ///   not checkable on a ciphertext: scale larger values down first);
+    /// - with `2^log_slots < N/2` sparse slots, a slot vector periodic with
+    ///   period `2^log_slots` (the values repeated): the output is the
+    ///   average of the input over the slots `j + k 2^log_slots`.
+    ///
+    /// Returns the same values at level `levels().residual`, with scale
+    /// exactly the default scale `2^log_scale`.
     pub fn bootstrap(&self, ct: &Ciphertext) -> Result<Ciphertext, CkksError> {
         self.run(ct, &mut Timer::off())
     }
