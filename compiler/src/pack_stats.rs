@@ -67,11 +67,14 @@ pub fn collect(module: &Module) -> Result<(Vec<LayerStats>, usize), Diagnostic> 
         }
         shapes[op.result().0 as usize] = row.output_shape;
         match rows.last_mut() {
+            // A bootstrap stays a row of its own: it refreshes the levels.
             Some((last, kinds))
                 if op.loc.name().is_some()
                     && last.layer == row.layer
                     && last.counts.is_none()
-                    && row.counts.is_none() =>
+                    && row.counts.is_none()
+                    && last.kind != "bootstrap"
+                    && row.kind != "bootstrap" =>
             {
                 last.output = row.output;
                 last.output_shape = row.output_shape;
@@ -275,8 +278,10 @@ pub fn render(rows: &[LayerStats], network_depth: usize) -> String {
             *w = (*w).max(cell.chars().count());
         }
     }
+    let bootstraps = rows.iter().filter(|r| r.kind == "bootstrap").count();
     let mut out = format!(
-        "// pack statistics: {slots} slots; rotations = {} baby + {} giant + {} output = {}; depth = longest chain of levels\n",
+        "// pack statistics: {slots} slots; rotations = {} baby + {} giant + {} output = {}; \
+         {bootstraps} bootstraps; depth = longest chain of levels between bootstraps\n",
         total.baby,
         total.giant,
         total.output,

@@ -17,7 +17,7 @@
 // RUN: orion-opt --passes pack,lower-to-ckks --stats %s -o /dev/null 2>&1 | FileCheck %s
 // RUN: not orion-opt --pass canonicalize --stats %s -o /dev/null 2>&1 | FileCheck %s --check-prefix=ERR
 
-// CHECK:      // pack statistics: 4096 slots; rotations = 10 baby + 13 giant + 5 output = 28; depth = longest chain of levels
+// CHECK:      // pack statistics: 4096 slots; rotations = 10 baby + 13 giant + 5 output = 28; 0 bootstraps; depth = longest chain of levels between bootstraps
 // CHECK-NEXT: layer op input span/period output span/period diags baby giant out depth
 // CHECK-NEXT: /down/Conv conv2d 3x3 s2 2x8x8 g1 128/128 4x4x4 g2 64/64 16 3 4 1 1
 // CHECK-NEXT: /act/Mul square 4x4x4 g2 64/64 4x4x4 g2 64/64 - - - - 1
