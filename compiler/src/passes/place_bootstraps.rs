@@ -216,12 +216,44 @@ impl<'a> Graph<'a> {
     }
 }
 
+/// Rotations and plaintext products of a linear layer's plan.
+#[derive(Clone, Copy, Debug)]
+struct LinearCounts {
+    hoisted: usize,
+    rotations: usize,
+    products: usize,
+}
+
 /// The search over (stage, level) with the cost of each op at each level.
 struct Search<'a> {
     graph: &'a Graph<'a>,
-    module: &'a Module,
     cost: CostModel,
     top: usize,
+    /// Per op index, the counts of a `pack.linear`, planned once (a ResNet
+    /// convolution's plan takes a good fraction of a second).
+    linear: Vec<Option<LinearCounts>>,
+}
+
+fn linear_counts(graph: &Graph, module: &Module) -> Result<Vec<Option<LinearCounts>>, String> {
+    graph
+        .func
+        .body
+        .iter()
+        .map(|op| {
+            if op.name != "pack.linear" {
+                return Ok(None);
+            }
+            let input = VecLayout::from_type(graph.func.ty(op.operands[0]))?;
+            let output = VecLayout::from_type(graph.func.ty(op.result()))?;
+            let plan = LinearOp::from_op(op, &input, &output, module)?.plan;
+            Ok(Some(LinearCounts {
+                hoisted: plan.baby_offsets().iter().filter(|&&b| b != 0).count(),
+                rotations: plan.giant_groups().iter().filter(|(g, _)| *g != 0).count()
+                    + plan.sum_steps.len(),
+                products: plan.diagonals.len(),
+            }))
+        })
+        .collect()
 }
 
 impl Search<'_> {
@@ -230,14 +262,10 @@ impl Search<'_> {
         let c = &self.cost;
         Ok(match op.name.as_str() {
             "pack.linear" => {
-                let input = VecLayout::from_type(self.graph.func.ty(op.operands[0]))?;
-                let output = VecLayout::from_type(self.graph.func.ty(op.result()))?;
-                let plan = LinearOp::from_op(op, &input, &output, self.module)?.plan;
-                let babies = plan.baby_offsets().iter().filter(|&&b| b != 0).count();
-                let giants = plan.giant_groups().iter().filter(|(g, _)| *g != 0).count();
-                babies as f64 * c.hoisted_rotate(level)
-                    + (giants + plan.sum_steps.len()) as f64 * c.rotate(level.saturating_sub(1))
-                    + plan.diagonals.len() as f64 * c.mul_plain_rescale(level)
+                let n = self.linear[i].ok_or("internal error: a linear layer without a plan")?;
+                n.hoisted as f64 * c.hoisted_rotate(level)
+                    + n.rotations as f64 * c.rotate(level.saturating_sub(1))
+                    + n.products as f64 * c.mul_plain_rescale(level)
             }
             "pack.polynomial" => {
                 let p = ckks_poly::from_op(op)?;
@@ -425,9 +453,10 @@ impl Pass for PlaceBootstraps {
         })?;
         let search = Search {
             graph: &graph,
-            module,
             cost: self.cost,
             top: self.max_level,
+            linear: linear_counts(&graph, module)
+                .map_err(|m| Diagnostic::new(func.loc.clone(), m))?,
         };
         let table = search
             .chain(&stages, self.max_level)
@@ -477,15 +506,26 @@ impl PlaceBootstraps {
                 boots.len()
             )));
         }
+        use rayon::prelude::*;
         let func = module.main().expect("main exists");
-        let mut max = vec![0f64; func.values.len()];
         let args = func.args.len().max(1);
-        for sample in self.calibration.chunks(args) {
+        let per_sample = |sample: &[Tensor]| -> Result<Vec<f64>, Diagnostic> {
+            let mut max = vec![0f64; func.values.len()];
             pack::interp::interpret_observed(module, sample, |op, slots| {
                 let m = slots.iter().fold(0f64, |m, v| m.max(v.abs()));
                 let r = op.result().0 as usize;
                 max[r] = max[r].max(m);
             })?;
+            Ok(max)
+        };
+        let maxima = self
+            .calibration
+            .par_chunks(args)
+            .map(per_sample)
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut max = vec![0f64; func.values.len()];
+        for m in maxima {
+            max.iter_mut().zip(m).for_each(|(a, b)| *a = a.max(b));
         }
         Ok(boots
             .iter()
