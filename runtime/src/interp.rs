@@ -42,14 +42,15 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use orion_dialects::ckks::interp::{op_layout, pack_tensor, unpack_tensor};
-use orion_dialects::ckks::params::rotations_of_module;
+use orion_dialects::ckks::params::{rotations_of_module, BootstrapDft};
 use orion_dialects::ckks::{plaintext, CtType, ParamsAttr, PtType};
 use orion_dialects::tensor::Tensor;
 use orion_dialects::{Attribute, Diagnostic, Func, Location, Module, Op};
 use thiserror::Error;
 
+use crate::ckks::bootstrap::residual_keys::{residual_galois_keys, residual_relin_key};
 use crate::ckks::bootstrap::{
-    BootstrapKeys, BootstrapParams, Bootstrapper, KeyGenOptions, Mod1Params,
+    BootstrapKeys, BootstrapParams, Bootstrapper, DftStrategy, KeyGenOptions, Mod1Params,
 };
 use crate::ckks::evaluator::scales_match;
 use crate::ckks::polynomial::Polynomial;
@@ -252,8 +253,10 @@ pub fn bootstrap_params(params: &ParamsAttr) -> Option<BootstrapParams> {
         cts_log_q: b.cts_log_q.clone(),
         stc_log_q: b.stc_log_q.clone(),
         mod1: Mod1Params::default(),
-        // BSGS (fast) DFT; `DftStrategy::Chained` trades time for memory.
-        dft: Default::default(),
+        dft: match b.dft {
+            BootstrapDft::Chained => DftStrategy::Chained,
+            BootstrapDft::Bsgs => DftStrategy::Bsgs,
+        },
         insecure_ok: params.insecure,
     })
 }
@@ -300,10 +303,21 @@ impl SessionKeys {
             .body
             .iter()
             .any(|op| matches!(op.name.as_str(), "ckks.relinearize" | "ckks.polynomial"));
-        let relin = if needs_relin {
-            Some(kg.gen_relin_key(&sk).map_err(RunError::Keygen)?)
-        } else {
-            None
+        let bootstraps = func.body.iter().any(|op| op.name == "ckks.bootstrap");
+        let params = ParamsAttr::of_module(module).map_err(|m| RunError::module(&func.loc, m))?;
+        // A bootstrapping program never computes above the residual top:
+        // its keys skip bootstrapping's primes (the bootstrapper has its own).
+        let residual_top = (bootstraps && params.bootstrap.is_some()).then(|| params.max_level());
+        let residual_seed = |salt: u64| opts.seed.map(|s| s.wrapping_add(salt));
+        let relin = match (needs_relin, residual_top) {
+            (false, _) => None,
+            (true, None) => Some(kg.gen_relin_key(&sk).map_err(RunError::Keygen)?),
+            (true, Some(top)) => Some(residual_relin_key(
+                ctx,
+                &sk,
+                top,
+                residual_seed(0x7f4a_7c15),
+            )),
         };
         let mut steps = rotations_of_module(module);
         steps.sort_unstable();
@@ -312,12 +326,15 @@ impl SessionKeys {
             None
         } else {
             pb.set_message(format!("keygen ({} Galois keys)", steps.len()));
-            Some(kg.gen_galois_keys(&sk, &steps).map_err(RunError::Keygen)?)
+            Some(match residual_top {
+                None => kg.gen_galois_keys(&sk, &steps).map_err(RunError::Keygen)?,
+                Some(top) => {
+                    residual_galois_keys(ctx, &sk, &steps, top, residual_seed(0x94d0_49bb))
+                }
+            })
         };
         pb.finish_and_clear();
-        let bootstrap = if func.body.iter().any(|op| op.name == "ckks.bootstrap") {
-            let params =
-                ParamsAttr::of_module(module).map_err(|m| RunError::module(&func.loc, m))?;
+        let bootstrap = if bootstraps {
             let bp = bootstrap_params(&params).ok_or_else(|| {
                 RunError::module(
                     &func.loc,

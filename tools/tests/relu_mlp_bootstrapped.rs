@@ -6,7 +6,8 @@
 
 use orion_compiler::PassOptions;
 use orion_dialects::ckks::{self, ParamsAttr};
-use orion_runtime::interp::{RunOptions, Session};
+use orion_runtime::ckks::KeyGenerator;
+use orion_runtime::interp::{module_context, RunOptions, Session, SessionKeys};
 
 mod common;
 use common::{compile, Reference};
@@ -33,14 +34,36 @@ fn relu_mlp_runs_encrypted_with_bootstraps() {
     // The ReLUs' 1/B scalings fold into fc1 and fc2, so each ReLU takes 14
     // levels: fc1 + ReLU (15), then fc2 + ReLU + fc3 (16) after one refresh.
     assert_eq!(boots, 1, "bootstraps placed");
-    let mut session = Session::new(
-        &module,
-        &RunOptions {
-            seed: Some(11),
-            progress: false,
-        },
-    )
-    .unwrap();
+    let run_opts = RunOptions {
+        seed: Some(11),
+        progress: false,
+    };
+    let (ctx, params) = module_context(&module).unwrap();
+    let keys = SessionKeys::generate(&module, &ctx, &run_opts).unwrap();
+    // The program's keys stop at the residual top: compare with one key
+    // over the whole chain (bootstrapping's primes included).
+    let galois = keys.galois.as_ref().expect("the MLP rotates");
+    let steps = galois.steps();
+    let sk = keys.secret.as_ref().unwrap();
+    let whole_chain_key = KeyGenerator::with_seed(&ctx, 1)
+        .gen_galois_keys(sk, &steps[..1])
+        .unwrap()
+        .size_bytes();
+    let relin = keys.relin.as_ref().expect("the MLP relinearizes");
+    eprintln!(
+        "{} Galois keys: {} B over residual levels 0..={} of 0..={} (whole chain: {} B); \
+         relinearization key {} B (whole chain {} B)",
+        steps.len(),
+        galois.size_bytes(),
+        params.max_level(),
+        ctx.max_level(),
+        whole_chain_key * steps.len(),
+        relin.size_bytes(),
+        whole_chain_key,
+    );
+    assert!(galois.size_bytes() < whole_chain_key * steps.len() / 2);
+    assert!(relin.size_bytes() < whole_chain_key / 2);
+    let mut session = Session::from_keys(&module, &ctx, keys, &run_opts).unwrap();
     let mut worst_vs_clear_ckks = 0f64;
     let mut worst_vs_tract = 0f64;
     let mut correct = 0;

@@ -31,6 +31,47 @@ pub struct BootstrapAttr {
     /// Hamming weight of the sparse secret ModRaise runs under
     /// (encapsulation), or `None` for the secret key itself.
     pub ephemeral_hamming_weight: Option<usize>,
+    /// How the DFT levels (CoeffsToSlots, SlotsToCoeffs) are evaluated
+    /// (`dft = "chained" | "bsgs"`).
+    pub dft: BootstrapDft,
+}
+
+/// The bootstrapper's DFT evaluation: a time/memory trade.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BootstrapDft {
+    /// Three keys per level, each at its level, rotations chained: lean
+    /// (3.2 GB of keys at LogN 16) and slower.
+    Chained,
+    /// Double-hoisted baby-step giant-step with a key per step over the
+    /// whole chain: fast and large (10.8 GB at LogN 16).
+    Bsgs,
+}
+
+impl BootstrapDft {
+    /// The choice when `ckks.params` does not say: keys over the whole
+    /// chain only fit in memory below LogN 16.
+    pub fn default_for(log_n: u32) -> BootstrapDft {
+        if log_n >= 16 {
+            BootstrapDft::Chained
+        } else {
+            BootstrapDft::Bsgs
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            BootstrapDft::Chained => "chained",
+            BootstrapDft::Bsgs => "bsgs",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<BootstrapDft> {
+        match name {
+            "chained" => Some(BootstrapDft::Chained),
+            "bsgs" => Some(BootstrapDft::Bsgs),
+            _ => None,
+        }
+    }
 }
 
 pub const PARAMS_ATTR: &str = "ckks.params";
@@ -93,6 +134,7 @@ impl ParamsAttr {
                 cts_log_q: vec![56; 4],
                 stc_log_q: vec![40; 3],
                 ephemeral_hamming_weight: Some(32),
+                dft: BootstrapDft::Chained,
             }),
         }
     }
@@ -115,6 +157,7 @@ impl ParamsAttr {
                 cts_log_q: vec![56; 3],
                 stc_log_q: vec![40; 2],
                 ephemeral_hamming_weight: Some(32),
+                dft: BootstrapDft::Bsgs,
             }),
         }
     }
@@ -155,6 +198,10 @@ impl ParamsAttr {
                 ("log_slots".to_string(), Attribute::Int(b.log_slots as i64)),
                 ("cts_log_q".to_string(), list(&b.cts_log_q)),
                 ("stc_log_q".to_string(), list(&b.stc_log_q)),
+                (
+                    "dft".to_string(),
+                    Attribute::String(b.dft.name().to_string()),
+                ),
             ];
             if let Some(h) = b.ephemeral_hamming_weight {
                 bd.push((
@@ -182,8 +229,9 @@ impl ParamsAttr {
                     format!("ckks.params lacks '{k}', a list of prime sizes in bits (1..61)")
                 })
         };
+        let log_n = int("log_n")?.clamp(0, 64) as u32;
         let p = ParamsAttr {
-            log_n: int("log_n")?.clamp(0, 64) as u32,
+            log_n,
             log_q: list(a, "log_q")?,
             log_p: list(a, "log_p")?,
             log_scale: int("log_scale")?.clamp(0, 128) as u32,
@@ -210,6 +258,12 @@ impl ParamsAttr {
                         .dict_get("ephemeral_hamming_weight")
                         .and_then(Attribute::as_int)
                         .map(|h| h.max(0) as usize),
+                    dft: match b.dict_get("dft") {
+                        None => BootstrapDft::default_for(log_n),
+                        Some(d) => d.as_str().and_then(BootstrapDft::from_name).ok_or(
+                            "ckks.params: bootstrap 'dft' must be \"chained\" or \"bsgs\"",
+                        )?,
+                    },
                 }),
             },
         };
@@ -238,4 +292,56 @@ pub fn rotations_of_module(m: &Module) -> Vec<i64> {
     m.attr(ROTATIONS_ATTR)
         .and_then(Attribute::as_i64_list)
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bootstrap_dft_round_trips_and_defaults_by_ring_degree() {
+        for p in [
+            ParamsAttr::resnet_bootstrapped(),
+            ParamsAttr::bootstrap_test(),
+        ] {
+            assert_eq!(ParamsAttr::from_attr(&p.to_attr()).unwrap(), p);
+        }
+        assert_eq!(
+            ParamsAttr::resnet_bootstrapped().bootstrap.unwrap().dft,
+            BootstrapDft::Chained
+        );
+        let without_dft = |p: ParamsAttr| {
+            let Attribute::Dict(mut d) = p.to_attr() else {
+                unreachable!()
+            };
+            for (k, v) in &mut d {
+                if k == "bootstrap" {
+                    if let Attribute::Dict(b) = v {
+                        b.retain(|(k, _)| k != "dft");
+                    }
+                }
+            }
+            ParamsAttr::from_attr(&Attribute::Dict(d)).unwrap()
+        };
+        let dft = |p: ParamsAttr| p.bootstrap.unwrap().dft;
+        assert_eq!(
+            dft(without_dft(ParamsAttr::resnet_bootstrapped())),
+            BootstrapDft::Chained
+        );
+        assert_eq!(
+            dft(without_dft(ParamsAttr::bootstrap_test())),
+            BootstrapDft::Bsgs
+        );
+        let Attribute::Dict(mut d) = ParamsAttr::bootstrap_test().to_attr() else {
+            unreachable!()
+        };
+        for (k, v) in &mut d {
+            if let (true, Attribute::Dict(b)) = (k == "bootstrap", v) {
+                b.push(("dft".into(), Attribute::String("fast".into())));
+                b.swap_remove(b.iter().position(|(k, _)| k == "dft").unwrap());
+            }
+        }
+        let err = ParamsAttr::from_attr(&Attribute::Dict(d)).unwrap_err();
+        assert!(err.contains("dft"), "{err}");
+    }
 }

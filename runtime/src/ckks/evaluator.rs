@@ -321,6 +321,7 @@ impl Evaluator {
         Self::check_degree("relinearize", ct, 2)?;
         let rlk = self.rlk.as_ref().ok_or(CkksError::MissingRelinKey)?;
         Self::check_key(ctx, &rlk.key)?;
+        rlk.key.check_level("relinearize", ct.level)?;
         let basis = ctx.basis_q(ct.level);
         let (mut c0, mut c1) = ctx.key_switch(ct.level, &ct.parts[2], &rlk.key);
         ctx.poly_add_assign(&mut c0, &ct.parts[0], &basis);
@@ -389,7 +390,7 @@ impl Evaluator {
     // --------------------------------------------------------------- rotations
 
     fn check_key(ctx: &Context, key: &SwitchingKey) -> Result<(), CkksError> {
-        let ok = key.digits.len() == ctx.dnum
+        let ok = key.digits.len() == key.top.map_or(ctx.dnum, |l| ctx.dnum_at(l))
             && key.digits.iter().all(|(b, a)| {
                 b.num_limbs() == ctx.basis_all().len()
                     && a.num_limbs() == b.num_limbs()
@@ -448,6 +449,7 @@ impl Evaluator {
             return Ok(ct.clone());
         }
         let (g, key) = self.rotation_key(step)?;
+        key.check_level("rotate", ct.level)?;
         let dec = ctx.decompose(ct.level, &ct.parts[1]);
         let out = self.galois_decomposed(ct, &dec, g, &key);
         ctx.recycle_decomposed(dec);
@@ -472,7 +474,9 @@ impl Evaluator {
                 if s.rem_euclid(slots) == 0 {
                     Ok(None)
                 } else {
-                    self.rotation_key(s).map(Some)
+                    let (g, key) = self.rotation_key(s)?;
+                    key.check_level("hoisted_rotate", ct.level)?;
+                    Ok(Some((g, key)))
                 }
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -510,6 +514,7 @@ impl Evaluator {
             .and_then(|k| k.conjugation.clone())
             .ok_or(CkksError::MissingConjugationKey)?;
         Self::check_key(ctx, &key)?;
+        key.check_level("conjugate", ct.level)?;
         let dec = ctx.decompose(ct.level, &ct.parts[1]);
         let out = self.galois_decomposed(ct, &dec, ctx.conjugation_element(), &key);
         ctx.recycle_decomposed(dec);

@@ -125,7 +125,7 @@ impl KeyGenerator {
                 (b, a)
             })
             .collect();
-        SwitchingKey { digits }
+        SwitchingKey { digits, top: None }
     }
 
     /// The relinearization key (switches `s^2` to `s`).

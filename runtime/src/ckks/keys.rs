@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use super::error::CkksError;
 use super::poly::RnsPoly;
 
 /// The secret key `s`, ternary.
@@ -38,15 +39,53 @@ pub struct PublicKey {
 /// `(b_j, a_j) = (-a_j s_out + e_j + P g_j s_in, a_j)` over QP, NTT form,
 /// where `g_j` is 1 modulo the primes of digit `j` and 0 modulo the other
 /// Q primes.
+///
+/// A key restricted to level `l` (`top = Some(l)`) holds only the digits
+/// and limbs of `Q_0..Q_l` and P (limbs of the primes above are empty):
+/// enough to switch any ciphertext at level `<= l`, at a fraction of the
+/// memory when the chain above `l` is bootstrapping's alone.
 #[derive(Clone, Debug)]
 pub(crate) struct SwitchingKey {
     pub(crate) digits: Vec<(RnsPoly, RnsPoly)>,
+    /// Highest level the key can switch at; `None` for the whole chain.
+    pub(crate) top: Option<usize>,
+}
+
+impl SwitchingKey {
+    /// Refuses a ciphertext at `level` above a restricted key's top (its
+    /// limbs there are absent).
+    pub(crate) fn check_level(&self, op: &'static str, level: usize) -> Result<(), CkksError> {
+        match self.top {
+            Some(top) if level > top => Err(CkksError::InvalidLevel {
+                op,
+                level,
+                max: top,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Bytes of key material held.
+    pub(crate) fn size_bytes(&self) -> usize {
+        self.digits
+            .iter()
+            .flat_map(|(b, a)| b.limbs.iter().chain(&a.limbs))
+            .map(|l| l.len() * std::mem::size_of::<u64>())
+            .sum()
+    }
 }
 
 /// Relinearization key: switches `s^2` to `s`.
 #[derive(Clone, Debug)]
 pub struct RelinearizationKey {
     pub(crate) key: Arc<SwitchingKey>,
+}
+
+impl RelinearizationKey {
+    /// Bytes of key material held.
+    pub fn size_bytes(&self) -> usize {
+        self.key.size_bytes()
+    }
 }
 
 /// Galois keys for a set of rotation steps (and optionally conjugation).
@@ -90,6 +129,15 @@ impl GaloisKeys {
         self.rotations
             .get(&r)
             .or_else(|| self.rotations.get(&(r - s)))
+    }
+
+    /// Bytes of key material held (rotations and conjugation).
+    pub fn size_bytes(&self) -> usize {
+        self.rotations
+            .values()
+            .map(|(_, k)| k.size_bytes())
+            .chain(self.conjugation.iter().map(|k| k.size_bytes()))
+            .sum()
     }
 
     /// Adds the keys of `other` (e.g. keys generated in several batches).

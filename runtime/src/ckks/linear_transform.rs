@@ -301,7 +301,9 @@ impl Evaluator {
         }
         let mut keys: BTreeMap<i64, (u64, Arc<SwitchingKey>)> = BTreeMap::new();
         for step in lt.rotation_steps() {
-            keys.insert(step, self.rotation_key(step)?);
+            let (g, key) = self.rotation_key(step)?;
+            key.check_level("linear_transform", ct.level)?;
+            keys.insert(step, (g, key));
         }
         let level = ct.level;
         let nq = level + 1;

@@ -555,7 +555,7 @@ fn swk_from_msg(
                 ))
             })
             .collect::<Result<_, FileError>>()?;
-    Ok(SwitchingKey { digits })
+    Ok(SwitchingKey { digits, top: None })
 }
 
 // -------------------------------------------------------------------- keys

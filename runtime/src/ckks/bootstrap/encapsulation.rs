@@ -16,6 +16,7 @@
 use rand::RngCore;
 
 use crate::ckks::context::Context;
+use crate::ckks::keys::SwitchingKey;
 use crate::ckks::keyswitch::Decomposed;
 use crate::ckks::poly::RnsPoly;
 use crate::ckks::sampler;
@@ -74,6 +75,35 @@ impl CompactKey {
         let (a0, a1) = self.inner_product(ctx, &dec);
         ctx.recycle_decomposed(dec);
         rayon::join(|| ctx.mod_down(level, a0), || ctx.mod_down(level, a1))
+    }
+
+    /// The same key laid out as the library's [`SwitchingKey`] (global limb
+    /// positions, the primes above `level` left empty), so that the
+    /// evaluator's rotations, hoisting and relinearization can use it.
+    pub(crate) fn into_switching_key(mut self, ctx: &Context) -> SwitchingKey {
+        let p_start = ctx.p_start();
+        let total = ctx.basis_all().len();
+        let level = self.level;
+        let relayout = |mut poly: RnsPoly| {
+            let mut local = std::mem::take(&mut poly.limbs).into_iter();
+            let mut limbs = Vec::with_capacity(total);
+            for g in 0..total {
+                if g <= level || g >= p_start {
+                    limbs.push(local.next().unwrap_or_default());
+                } else {
+                    limbs.push(Vec::new());
+                }
+            }
+            RnsPoly::from_limbs(limbs, true)
+        };
+        let digits = std::mem::take(&mut self.digits)
+            .into_iter()
+            .map(|(b, a)| (relayout(b), relayout(a)))
+            .collect();
+        SwitchingKey {
+            digits,
+            top: Some(level),
+        }
     }
 
     fn inner_product(&self, ctx: &Context, dec: &Decomposed) -> (RnsPoly, RnsPoly) {

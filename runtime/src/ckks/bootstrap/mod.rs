@@ -49,6 +49,7 @@ pub mod mod1;
 mod modraise;
 pub mod params;
 mod plan;
+pub mod residual_keys;
 
 pub use bootstrapper::{BootstrapOptions, Bootstrapper, PhaseTimes};
 pub use keys::{BootstrapKeys, KeyGenOptions};
