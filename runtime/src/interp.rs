@@ -35,7 +35,7 @@
 //! Ciphertexts are freed after their last use. Each result's level and degree
 //! are checked against its type; a mismatch is an error naming the op.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -224,8 +224,9 @@ pub struct SessionKeys {
     pub relin: Option<RelinearizationKey>,
     /// Galois keys for the module's `ckks.rotations`.
     pub galois: Option<GaloisKeys>,
-    /// Keys of the bootstrapping circuit, if the module bootstraps.
-    pub bootstrap: Option<BootstrapKeys>,
+    /// Keys of the bootstrapping circuit, one set per slot count the
+    /// module's `ckks.bootstrap` ops use (log2 of the slots).
+    pub bootstrap: Vec<(u32, BootstrapKeys)>,
 }
 
 /// The parameters of `module` and the CKKS context built from them.
@@ -236,6 +237,23 @@ pub fn module_context(module: &Module) -> Result<(Arc<Context>, ParamsAttr), Run
     let params = ParamsAttr::of_module(module).map_err(|m| RunError::module(&func.loc, m))?;
     let ctx = Context::new(ckks_params(&params)).map_err(RunError::Keygen)?;
     Ok((ctx, params))
+}
+
+/// log2 of the slots a `ckks.bootstrap` refreshes: its `log_slots`, else
+/// `full` (every slot).
+fn bootstrap_log_slots(op: &Op, full: u32) -> u32 {
+    op.attr("log_slots")
+        .and_then(Attribute::as_int)
+        .map_or(full, |k| k.clamp(1, full as i64) as u32)
+}
+
+/// The distinct slot counts (log2) of the module's bootstraps.
+fn bootstrap_slot_counts(func: &Func, bp: &BootstrapParams) -> BTreeSet<u32> {
+    func.body
+        .iter()
+        .filter(|op| op.name == "ckks.bootstrap")
+        .map(|op| bootstrap_log_slots(op, bp.log_slots))
+        .collect()
 }
 
 /// The bootstrapping parameters `ckks.params` describes, if it bootstraps.
@@ -334,7 +352,8 @@ impl SessionKeys {
             })
         };
         pb.finish_and_clear();
-        let bootstrap = if bootstraps {
+        let mut bootstrap = Vec::new();
+        if bootstraps {
             let bp = bootstrap_params(&params).ok_or_else(|| {
                 RunError::module(
                     &func.loc,
@@ -345,10 +364,12 @@ impl SessionKeys {
                 seed: opts.seed.map(|s| s.wrapping_add(0x5bd1_e995)),
                 quiet: !opts.progress,
             };
-            Some(BootstrapKeys::generate(ctx, &bp, &sk, &opts).map_err(RunError::Keygen)?)
-        } else {
-            None
-        };
+            for log_slots in bootstrap_slot_counts(func, &bp) {
+                let bp = bp.clone().with_log_slots(log_slots);
+                let keys = BootstrapKeys::generate(ctx, &bp, &sk, &opts).map_err(RunError::Keygen)?;
+                bootstrap.push((log_slots, keys));
+            }
+        }
         Ok(SessionKeys {
             secret: Some(sk),
             public: Some(pk),
@@ -391,7 +412,8 @@ pub struct Session {
     encryptor: Option<Encryptor>,
     decryptor: Option<Decryptor>,
     evaluator: Evaluator,
-    bootstrapper: Option<Bootstrapper>,
+    /// By log2 of the slots they bootstrap.
+    bootstrappers: BTreeMap<u32, Bootstrapper>,
     keygen: Duration,
     progress: bool,
     plan: Plan,
@@ -473,12 +495,16 @@ impl Session {
                 None => e,
             }
         });
-        let bootstrapper = match (&keys.bootstrap, bootstrap_params(&params)) {
-            (Some(k), Some(bp)) => Some(Bootstrapper::new(ctx, &bp, k).map_err(RunError::Keygen)?),
-            _ => None,
-        };
+        let mut bootstrappers = BTreeMap::new();
+        if let Some(bp) = bootstrap_params(&params) {
+            for (log_slots, k) in &keys.bootstrap {
+                let bp = bp.clone().with_log_slots(*log_slots);
+                let b = Bootstrapper::new(ctx, &bp, k).map_err(RunError::Keygen)?;
+                bootstrappers.insert(*log_slots, b);
+            }
+        }
         Ok(Session {
-            bootstrapper,
+            bootstrappers,
             encoder: Encoder::new(ctx),
             decryptor: keys.secret.as_ref().map(|sk| Decryptor::new(ctx, sk)),
             evaluator: Evaluator::new(ctx, keys.relin.as_ref(), keys.galois.as_ref()),
@@ -1285,7 +1311,8 @@ impl Session {
     /// and multiplied back by the integer B' (exact, no level).
     fn bootstrap(&self, op: &Op, func: &Func, a: &Ciphertext) -> Result<Ciphertext, RunError> {
         let ck = |what: &'static str| move |e: CkksError| RunError::ckks(op, what, e);
-        let boot = self.bootstrapper.as_ref().ok_or_else(|| {
+        let log_slots = bootstrap_log_slots(op, self.ctx.log_n() - 1);
+        let boot = self.bootstrappers.get(&log_slots).ok_or_else(|| {
             RunError::op(
                 op,
                 "needs bootstrapping keys: run the module in one go (keygen, encrypt, eval \

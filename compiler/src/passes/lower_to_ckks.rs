@@ -396,14 +396,19 @@ impl Pass for LowerToCkks {
                         .attr("bound")
                         .cloned()
                         .ok_or_else(|| op_err(op, "needs a 'bound'"))?;
+                    let mut attrs = vec![("bound".to_string(), bound)];
+                    // A layout that repeats with a period below the slot
+                    // count is bootstrapped as that many sparse slots
+                    // (cheaper: smaller DFTs, and the real and imaginary
+                    // parts share one EvalMod).
+                    let layout =
+                        VecLayout::from_type(old.ty(op.operands[0])).map_err(|m| op_err(op, m))?;
+                    if layout.period < layout.slots {
+                        let log_slots = layout.period.max(2).trailing_zeros();
+                        attrs.push(("log_slots".into(), Attribute::Int(log_slots as i64)));
+                    }
                     let ty = CtType::new(self.params.max_level(), self.params.log_scale as i64);
-                    b.emit(
-                        "ckks.bootstrap",
-                        args,
-                        vec![("bound".into(), bound)],
-                        ty,
-                        loc,
-                    )
+                    b.emit("ckks.bootstrap", args, attrs, ty, loc)
                 }
                 "pack.polynomial" => {
                     let p = ckks_poly::from_op(op).map_err(|m| op_err(op, m))?;

@@ -16,7 +16,7 @@
 //! | `ckks.level_down {level}` | drops limbs |
 //! | `ckks.rotate {offset}` | slot rotation (one key switch) |
 //! | `ckks.polynomial {basis, coeffs, domain, result_scale}` | ct -> ct, [`polynomial::depth`] levels lower |
-//! | `ckks.bootstrap {bound}` | ct at any level -> ct at the top level and the default scale; every \|slot\| <= bound |
+//! | `ckks.bootstrap {bound, log_slots?}` | ct at any level -> ct at the top level and the default scale; every \|slot\| <= bound; `log_slots` for a layout repeating every 2^log_slots slots (sparse) |
 
 pub mod interp;
 pub mod params;
@@ -268,6 +268,17 @@ fn expected_result(
                 return Err("operand must be relinearized (degree 1)".into());
             }
             crate::pack::bootstrap_bound(op)?;
+            if let Some(k) = op.attr("log_slots") {
+                match k.as_int() {
+                    Some(k) if k >= 1 && k < params.log_n as i64 => {}
+                    _ => {
+                        return Err(format!(
+                            "'log_slots' must be an integer from 1 to {} (log2 of the slots bootstrapped), got {k}",
+                            params.log_n - 1
+                        ))
+                    }
+                }
+            }
             Ok(CtType::new(params.max_level(), params.log_scale as i64).to_type())
         }
         other => Err(format!("unknown op '{other}' in the ckks dialect")),
