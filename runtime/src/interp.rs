@@ -366,7 +366,8 @@ impl SessionKeys {
             };
             for log_slots in bootstrap_slot_counts(func, &bp) {
                 let bp = bp.clone().with_log_slots(log_slots);
-                let keys = BootstrapKeys::generate(ctx, &bp, &sk, &opts).map_err(RunError::Keygen)?;
+                let keys =
+                    BootstrapKeys::generate(ctx, &bp, &sk, &opts).map_err(RunError::Keygen)?;
                 bootstrap.push((log_slots, keys));
             }
         }
