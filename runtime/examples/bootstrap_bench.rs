@@ -139,9 +139,10 @@ fn main() -> Result<(), CkksError> {
     let keys = BootstrapKeys::generate(&ctx, &bp, &sk, &opts)?;
     let keygen_s = t.elapsed().as_secs_f64();
     println!(
-        "keygen: {keygen_s:.2} s ({} rotation keys + conjugation + relinearization{}) load {load:.2}",
+        "keygen: {keygen_s:.2} s ({} rotation keys + conjugation + relinearization{}, {} MB) load {load:.2}",
         keys.num_rotation_keys(),
-        if keys.has_encapsulation() { " + 2 encapsulation" } else { "" }
+        if keys.has_encapsulation() { " + 2 encapsulation" } else { "" },
+        keys.size_bytes() >> 20
     );
     let t = Instant::now();
     let options = BootstrapOptions {
@@ -149,9 +150,10 @@ fn main() -> Result<(), CkksError> {
     };
     let boot = Bootstrapper::with_options(&ctx, &bp, &keys, &options)?;
     println!(
-        "setup: {:.2} s (DFT matrices{}) peak RSS so far {:.0} MB",
+        "setup: {:.2} s (DFT matrices{}, {} MB) peak RSS so far {:.0} MB",
         t.elapsed().as_secs_f64(),
         if args.lazy { ", lazy" } else { "" },
+        boot.matrices_bytes() >> 20,
         peak_rss_mb()
     );
 

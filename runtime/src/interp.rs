@@ -35,7 +35,7 @@
 //! Ciphertexts are freed after their last use. Each result's level and degree
 //! are checked against its type; a mismatch is an error naming the op.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -48,7 +48,6 @@ use orion_dialects::tensor::Tensor;
 use orion_dialects::{Attribute, Diagnostic, Func, Location, Module, Op};
 use thiserror::Error;
 
-use crate::ckks::bootstrap::residual_keys::{residual_galois_keys, residual_relin_key};
 use crate::ckks::bootstrap::{
     BootstrapKeys, BootstrapParams, Bootstrapper, DftStrategy, KeyGenOptions, Mod1Params,
 };
@@ -56,7 +55,8 @@ use crate::ckks::evaluator::scales_match;
 use crate::ckks::polynomial::Polynomial;
 use crate::ckks::{
     Ciphertext, CkksError, CkksParams, Context, Decryptor, Encoder, Encryptor, Evaluator,
-    GaloisKeys, KeyGenerator, Plaintext, PublicKey, RelinearizationKey, SecretDist, SecretKey,
+    GaloisKeys, KeyGenerator, KeyLevels, Plaintext, PublicKey, RelinearizationKey, SecretDist,
+    SecretKey,
 };
 
 /// Options of a session.
@@ -224,9 +224,9 @@ pub struct SessionKeys {
     pub relin: Option<RelinearizationKey>,
     /// Galois keys for the module's `ckks.rotations`.
     pub galois: Option<GaloisKeys>,
-    /// Keys of the bootstrapping circuit, one set per slot count the
-    /// module's `ckks.bootstrap` ops use (log2 of the slots).
-    pub bootstrap: Vec<(u32, BootstrapKeys)>,
+    /// Keys of the bootstrapping circuit and the log2 of the slots it
+    /// bootstraps, if the module bootstraps.
+    pub bootstrap: Option<(u32, BootstrapKeys)>,
 }
 
 /// The parameters of `module` and the CKKS context built from them.
@@ -245,15 +245,6 @@ fn bootstrap_log_slots(op: &Op, full: u32) -> u32 {
     op.attr("log_slots")
         .and_then(Attribute::as_int)
         .map_or(full, |k| k.clamp(1, full as i64) as u32)
-}
-
-/// The distinct slot counts (log2) of the module's bootstraps.
-fn bootstrap_slot_counts(func: &Func, bp: &BootstrapParams) -> BTreeSet<u32> {
-    func.body
-        .iter()
-        .filter(|op| op.name == "ckks.bootstrap")
-        .map(|op| bootstrap_log_slots(op, bp.log_slots))
-        .collect()
 }
 
 /// The bootstrapping parameters `ckks.params` describes, if it bootstraps.
@@ -309,68 +300,56 @@ impl SessionKeys {
         let func = module
             .main()
             .ok_or_else(|| RunError::module(&Location::Unknown, "module has no func.func @main"))?;
-        let pb = spinner(opts.progress, "keygen");
+        let params = ParamsAttr::of_module(module).map_err(|m| RunError::module(&func.loc, m))?;
+        let seed = |salt: u64| opts.seed.map(|s| s.wrapping_add(salt));
         let kg = match opts.seed {
             Some(s) => KeyGenerator::with_seed(ctx, s),
             None => KeyGenerator::new(ctx),
         };
         let sk = kg.gen_secret_key();
         let pk = kg.gen_public_key(&sk).map_err(RunError::Keygen)?;
-        // Polynomials multiply ciphertexts inside the op.
-        let needs_relin = func
-            .body
-            .iter()
-            .any(|op| matches!(op.name.as_str(), "ckks.relinearize" | "ckks.polynomial"));
-        let bootstraps = func.body.iter().any(|op| op.name == "ckks.bootstrap");
-        let params = ParamsAttr::of_module(module).map_err(|m| RunError::module(&func.loc, m))?;
-        // A bootstrapping program never computes above the residual top:
-        // its keys skip bootstrapping's primes (the bootstrapper has its own).
-        let residual_top = (bootstraps && params.bootstrap.is_some()).then(|| params.max_level());
-        let residual_seed = |salt: u64| opts.seed.map(|s| s.wrapping_add(salt));
-        let relin = match (needs_relin, residual_top) {
-            (false, _) => None,
-            (true, None) => Some(kg.gen_relin_key(&sk).map_err(RunError::Keygen)?),
-            (true, Some(top)) => Some(residual_relin_key(
-                ctx,
-                &sk,
-                top,
-                residual_seed(0x7f4a_7c15),
-            )),
-        };
-        let mut steps = rotations_of_module(module);
-        steps.sort_unstable();
-        steps.dedup();
-        let galois = if steps.is_empty() {
-            None
-        } else {
-            pb.set_message(format!("keygen ({} Galois keys)", steps.len()));
-            Some(match residual_top {
-                None => kg.gen_galois_keys(&sk, &steps).map_err(RunError::Keygen)?,
-                Some(top) => {
-                    residual_galois_keys(ctx, &sk, &steps, top, residual_seed(0x94d0_49bb))
-                }
-            })
-        };
-        pb.finish_and_clear();
-        let mut bootstrap = Vec::new();
-        if bootstraps {
-            let bp = bootstrap_params(&params).ok_or_else(|| {
-                RunError::module(
-                    &func.loc,
-                    "the module bootstraps but its ckks.params have no 'bootstrap' settings",
-                )
-            })?;
-            let opts = KeyGenOptions {
-                seed: opts.seed.map(|s| s.wrapping_add(0x5bd1_e995)),
-                quiet: !opts.progress,
-            };
-            for log_slots in bootstrap_slot_counts(func, &bp) {
-                let bp = bp.clone().with_log_slots(log_slots);
-                let keys =
-                    BootstrapKeys::generate(ctx, &bp, &sk, &opts).map_err(RunError::Keygen)?;
-                bootstrap.push((log_slots, keys));
-            }
+
+        let mut need = program_key_levels(module, func, ctx)?;
+        // A bootstrapping circuit with the BSGS DFT shares the program's
+        // keys (one per Galois element, at the highest level either uses);
+        // the chained DFT has keys of its own.
+        let boot = bootstrap_for(func, &params)?;
+        if let Some(bp) = boot.as_ref().filter(|bp| bp.dft == DftStrategy::Bsgs) {
+            need.merge(&BootstrapKeys::key_levels(ctx, bp).map_err(RunError::Keygen)?);
         }
+        let pb = counter(opts.progress, "keygen", need.count() as u64);
+        pb.set_message(format!(
+            "evaluation keys ({} MB at their levels)",
+            need.size_bytes(ctx) >> 20
+        ));
+        let (relin, galois) = need
+            .generate(ctx, &sk, seed(0x94d0_49bb), &|| pb.inc(1))
+            .map_err(RunError::Keygen)?;
+        pb.finish_and_clear();
+        let galois =
+            (!galois.rotations.is_empty() || galois.conjugation.is_some()).then_some(galois);
+        let bootstrap = match boot {
+            None => None,
+            Some(bp) => {
+                let keys = match bp.dft {
+                    DftStrategy::Chained => {
+                        let opts = KeyGenOptions {
+                            seed: seed(0x5bd1_e995),
+                            quiet: !opts.progress,
+                        };
+                        BootstrapKeys::generate(ctx, &bp, &sk, &opts).map_err(RunError::Keygen)?
+                    }
+                    DftStrategy::Bsgs => BootstrapKeys::from_shared(
+                        relin.clone().ok_or_else(|| {
+                            RunError::module(&func.loc, "bootstrapping needs a relinearization key")
+                        })?,
+                        galois.clone().unwrap_or_default(),
+                        BootstrapKeys::generate_encapsulation(ctx, &bp, &sk, seed(0x5bd1_e995)),
+                    ),
+                };
+                Some((bp.log_slots, keys))
+            }
+        };
         Ok(SessionKeys {
             secret: Some(sk),
             public: Some(pk),
@@ -379,6 +358,78 @@ impl SessionKeys {
             bootstrap,
         })
     }
+}
+
+/// The keys the program's own ops use, each at the highest level of an
+/// operand that uses it: the steps `ckks.rotations` records (the module's
+/// statement of its Galois keys; a step no op rotates by gets the top
+/// level, a rotation by an unrecorded step finds no key at run time) and
+/// relinearization (polynomials multiply inside the op).
+fn program_key_levels(module: &Module, func: &Func, ctx: &Context) -> Result<KeyLevels, RunError> {
+    let slots = ctx.slots();
+    let operand_level = |op: &Op| -> Result<usize, RunError> {
+        let v = op
+            .operands
+            .first()
+            .ok_or_else(|| RunError::op(op, "has no operand"))?;
+        CtType::from_type(func.ty(*v))
+            .map(|t| t.level)
+            .map_err(|m| RunError::op(op, m))
+    };
+    let mut used = KeyLevels::default();
+    for op in &func.body {
+        match op.name.as_str() {
+            "ckks.rotate" => {
+                let step = op
+                    .attr("offset")
+                    .and_then(Attribute::as_int)
+                    .ok_or_else(|| RunError::op(op, "needs an integer 'offset'"))?;
+                used.rotate(step, operand_level(op)?, slots);
+            }
+            "ckks.relinearize" | "ckks.polynomial" => used.relinearize(operand_level(op)?),
+            _ => {}
+        }
+    }
+    let top = ParamsAttr::of_module(module)
+        .map_err(|m| RunError::module(&func.loc, m))?
+        .max_level();
+    let mut need = KeyLevels {
+        relinearization: used.relinearization,
+        ..KeyLevels::default()
+    };
+    for step in rotations_of_module(module) {
+        let level = used
+            .rotations
+            .get(&step.rem_euclid(slots as i64))
+            .copied()
+            .unwrap_or(top);
+        need.rotate(step, level, slots);
+    }
+    Ok(need)
+}
+
+/// The bootstrapping circuit of the program: one, for the largest slot
+/// count its `ckks.bootstrap` ops ask for (a vector that repeats every
+/// 2^k slots also repeats every 2^k' for k' > k, so it serves the smaller
+/// ones too, with one set of keys and DFT matrices); `None` if the program
+/// does not bootstrap.
+fn bootstrap_for(func: &Func, params: &ParamsAttr) -> Result<Option<BootstrapParams>, RunError> {
+    let Some(log_slots) = func
+        .body
+        .iter()
+        .filter(|op| op.name == "ckks.bootstrap")
+        .map(|op| bootstrap_log_slots(op, params.log_n - 1))
+        .max()
+    else {
+        return Ok(None);
+    };
+    let bp = bootstrap_params(params).ok_or_else(|| {
+        RunError::module(
+            &func.loc,
+            "the module bootstraps but its ckks.params have no 'bootstrap' settings",
+        )
+    })?;
+    Ok(Some(bp.with_log_slots(log_slots)))
 }
 
 /// Which ops of `@main` a pass over the body executes.
@@ -413,8 +464,8 @@ pub struct Session {
     encryptor: Option<Encryptor>,
     decryptor: Option<Decryptor>,
     evaluator: Evaluator,
-    /// By log2 of the slots they bootstrap.
-    bootstrappers: BTreeMap<u32, Bootstrapper>,
+    /// The bootstrapping circuit and log2 of its slot count.
+    bootstrapper: Option<(u32, Bootstrapper)>,
     keygen: Duration,
     progress: bool,
     plan: Plan,
@@ -444,16 +495,18 @@ impl std::fmt::Debug for Session {
     }
 }
 
-fn spinner(enabled: bool, msg: &str) -> ProgressBar {
+/// A bar counting `total` items of long work (key generation), on stderr.
+fn counter(enabled: bool, prefix: &'static str, total: u64) -> ProgressBar {
     if !enabled {
         return ProgressBar::hidden();
     }
-    let pb = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-    if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} [{elapsed}]") {
+    let pb = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    if let Ok(style) =
+        ProgressStyle::with_template("{prefix} {bar:30} {pos}/{len} [{elapsed}] {msg}")
+    {
         pb.set_style(style);
     }
-    pb.set_message(msg.to_string());
-    pb.enable_steady_tick(Duration::from_millis(100));
+    pb.set_prefix(prefix);
     pb
 }
 
@@ -496,16 +549,18 @@ impl Session {
                 None => e,
             }
         });
-        let mut bootstrappers = BTreeMap::new();
-        if let Some(bp) = bootstrap_params(&params) {
-            for (log_slots, k) in &keys.bootstrap {
-                let bp = bp.clone().with_log_slots(*log_slots);
-                let b = Bootstrapper::new(ctx, &bp, k).map_err(RunError::Keygen)?;
-                bootstrappers.insert(*log_slots, b);
+        let bootstrapper = match (&keys.bootstrap, bootstrap_params(&params)) {
+            (Some((log_slots, k)), Some(bp)) => {
+                let bp = bp.with_log_slots(*log_slots);
+                Some((
+                    *log_slots,
+                    Bootstrapper::new(ctx, &bp, k).map_err(RunError::Keygen)?,
+                ))
             }
-        }
+            _ => None,
+        };
         Ok(Session {
-            bootstrappers,
+            bootstrapper,
             encoder: Encoder::new(ctx),
             decryptor: keys.secret.as_ref().map(|sk| Decryptor::new(ctx, sk)),
             evaluator: Evaluator::new(ctx, keys.relin.as_ref(), keys.galois.as_ref()),
@@ -1312,14 +1367,22 @@ impl Session {
     /// and multiplied back by the integer B' (exact, no level).
     fn bootstrap(&self, op: &Op, func: &Func, a: &Ciphertext) -> Result<Ciphertext, RunError> {
         let ck = |what: &'static str| move |e: CkksError| RunError::ckks(op, what, e);
-        let log_slots = bootstrap_log_slots(op, self.ctx.log_n() - 1);
-        let boot = self.bootstrappers.get(&log_slots).ok_or_else(|| {
+        let (set_slots, boot) = self.bootstrapper.as_ref().ok_or_else(|| {
             RunError::op(
                 op,
                 "needs bootstrapping keys: run the module in one go (keygen, encrypt, eval \
                  and decrypt files do not carry bootstrapping keys yet)",
             )
         })?;
+        let log_slots = bootstrap_log_slots(op, self.ctx.log_n() - 1);
+        if log_slots > *set_slots {
+            return Err(RunError::op(
+                op,
+                format!(
+                    "bootstraps 2^{log_slots} slots, the session's bootstrapping keys are for 2^{set_slots}"
+                ),
+            ));
+        }
         let bound = orion_dialects::pack::bootstrap_bound(op).map_err(|m| RunError::op(op, m))?;
         let factor = bound.ceil().max(1.0);
         let mut x = a.clone();

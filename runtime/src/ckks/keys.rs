@@ -131,6 +131,12 @@ impl GaloisKeys {
             .or_else(|| self.rotations.get(&(r - s)))
     }
 
+    /// The highest level the key of `step` switches at: `None` if there is
+    /// no key, `Some(None)` for a key over the whole chain.
+    pub fn top_level(&self, step: i64, slots: usize) -> Option<Option<usize>> {
+        self.find(step, slots).map(|(_, k)| k.top)
+    }
+
     /// Bytes of key material held (rotations and conjugation).
     pub fn size_bytes(&self) -> usize {
         self.rotations

@@ -184,6 +184,16 @@ impl LinearTransform {
 
     /// Galois rotation steps (slot rotations, > 0 = left) that evaluation
     /// needs keys for: the nonzero baby steps and giant steps.
+    /// Bytes of the encoded diagonals.
+    pub fn size_bytes(&self) -> usize {
+        self.giants
+            .iter()
+            .flat_map(|(_, babies)| babies.iter())
+            .flat_map(|(_, p)| p.limbs.iter())
+            .map(|l| l.len() * 8)
+            .sum()
+    }
+
     pub fn rotation_steps(&self) -> Vec<i64> {
         let mut steps: BTreeSet<i64> = self
             .baby_indices()

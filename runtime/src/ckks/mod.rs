@@ -9,6 +9,8 @@
 //! - [`fft`], [`encoder`]: the canonical embedding (slots <-> coefficients);
 //! - [`conjugate_invariant`]: the ring option with N real slots;
 //! - `sampler`, [`keys`], [`keygen`]: secret/public/evaluation keys;
+//!   `compact_key`, [`leveled_keys`]: keys stored only up to the level
+//!   they are used at;
 //! - `keyswitch`: hybrid key switching (ModUp, key inner product, ModDown);
 //! - [`linear_transform`]: BSGS matrix-vector products with double hoisting,
 //!   and the inner sum;
@@ -52,6 +54,7 @@ mod automorphism;
 mod basis;
 pub mod bootstrap;
 mod ciphertext;
+mod compact_key;
 pub mod conjugate_invariant;
 pub mod context;
 mod crt;
@@ -64,6 +67,7 @@ pub mod fft;
 pub mod keygen;
 pub mod keys;
 mod keyswitch;
+pub mod leveled_keys;
 pub mod linear_transform;
 pub mod params;
 mod poly;
@@ -95,6 +99,7 @@ pub use evaluator::Evaluator;
 pub use fft::Complex;
 pub use keygen::KeyGenerator;
 pub use keys::{GaloisKeys, PublicKey, RelinearizationKey, SecretKey};
+pub use leveled_keys::KeyLevels;
 pub use linear_transform::LinearTransform;
 pub use params::{CkksParams, Context, SecretDist};
 pub use poly::RnsPoly;

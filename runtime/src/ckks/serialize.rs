@@ -34,6 +34,7 @@ use prost::Message;
 use thiserror::Error;
 
 use super::ciphertext::{Ciphertext, Plaintext};
+use super::compact_key::to_global;
 use super::conjugate_invariant::Ring;
 use super::context::Context;
 use super::keys::{GaloisKeys, PublicKey, RelinearizationKey, SecretKey, SwitchingKey};
@@ -224,7 +225,8 @@ pub struct PublicKeyMsg {
     pub a: Option<PolyMsg>,
 }
 
-/// A key-switching key: `dnum` pairs over QP.
+/// A key-switching key: `dnum` pairs over QP, or, restricted to level
+/// `top`, `ceil((top + 1) / alpha)` pairs over `Q_0..Q_top ∪ P`.
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct SwitchingKeyMsg {
     /// `b_j`.
@@ -233,6 +235,9 @@ pub struct SwitchingKeyMsg {
     /// `a_j`.
     #[prost(message, repeated, tag = "2")]
     pub a: Vec<PolyMsg>,
+    /// Highest level the key switches at; absent for the whole chain.
+    #[prost(uint32, optional, tag = "3")]
+    pub top: Option<u32>,
 }
 
 /// The Galois key of one rotation step.
@@ -520,9 +525,20 @@ fn poly_from_msg(
 }
 
 fn swk_to_msg(k: &SwitchingKey) -> SwitchingKeyMsg {
+    // A restricted key's empty limbs (primes above its top) are not written.
+    let local = |p: &RnsPoly| PolyMsg {
+        limbs: p
+            .limbs
+            .iter()
+            .filter(|l| !l.is_empty())
+            .map(|l| Bytes::from(l.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>()))
+            .collect(),
+        ntt: p.ntt,
+    };
     SwitchingKeyMsg {
-        b: k.digits.iter().map(|(b, _)| poly_to_msg(b)).collect(),
-        a: k.digits.iter().map(|(_, a)| poly_to_msg(a)).collect(),
+        b: k.digits.iter().map(|(b, _)| local(b)).collect(),
+        a: k.digits.iter().map(|(_, a)| local(a)).collect(),
+        top: k.top.map(|t| t as u32),
     }
 }
 
@@ -532,30 +548,59 @@ fn swk_from_msg(
     kind: FileKind,
     what: &str,
 ) -> Result<SwitchingKey, FileError> {
-    if m.b.len() != ctx.dnum || m.a.len() != ctx.dnum {
-        return Err(FileError::Invalid {
-            what: kind.what(),
-            message: format!(
-                "{what} has {}/{} digits, dnum = {} expected",
-                m.b.len(),
-                m.a.len(),
-                ctx.dnum
-            ),
-        });
+    let bad = |message: String| FileError::Invalid {
+        what: kind.what(),
+        message,
+    };
+    let top = match m.top {
+        None => None,
+        Some(t) if (t as usize) <= ctx.max_level() => Some(t as usize),
+        Some(t) => {
+            return Err(bad(format!(
+                "{what} is for level {t}, above the top level {}",
+                ctx.max_level()
+            )))
+        }
+    };
+    let (dnum, basis) = match top {
+        None => (ctx.dnum, ctx.basis_all()),
+        Some(t) => (ctx.dnum_at(t), ctx.basis_qp(t)),
+    };
+    if m.b.len() != dnum || m.a.len() != dnum {
+        return Err(bad(format!(
+            "{what} has {}/{} digits, {dnum} expected",
+            m.b.len(),
+            m.a.len(),
+        )));
     }
-    let basis = ctx.basis_all();
+    let global = |p: RnsPoly| match top {
+        None => p,
+        Some(t) => to_global(ctx, p, t),
+    };
     let digits =
         m.b.iter()
             .zip(&m.a)
             .enumerate()
             .map(|(j, (b, a))| {
                 Ok((
-                    poly_from_msg(ctx, Some(b), &basis, kind, &format!("{what} digit {j} (b)"))?,
-                    poly_from_msg(ctx, Some(a), &basis, kind, &format!("{what} digit {j} (a)"))?,
+                    global(poly_from_msg(
+                        ctx,
+                        Some(b),
+                        &basis,
+                        kind,
+                        &format!("{what} digit {j} (b)"),
+                    )?),
+                    global(poly_from_msg(
+                        ctx,
+                        Some(a),
+                        &basis,
+                        kind,
+                        &format!("{what} digit {j} (a)"),
+                    )?),
                 ))
             })
             .collect::<Result<_, FileError>>()?;
-    Ok(SwitchingKey { digits, top: None })
+    Ok(SwitchingKey { digits, top })
 }
 
 // -------------------------------------------------------------------- keys
@@ -959,6 +1004,60 @@ mod tests {
         // Packed limbs: the file is about the size of its coefficients.
         let ct_bytes = encode_ciphertexts(&s.ctx, &cts[..1], id).len();
         assert!(ct_bytes < 2 * 3 * 4096 * 8 + 1024, "{ct_bytes} bytes");
+    }
+
+    /// Keys stored up to their level of use (`KeyLevels`) keep their level
+    /// through a file, take only their limbs' bytes, and a level above the
+    /// chain or a digit count that does not match it is refused.
+    #[test]
+    fn leveled_keys_round_trip() {
+        let s = set(vec![40, 30, 30, 30, 30], 6);
+        let id = key_id(&s.pk);
+        let slots = s.ctx.slots();
+        let mut need = crate::ckks::KeyLevels::default();
+        need.rotate(1, 1, slots);
+        need.rotate(-3, 3, slots);
+        need.relinearize(2);
+        let (relin, galois) = need.generate(&s.ctx, &s.sk, Some(7), &|| {}).unwrap();
+        let ek = EvaluationKeys { relin, galois };
+        let bytes = encode_eval_keys(&s.ctx, &ek, id);
+        assert!(
+            bytes.len() < need.size_bytes(&s.ctx) + 4096,
+            "{} bytes",
+            bytes.len()
+        );
+        let (back, _) = decode_eval_keys(&s.ctx, &bytes).unwrap();
+        assert_eq!(back.galois.top_level(1, slots), Some(Some(1)));
+        assert_eq!(back.galois.top_level(-3, slots), Some(Some(3)));
+        let (a, b) = (
+            &ek.relin.as_ref().unwrap().key,
+            &back.relin.as_ref().unwrap().key,
+        );
+        assert_eq!((a.top, &a.digits), (b.top, &b.digits));
+        // A rotation at its level works with the loaded key, above it is refused.
+        let ev = Evaluator::new(&s.ctx, back.relin.as_ref(), Some(&back.galois));
+        let x = encrypt(&s, &[0.5, -0.25, 1.0]);
+        let x1 = ev.level_down(&x, 1).unwrap();
+        let out = decrypt(&s, &s.sk, &ev.rotate(&x1, 1).unwrap());
+        assert!((out[0] + 0.25).abs() < 1e-3, "{}", out[0]);
+        assert!(ev.rotate(&x, 1).is_err());
+
+        let corrupt = |f: &dyn Fn(&mut EvalKeysMsg)| {
+            let mut m = EvalKeysMsg::decode(
+                open(&s.ctx, FileKind::EvalKeys, Bytes::from(bytes.clone()))
+                    .unwrap()
+                    .1,
+            )
+            .unwrap();
+            f(&mut m);
+            let err = decode_eval_keys(&s.ctx, seal(&s.ctx, FileKind::EvalKeys, id, payload(m)))
+                .unwrap_err();
+            err.to_string()
+        };
+        let e = corrupt(&|m| m.relin.as_mut().unwrap().top = Some(9));
+        assert!(e.contains("above the top level 4"), "{e}");
+        let e = corrupt(&|m| m.relin.as_mut().unwrap().top = Some(4));
+        assert!(e.contains("3/3 digits, 5 expected"), "{e}");
     }
 
     #[test]

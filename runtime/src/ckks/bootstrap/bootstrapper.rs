@@ -85,6 +85,13 @@ impl Matrices {
         Ok(ct)
     }
 
+    fn size_bytes(&self) -> usize {
+        match self {
+            Matrices::Encoded(lts) => lts.iter().map(LinearTransform::size_bytes).sum(),
+            Matrices::Lazy(_) | Matrices::Chained(_) => 0,
+        }
+    }
+
     fn rotation_steps(&self) -> Vec<i64> {
         match self {
             Matrices::Encoded(lts) => lts.iter().flat_map(|l| l.rotation_steps()).collect(),
@@ -137,13 +144,23 @@ impl Bootstrapper {
         let slots = ctx.slots();
         match params.dft {
             DftStrategy::Bsgs => {
-                for step in plan.rotation_steps(slots) {
-                    if !keys.galois.has_step(step, slots) {
-                        return Err(CkksError::MissingGaloisKey(step));
+                // Keys may be stored only up to their level of use
+                // (`BootstrapKeys::key_levels`): check that level too, so a
+                // short key is refused here rather than mid-bootstrap.
+                let reaches = |top: Option<usize>, level: usize| top.is_none_or(|t| t >= level);
+                for (step, level) in plan.rotation_levels(slots) {
+                    match keys.galois.find(step, slots) {
+                        Some((_, k)) if reaches(k.top, level) => {}
+                        _ => return Err(CkksError::MissingGaloisKey(step)),
                     }
                 }
-                if !keys.galois.has_conjugation() {
-                    return Err(CkksError::MissingConjugationKey);
+                let evalmod = plan.levels.evalmod_start;
+                match &keys.galois.conjugation {
+                    Some(k) if reaches(k.top, evalmod) => {}
+                    _ => return Err(CkksError::MissingConjugationKey),
+                }
+                if !reaches(keys.relin.key.top, evalmod) {
+                    return Err(CkksError::MissingRelinKey);
                 }
             }
             DftStrategy::Chained => {
@@ -225,6 +242,11 @@ impl Bootstrapper {
             level_keys: keys.level_keys.clone(),
             sparse: n < slots,
         })
+    }
+
+    /// Bytes of the DFT matrices kept encoded (none when lazy or chained).
+    pub fn matrices_bytes(&self) -> usize {
+        self.cts.size_bytes() + self.stc.size_bytes()
     }
 
     /// The level layout (the output lands at `levels().residual`).

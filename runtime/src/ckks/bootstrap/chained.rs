@@ -34,8 +34,8 @@ use crate::ckks::evaluator::Evaluator;
 use crate::ckks::fft::Complex;
 use crate::ckks::keys::SecretKey;
 
-use super::encapsulation::CompactKey;
 use super::plan::DftLevel;
+use crate::ckks::compact_key::CompactKey;
 
 /// Galois keys by rotation step, each at its own level.
 #[derive(Debug, Clone, Default)]
@@ -53,6 +53,15 @@ fn galois_inverse(g: u64, n: usize) -> u64 {
 }
 
 impl LevelKeys {
+    /// Bytes of key material held.
+    pub(crate) fn size_bytes(&self) -> usize {
+        self.rotations
+            .values()
+            .map(|(_, k)| k.size_bytes())
+            .chain(self.conjugation.iter().map(CompactKey::size_bytes))
+            .sum()
+    }
+
     /// Generates the keys of `steps` (step -> level) and, if
     /// `conjugation_level` is given, the conjugation key at that level. The
     /// key of Galois element `g` switches `s` to `σ_g^-1(s)`, the library's

@@ -9,141 +9,54 @@
 //! `q_0 P`, so its small weight is still secure); both keys are stored
 //! only on the primes of the level where they are used.
 //!
-//! The keys here are *compact* hybrid key-switching keys: digits and limbs
-//! of the whole context's key restricted to one level (`Q_0..Q_l` and P),
-//! used with the library's ModUp (`decompose`) and ModDown.
+//! Both are [`CompactKey`]s: digits and limbs of a whole-chain key
+//! restricted to one level (`Q_0..Q_l` and P).
 
-use rand::RngCore;
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
 
+use crate::ckks::compact_key::CompactKey;
 use crate::ckks::context::Context;
-use crate::ckks::keys::SwitchingKey;
-use crate::ckks::keyswitch::Decomposed;
-use crate::ckks::poly::RnsPoly;
+use crate::ckks::keys::SecretKey;
 use crate::ckks::sampler;
 
-/// A hybrid key-switching key restricted to level `level`: digit `j` is
-/// `(-a_j s_out + e_j + P g_j s_in, a_j)` on the basis `Q_0..Q_level ∪ P`
-/// (local limb `i` is global prime `i` for `i <= level`, then the P primes).
-#[derive(Debug, Clone)]
-pub(crate) struct CompactKey {
-    pub(crate) level: usize,
-    pub(crate) digits: Vec<(RnsPoly, RnsPoly)>,
-}
-
-impl CompactKey {
-    /// Generates the key from `s_in` to `s_out` (both in NTT form over all primes).
-    pub(crate) fn generate<R: RngCore>(
-        ctx: &Context,
-        rng: &mut R,
-        s_in: &RnsPoly,
-        s_out: &RnsPoly,
-        level: usize,
-    ) -> Self {
-        let basis = ctx.basis_qp(level);
-        let s_out_l = restrict(ctx, s_out, level);
-        let digits = (0..ctx.dnum_at(level))
-            .map(|j| {
-                let mut a = ctx.scratch.uninit_poly(basis.len(), true);
-                for (limb, &g) in a.limbs.iter_mut().zip(&basis) {
-                    sampler::uniform_limb(rng, &ctx.primes[g].m, limb);
-                }
-                let e = sampler::gaussian(rng, ctx.n());
-                let mut b = ctx.poly_from_small(&e, &basis);
-                let as_ = ctx.poly_mul(&a, &s_out_l, &basis);
-                ctx.poly_sub_assign(&mut b, &as_, &basis);
-                let start = j * ctx.alpha;
-                let end = ((j + 1) * ctx.alpha).min(level + 1);
-                for i in start..end {
-                    let m = &ctx.primes[i].m;
-                    let pm = ctx.p_mod[i];
-                    let pms = m.shoup(pm);
-                    for (x, &s) in b.limbs[i].iter_mut().zip(&s_in.limbs[i]) {
-                        *x = m.add(*x, m.mul_shoup(s, pm, pms));
-                    }
-                }
-                (b, a)
-            })
-            .collect();
-        Self { level, digits }
-    }
-
-    /// Switches `c` (NTT, level `level <= self.level`): returns `(ks0, ks1)`
-    /// on `Q_level` with `ks0 + ks1 s_out ≈ c s_in`.
-    pub(crate) fn switch(&self, ctx: &Context, level: usize, c: &RnsPoly) -> (RnsPoly, RnsPoly) {
-        assert!(level <= self.level, "compact key used above its level");
-        let dec = ctx.decompose(level, c);
-        let (a0, a1) = self.inner_product(ctx, &dec);
-        ctx.recycle_decomposed(dec);
-        rayon::join(|| ctx.mod_down(level, a0), || ctx.mod_down(level, a1))
-    }
-
-    /// The same key laid out as the library's [`SwitchingKey`] (global limb
-    /// positions, the primes above `level` left empty), so that the
-    /// evaluator's rotations, hoisting and relinearization can use it.
-    pub(crate) fn into_switching_key(mut self, ctx: &Context) -> SwitchingKey {
-        let p_start = ctx.p_start();
-        let total = ctx.basis_all().len();
-        let level = self.level;
-        let relayout = |mut poly: RnsPoly| {
-            let mut local = std::mem::take(&mut poly.limbs).into_iter();
-            let mut limbs = Vec::with_capacity(total);
-            for g in 0..total {
-                if g <= level || g >= p_start {
-                    limbs.push(local.next().unwrap_or_default());
-                } else {
-                    limbs.push(Vec::new());
-                }
-            }
-            RnsPoly::from_limbs(limbs, true)
-        };
-        let digits = std::mem::take(&mut self.digits)
-            .into_iter()
-            .map(|(b, a)| (relayout(b), relayout(a)))
-            .collect();
-        SwitchingKey {
-            digits,
-            top: Some(level),
-        }
-    }
-
-    fn inner_product(&self, ctx: &Context, dec: &Decomposed) -> (RnsPoly, RnsPoly) {
-        let basis = ctx.basis_qp(dec.level);
-        let mut acc0 = ctx.scratch.zero_poly(basis.len(), true);
-        let mut acc1 = ctx.scratch.zero_poly(basis.len(), true);
-        let p_start = ctx.p_start();
-        for (t, &g) in basis.iter().enumerate() {
-            let local = if g < p_start {
-                g
-            } else {
-                self.level + 1 + g - p_start
-            };
-            let plan = &ctx.primes[g].plan;
-            for (d, (kb, ka)) in dec.digits.iter().zip(&self.digits) {
-                plan.mul_accumulate(&mut acc0.limbs[t], &d.limbs[t], &kb.limbs[local]);
-                plan.mul_accumulate(&mut acc1.limbs[t], &d.limbs[t], &ka.limbs[local]);
-            }
-        }
-        (acc0, acc1)
-    }
-}
-
-/// `s` restricted to the basis `Q_0..Q_level ∪ P`.
-pub(crate) fn restrict(ctx: &Context, s: &RnsPoly, level: usize) -> RnsPoly {
-    let basis = ctx.basis_qp(level);
-    RnsPoly::from_limbs(
-        basis
-            .iter()
-            .map(|&g| ctx.scratch.take_copy(&s.limbs[g]))
-            .collect(),
-        true,
-    )
-}
+use super::params::BootstrapParams;
 
 /// The two keys of sparse-secret encapsulation.
 #[derive(Debug, Clone)]
-pub(crate) struct EncapsulationKeys {
+pub struct EncapsulationKeys {
     /// Secret -> ephemeral secret, at level 0.
     pub(crate) to_sparse: CompactKey,
     /// Ephemeral secret -> secret, at the top level.
     pub(crate) to_dense: CompactKey,
+}
+
+impl EncapsulationKeys {
+    /// Draws an ephemeral secret of `params`' ephemeral Hamming weight and
+    /// the keys to it and back, or `None` when `params` bootstrap under the
+    /// secret key itself.
+    pub(crate) fn generate(
+        ctx: &Context,
+        params: &BootstrapParams,
+        sk: &SecretKey,
+        seed: Option<u64>,
+    ) -> Option<Self> {
+        let h = params.ephemeral_hamming_weight?;
+        let mut rng = match seed {
+            Some(s) => ChaCha20Rng::seed_from_u64(s ^ 0x5EC2_E7E4),
+            None => ChaCha20Rng::from_os_rng(),
+        };
+        let coeffs = sampler::ternary(&mut rng, ctx.n(), Some(h));
+        let eph = ctx.poly_from_small(&coeffs, &ctx.basis_all());
+        let top = params.levels().top;
+        Some(Self {
+            to_sparse: CompactKey::generate(ctx, &mut rng, &sk.ntt, &eph, 0),
+            to_dense: CompactKey::generate(ctx, &mut rng, &eph, &sk.ntt, top),
+        })
+    }
+
+    /// Bytes of key material held.
+    pub fn size_bytes(&self) -> usize {
+        self.to_sparse.size_bytes() + self.to_dense.size_bytes()
+    }
 }

@@ -4,24 +4,22 @@
 //! Galois keys of the rotation steps of SubSum, CoeffsToSlots and
 //! SlotsToCoeffs (from the cleartext plan, not a generic power-of-two
 //! set), the conjugation key, and the two compact keys of sparse-secret
-//! encapsulation. Galois keys are generated in parallel (one key
-//! generator per key, seeded from the OS, or from `seed` for tests).
+//! encapsulation, each stored only up to the level it is used at
+//! ([`KeyLevels`]). Keys are generated in parallel (one CSPRNG stream per
+//! key, seeded from the OS, or from `seed` for tests).
 
 use std::sync::Arc;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use rand::SeedableRng;
-use rand_chacha::ChaCha20Rng;
-use rayon::prelude::*;
 
 use crate::ckks::context::Context;
 use crate::ckks::error::CkksError;
 use crate::ckks::keygen::KeyGenerator;
 use crate::ckks::keys::{GaloisKeys, RelinearizationKey, SecretKey};
-use crate::ckks::sampler;
+use crate::ckks::leveled_keys::KeyLevels;
 
 use super::chained::LevelKeys;
-use super::encapsulation::{CompactKey, EncapsulationKeys};
+pub use super::encapsulation::EncapsulationKeys;
 use super::params::{BootstrapParams, DftStrategy};
 use super::plan::Plan;
 
@@ -55,8 +53,33 @@ impl BootstrapKeys {
         super::check_context(ctx, params)?;
         let plan = Plan::new(ctx, params);
         Ok(match params.dft {
-            DftStrategy::Bsgs => plan.rotation_steps(ctx.slots()),
+            DftStrategy::Bsgs => plan.rotation_levels(ctx.slots()).into_keys().collect(),
             DftStrategy::Chained => plan.chained_steps(ctx.slots()).into_keys().collect(),
+        })
+    }
+
+    /// The relinearization, conjugation and rotation keys of the
+    /// [`DftStrategy::Bsgs`] circuit, each at the highest level it is used
+    /// at: CoeffsToSlots' steps at their DFT level (the top ones), SubSum's
+    /// at the top, SlotsToCoeffs' at theirs, conjugation and
+    /// relinearization where EvalMod starts. A program that also rotates
+    /// merges its own needs in and generates one key per Galois element.
+    pub fn key_levels(ctx: &Context, params: &BootstrapParams) -> Result<KeyLevels, CkksError> {
+        params.validate()?;
+        super::check_context(ctx, params)?;
+        if params.dft != DftStrategy::Bsgs {
+            return Err(CkksError::InvalidParams(
+                "bootstrapping: leveled shared keys are for the BSGS DFT; chained DFT \
+                 rotations have keys of their own (BootstrapKeys::generate)"
+                    .into(),
+            ));
+        }
+        let plan = Plan::new(ctx, params);
+        let evalmod = plan.levels.evalmod_start;
+        Ok(KeyLevels {
+            rotations: plan.rotation_levels(ctx.slots()),
+            conjugation: Some(evalmod),
+            relinearization: Some(evalmod),
         })
     }
 
@@ -70,81 +93,45 @@ impl BootstrapKeys {
         let steps = Self::rotation_steps(ctx, params)?;
         let encapsulate = params.ephemeral_hamming_weight.is_some();
         let total = steps.len() as u64 + 2 + if encapsulate { 2 } else { 0 };
-        let bar = if opts.quiet {
-            ProgressBar::hidden()
-        } else {
-            let b = ProgressBar::new(total);
-            b.set_style(
-                ProgressStyle::with_template(
-                    "bootstrapping keys {bar:30} {pos}/{len} [{elapsed_precise}] {msg}",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-            );
-            b
+        let bar = progress_bar(opts.quiet, total);
+        // Independent streams per part; from the OS unless a test seeds them.
+        let seed = |salt: u64| {
+            opts.seed
+                .map(|s| s.wrapping_add(salt.wrapping_mul(0x9E37_79B9)))
         };
-        let keygen = |i: u64| match opts.seed {
-            Some(s) => KeyGenerator::with_seed(ctx, s.wrapping_add(i.wrapping_mul(0x9E37_79B9))),
-            None => KeyGenerator::new(ctx),
-        };
-        bar.set_message("relinearization");
-        let relin = keygen(0).gen_relin_key(sk)?;
-        bar.inc(1);
-        let (galois, level_keys) = match params.dft {
+        let (relin, galois, level_keys) = match params.dft {
             DftStrategy::Bsgs => {
-                bar.set_message("conjugation");
-                let mut galois = keygen(1).gen_galois_keys_with_conjugation(sk, &[], true)?;
-                bar.inc(1);
-                bar.set_message(format!("{} rotations", steps.len()));
-                let parts = steps
-                    .par_iter()
-                    .enumerate()
-                    .map(|(i, &s)| {
-                        let k = keygen(2 + i as u64).gen_galois_keys(sk, &[s]);
-                        bar.inc(1);
-                        k
-                    })
-                    .collect::<Result<Vec<_>, _>>()?;
-                for p in parts {
-                    galois.extend(p);
-                }
-                (galois, None)
+                bar.set_message(format!("{} keys at their levels", steps.len() + 2));
+                let levels = Self::key_levels(ctx, params)?;
+                let (relin, galois) = levels.generate(ctx, sk, seed(1), &|| bar.inc(1))?;
+                let relin = relin.ok_or_else(|| {
+                    CkksError::InvalidParams("bootstrapping needs a relinearization key".into())
+                })?;
+                (relin, galois, None)
             }
             DftStrategy::Chained => {
+                bar.set_message("relinearization");
+                let kg = match seed(2) {
+                    Some(s) => KeyGenerator::with_seed(ctx, s),
+                    None => KeyGenerator::new(ctx),
+                };
+                let relin = kg.gen_relin_key(sk)?;
+                bar.inc(1);
                 bar.set_message(format!("{} rotations at their levels", steps.len()));
                 let plan = Plan::new(ctx, params);
-                let with_levels = plan.chained_steps(ctx.slots());
                 let lk = LevelKeys::generate(
                     ctx,
                     sk,
-                    &with_levels,
+                    &plan.chained_steps(ctx.slots()),
                     Some(params.levels().evalmod_start),
-                    opts.seed,
+                    seed(3),
                     &|| bar.inc(1),
                 );
-                (GaloisKeys::default(), Some(Arc::new(lk)))
+                (relin, GaloisKeys::default(), Some(Arc::new(lk)))
             }
         };
-        let encapsulation = match params.ephemeral_hamming_weight {
-            None => None,
-            Some(h) => {
-                bar.set_message("encapsulation");
-                let mut rng = match opts.seed {
-                    Some(s) => ChaCha20Rng::seed_from_u64(s ^ 0x5EC2_E7E4),
-                    None => ChaCha20Rng::from_os_rng(),
-                };
-                let coeffs = sampler::ternary(&mut rng, ctx.n(), Some(h));
-                let eph = ctx.poly_from_small(&coeffs, &ctx.basis_all());
-                let top = params.levels().top;
-                let to_sparse = CompactKey::generate(ctx, &mut rng, &sk.ntt, &eph, 0);
-                bar.inc(1);
-                let to_dense = CompactKey::generate(ctx, &mut rng, &eph, &sk.ntt, top);
-                bar.inc(1);
-                Some(Arc::new(EncapsulationKeys {
-                    to_sparse,
-                    to_dense,
-                }))
-            }
-        };
+        bar.set_message("encapsulation");
+        let encapsulation = EncapsulationKeys::generate(ctx, params, sk, seed(4)).map(Arc::new);
         bar.finish_with_message("done");
         Ok(Self {
             relin,
@@ -154,13 +141,63 @@ impl BootstrapKeys {
         })
     }
 
+    /// Bootstrapping keys from keys a program shares with the circuit
+    /// (generated from [`Self::key_levels`] merged with its own needs) and
+    /// the encapsulation keys of [`Self::generate_encapsulation`].
+    pub fn from_shared(
+        relin: RelinearizationKey,
+        galois: GaloisKeys,
+        encapsulation: Option<EncapsulationKeys>,
+    ) -> Self {
+        Self {
+            relin,
+            galois,
+            level_keys: None,
+            encapsulation: encapsulation.map(Arc::new),
+        }
+    }
+
+    /// The two keys of sparse-secret encapsulation (`None` when `params`
+    /// bootstrap under the secret key itself); they do not depend on the
+    /// slot count.
+    pub fn generate_encapsulation(
+        ctx: &Context,
+        params: &BootstrapParams,
+        sk: &SecretKey,
+        seed: Option<u64>,
+    ) -> Option<EncapsulationKeys> {
+        EncapsulationKeys::generate(ctx, params, sk, seed)
+    }
+
     /// Number of rotation keys (over the chain or at their level).
     pub fn num_rotation_keys(&self) -> usize {
         self.galois.steps().len() + self.level_keys.as_ref().map_or(0, |k| k.rotations.len())
+    }
+
+    /// Bytes of key material held.
+    pub fn size_bytes(&self) -> usize {
+        self.relin.size_bytes()
+            + self.galois.size_bytes()
+            + self.level_keys.as_ref().map_or(0, |k| k.size_bytes())
+            + self.encapsulation.as_ref().map_or(0, |e| e.size_bytes())
     }
 
     /// Whether the keys of sparse-secret encapsulation are present.
     pub fn has_encapsulation(&self) -> bool {
         self.encapsulation.is_some()
     }
+}
+
+fn progress_bar(quiet: bool, total: u64) -> ProgressBar {
+    if quiet {
+        return ProgressBar::hidden();
+    }
+    let b = ProgressBar::new(total);
+    b.set_style(
+        ProgressStyle::with_template(
+            "bootstrapping keys {bar:30} {pos}/{len} [{elapsed_precise}] {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    b
 }

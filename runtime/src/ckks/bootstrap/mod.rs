@@ -49,10 +49,9 @@ pub mod mod1;
 mod modraise;
 pub mod params;
 mod plan;
-pub mod residual_keys;
 
 pub use bootstrapper::{BootstrapOptions, Bootstrapper, PhaseTimes};
-pub use keys::{BootstrapKeys, KeyGenOptions};
+pub use keys::{BootstrapKeys, EncapsulationKeys, KeyGenOptions};
 pub use mod1::Mod1Params;
 pub use params::{BootstrapParams, DftStrategy, Levels};
 

@@ -141,14 +141,19 @@ impl Plan {
     }
 
     /// Every rotation step the circuit needs a Galois key for (conjugation
-    /// apart).
-    pub(crate) fn rotation_steps(&self, slots: usize) -> Vec<i64> {
-        let mut s: BTreeSet<i64> = BTreeSet::new();
+    /// apart), with the highest level it is used at (SubSum's at the top).
+    pub(crate) fn rotation_levels(&self, slots: usize) -> BTreeMap<i64, usize> {
+        let mut out: BTreeMap<i64, usize> = BTreeMap::new();
         for l in self.cts.iter().chain(&self.stc) {
-            s.extend(bsgs_steps(l.diagonals.keys(), l.baby_step));
+            for s in bsgs_steps(l.diagonals.keys(), l.baby_step) {
+                let e = out.entry(s).or_insert(l.level);
+                *e = (*e).max(l.level);
+            }
         }
-        s.extend(sub_sum_steps(self.n, slots));
-        s.into_iter().collect()
+        for s in sub_sum_steps(self.n, slots) {
+            out.insert(s, self.levels.top);
+        }
+        out
     }
 }
 
