@@ -46,10 +46,12 @@ const ADD: Measured = Measured {
     high: (10, 1.28),
 };
 
-/// Lattigo v6's bootstrap of 2^15 slots at Orion's ResNet parameters on this
-/// machine (23.4 s, median of 3; issue 5). Replace with our own figure once
-/// the runtime bootstraps.
-const BOOTSTRAP_MS: f64 = 23_400.0;
+/// Our bootstrap at Orion's ResNet parameters (N = 2^16, BSGS DFT, two
+/// threads; `bootstrap_bench --real`, docs/bench-bootstrap.md): all 2^15
+/// slots take two EvalMods (real and imaginary parts), a sparse set of
+/// 2^14 or fewer one (both parts packed in one ciphertext) and smaller DFTs.
+const BOOTSTRAP_FULL_MS: f64 = 20_600.0;
+const BOOTSTRAP_SPARSE_MS: f64 = 6_600.0;
 
 #[derive(Clone, Copy, Debug)]
 pub struct CostModel {
@@ -85,8 +87,15 @@ impl CostModel {
         self.ring_factor * ADD.at(level)
     }
 
-    pub fn bootstrap(&self) -> f64 {
-        self.ring_factor * BOOTSTRAP_MS
+    /// A bootstrap of a value whose layout repeats every `period` of the
+    /// ring's `slots` (sparse when `period < slots`).
+    pub fn bootstrap(&self, period: usize, slots: usize) -> f64 {
+        let ms = if period < slots {
+            BOOTSTRAP_SPARSE_MS
+        } else {
+            BOOTSTRAP_FULL_MS
+        };
+        self.ring_factor * ms
     }
 
     /// A polynomial of degree `d` by baby-step giant-step from `level`: about
@@ -119,6 +128,8 @@ mod tests {
         // A smaller ring is proportionally cheaper.
         assert!((CostModel::for_log_n(15).rotate(10) - 47.35 / 2.0).abs() < 1e-9);
         // A bootstrap costs far more than any single layer's operation.
-        assert!(m.bootstrap() > 100.0 * m.rotate(10));
+        assert!(m.bootstrap(1 << 14, 1 << 15) > 100.0 * m.rotate(10));
+        // Sparse slots: one EvalMod instead of two.
+        assert!(m.bootstrap(1 << 14, 1 << 15) < m.bootstrap(1 << 15, 1 << 15) / 2.0);
     }
 }

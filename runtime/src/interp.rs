@@ -40,7 +40,7 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::ProgressBar;
 use orion_dialects::ckks::interp::{op_layout, pack_tensor, unpack_tensor};
 use orion_dialects::ckks::params::{rotations_of_module, BootstrapDft};
 use orion_dialects::ckks::{plaintext, CtType, ParamsAttr, PtType};
@@ -497,15 +497,11 @@ impl std::fmt::Debug for Session {
 
 /// A bar counting `total` items of long work (key generation), on stderr.
 fn counter(enabled: bool, prefix: &'static str, total: u64) -> ProgressBar {
-    if !enabled {
-        return ProgressBar::hidden();
-    }
-    let pb = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-    if let Ok(style) =
-        ProgressStyle::with_template("{prefix} {bar:30} {pos}/{len} [{elapsed}] {msg}")
-    {
-        pb.set_style(style);
-    }
+    let pb = crate::progress::bar(
+        enabled,
+        Some(total),
+        "{prefix} {bar:30} {pos}/{len} [{elapsed}] {msg}",
+    );
     pb.set_prefix(prefix);
     pb
 }
@@ -944,20 +940,11 @@ impl Session {
             keygen: self.keygen,
             ..Timings::default()
         };
-        let pb = if self.progress {
-            let pb = ProgressBar::with_draw_target(
-                Some(func.body.len() as u64),
-                ProgressDrawTarget::stderr(),
-            );
-            if let Ok(style) =
-                ProgressStyle::with_template("{bar:30} {pos}/{len} ops {msg} [{elapsed}]")
-            {
-                pb.set_style(style);
-            }
-            pb
-        } else {
-            ProgressBar::hidden()
-        };
+        let pb = crate::progress::bar(
+            self.progress,
+            Some(func.body.len() as u64),
+            "{bar:30} {pos}/{len} ops {msg} [{elapsed}]",
+        );
         let mut pending: HashMap<usize, Ciphertext> = HashMap::new();
         for (i, op) in func.body.iter().enumerate() {
             pb.set_position(i as u64);
@@ -1410,7 +1397,8 @@ impl Session {
 
     /// `ckks.polynomial` by the library's evaluator (which maps a Chebyshev
     /// domain onto [-1, 1] as `depth` counts it). The result lands exactly
-    /// at the operand's scale, or at q_l with `result_scale = "level_prime"`.
+    /// at the operand's scale, or at q_l with `result_scale = "level_prime"`
+    /// (l the `prime_level`, by default the result's level).
     fn polynomial(&self, op: &Op, func: &Func, a: &Ciphertext) -> Result<Ciphertext, RunError> {
         let ck = |what: &'static str| move |e: CkksError| RunError::ckks(op, what, e);
         let p = orion_dialects::ckks::polynomial::from_op(op).map_err(|m| RunError::op(op, m))?;
@@ -1424,7 +1412,9 @@ impl Session {
             .map_err(|m| RunError::op(op, m))?
         {
             orion_dialects::ckks::polynomial::RESULT_SCALE_LEVEL_PRIME => {
-                self.ctx.q(want.level) as f64
+                let l = orion_dialects::ckks::polynomial::prime_level(op, want.level)
+                    .map_err(|m| RunError::op(op, m))?;
+                self.ctx.q(l) as f64
             }
             _ => a.scale,
         };

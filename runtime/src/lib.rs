@@ -3,3 +3,4 @@
 
 pub mod ckks;
 pub mod interp;
+pub mod progress;

@@ -427,12 +427,15 @@ impl Pass for LowerToCkks {
                         .cloned()
                         .collect();
                     let mut ty = CtType::new(level, t.log_scale);
-                    if feeds_exact_product(&old, op, level, &map, &b) {
+                    if let Some(product) = exact_product_level(&old, op, level, &map, &b) {
                         attrs.push((
                             "result_scale".into(),
                             Attribute::String(ckks_poly::RESULT_SCALE_LEVEL_PRIME.into()),
                         ));
-                        ty.log_scale = self.params.log_q[level] as i64;
+                        if product < level {
+                            attrs.push(("prime_level".into(), Attribute::Int(product as i64)));
+                        }
+                        ty.log_scale = self.params.log_q[product] as i64;
                     }
                     b.emit("ckks.polynomial", args, attrs, ty, loc)
                 }
@@ -453,31 +456,33 @@ impl Pass for LowerToCkks {
     }
 }
 
-/// Whether a polynomial's only use is a `pack.mul` whose other operand is
-/// already lowered at `level` or above: then the polynomial can land exactly
-/// at scale q_level, and the product, rescaled by q_level, keeps the other
-/// operand's scale exactly (ReLU's `x * sign(x)`).
-fn feeds_exact_product(
+/// The level of the product a polynomial (result at `level`) feeds, if its
+/// only use is a `pack.mul` by an already lowered ciphertext: both operands
+/// meet at the lower of their levels, so the polynomial lands at scale
+/// q_product (`prime_level` when that is below its own level) and the
+/// product, rescaled by q_product, keeps the other operand's scale exactly
+/// (ReLU's `x * sign(x)`).
+fn exact_product_level(
     old: &Func,
     poly: &Op,
     level: usize,
     lowered: &[Option<ValueId>],
     b: &Builder,
-) -> bool {
+) -> Option<usize> {
     let r = poly.result();
     let mut users = old.body.iter().filter(|u| u.operands.contains(&r));
     let (Some(user), None) = (users.next(), users.next()) else {
-        return false;
+        return None;
     };
     if user.name != "pack.mul" || user.operands.iter().all(|&v| v == r) {
-        return false;
+        return None;
     }
     let other = if user.operands[0] == r {
         user.operands[1]
     } else {
         user.operands[0]
     };
-    lowered[other.0 as usize].is_some_and(|v| b.ct(v).level >= level)
+    lowered[other.0 as usize].map(|v| b.ct(v).level.min(level))
 }
 
 /// Op counts by kind, the figures the e-graph pass is measured against.

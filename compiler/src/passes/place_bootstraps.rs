@@ -311,12 +311,19 @@ impl Search<'_> {
             relax(
                 &mut out,
                 &refreshed,
-                c + self.cost.bootstrap(),
+                c + self.bootstrap_cost(input)?,
                 plan,
                 Some(boot),
             );
         }
         Ok(out)
+    }
+
+    /// What bootstrapping `v` costs: sparse when its layout repeats within
+    /// the slots (`lower-to-ckks` then gives the bootstrap `log_slots`).
+    fn bootstrap_cost(&self, v: ValueId) -> Result<f64, String> {
+        let layout = VecLayout::from_type(self.graph.func.ty(v))?;
+        Ok(self.cost.bootstrap(layout.period, layout.slots))
     }
 
     /// The value a stage starts from and the stage's ops that read it.
@@ -355,7 +362,7 @@ impl Search<'_> {
                         value: fork,
                         users: vec![join],
                     };
-                    t[self.top] = Some((self.cost.bootstrap(), vec![boot]));
+                    t[self.top] = Some((self.bootstrap_cost(fork)?, vec![boot]));
                 }
                 Ok(t)
             })

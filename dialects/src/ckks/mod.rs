@@ -256,8 +256,15 @@ fn expected_result(
             }
             let level = a.level - depth;
             let log_scale = match polynomial::result_scale(op)? {
-                polynomial::RESULT_SCALE_LEVEL_PRIME => params.log_q[level] as i64,
-                _ => a.log_scale,
+                polynomial::RESULT_SCALE_LEVEL_PRIME => {
+                    params.log_q[polynomial::prime_level(op, level)?] as i64
+                }
+                _ => {
+                    if op.attr("prime_level").is_some() {
+                        return Err("'prime_level' needs result_scale = \"level_prime\"".into());
+                    }
+                    a.log_scale
+                }
             };
             Ok(CtType::new(level, log_scale).to_type())
         }

@@ -47,6 +47,22 @@ pub fn depth(p: &Polynomial) -> usize {
     (usize::BITS - degree(p).leading_zeros()) as usize + usize::from(needs_affine_level(p))
 }
 
+/// The level whose prime a `"level_prime"` result lands at: the optional
+/// `prime_level` attribute (at most the result's level: the result is
+/// meant for a product at that level, after a `ckks.level_down`), else the
+/// result's own level.
+pub fn prime_level(op: &Op, result_level: usize) -> Result<usize, String> {
+    match op.attr("prime_level") {
+        None => Ok(result_level),
+        Some(a) => match a.as_int() {
+            Some(l) if l >= 0 && l as usize <= result_level => Ok(l as usize),
+            _ => Err(format!(
+                "'prime_level' must be an integer from 0 to the result's level {result_level}, got {a}"
+            )),
+        },
+    }
+}
+
 /// The `result_scale` attribute (default `"input"`).
 pub fn result_scale(op: &Op) -> Result<&str, String> {
     match op.attr("result_scale") {

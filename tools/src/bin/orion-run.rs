@@ -27,7 +27,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
 use npyz::WriterBuilder;
 use orion_dialects::tensor::Tensor;
 use orion_dialects::Module;
@@ -316,17 +316,11 @@ fn run(args: &Args) -> Result<ExitCode, String> {
         // With several images, one bar over images instead of one per op.
         s.set_progress(progress && count == 1);
     }
-    let bar = if progress && count > 1 {
-        let pb = ProgressBar::with_draw_target(Some(count as u64), ProgressDrawTarget::stderr());
-        if let Ok(style) =
-            ProgressStyle::with_template("{bar:30} {pos}/{len} images [{elapsed}<{eta}]")
-        {
-            pb.set_style(style);
-        }
-        pb
-    } else {
-        ProgressBar::hidden()
-    };
+    let bar = orion_runtime::progress::bar(
+        progress && count > 1,
+        Some(count as u64),
+        "{bar:30} {pos}/{len} images [{elapsed}<{eta}]",
+    );
 
     let mut outputs: Vec<Tensor> = Vec::new();
     let mut timings: Vec<Timings> = Vec::new();

@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 
 use crate::ckks::context::Context;
 use crate::ckks::error::CkksError;
@@ -189,15 +189,9 @@ impl BootstrapKeys {
 }
 
 fn progress_bar(quiet: bool, total: u64) -> ProgressBar {
-    if quiet {
-        return ProgressBar::hidden();
-    }
-    let b = ProgressBar::new(total);
-    b.set_style(
-        ProgressStyle::with_template(
-            "bootstrapping keys {bar:30} {pos}/{len} [{elapsed_precise}] {msg}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    b
+    crate::progress::bar(
+        !quiet,
+        Some(total),
+        "bootstrapping keys {bar:30} {pos}/{len} [{elapsed_precise}] {msg}",
+    )
 }
