@@ -49,7 +49,8 @@ use orion_dialects::{Attribute, Diagnostic, Func, Location, Module, Op};
 use thiserror::Error;
 
 use crate::ckks::bootstrap::{
-    BootstrapKeys, BootstrapParams, Bootstrapper, DftStrategy, KeyGenOptions, Mod1Params,
+    BootstrapKeys, BootstrapParams, Bootstrapper, DftStrategy, EncapsulationKeys, KeyGenOptions,
+    Mod1Params,
 };
 use crate::ckks::evaluator::scales_match;
 use crate::ckks::polynomial::Polynomial;
@@ -356,6 +357,47 @@ impl SessionKeys {
             relin,
             galois,
             bootstrap,
+        })
+    }
+}
+
+impl SessionKeys {
+    /// The evaluation side of a key set read from files (a server without
+    /// the secret or public key): the program's relinearization and Galois
+    /// keys, and, if it bootstraps (BSGS DFT), the bootstrapper's keys made
+    /// of the same keys plus the encapsulation keys.
+    pub fn evaluation(
+        module: &Module,
+        relin: Option<RelinearizationKey>,
+        galois: GaloisKeys,
+        encapsulation: Option<Arc<EncapsulationKeys>>,
+    ) -> Result<SessionKeys, RunError> {
+        let func = module
+            .main()
+            .ok_or_else(|| RunError::module(&Location::Unknown, "module has no func.func @main"))?;
+        let params = ParamsAttr::of_module(module).map_err(|m| RunError::module(&func.loc, m))?;
+        let bootstrap = match bootstrap_for(func, &params)? {
+            None => None,
+            Some(bp) if bp.dft == DftStrategy::Chained => {
+                return Err(RunError::module(
+                    &func.loc,
+                    "the module bootstraps with the chained DFT, whose keys are not stored in \
+                     evaluation-key files; compile with bootstrap dft = \"bsgs\" or run in one go",
+                ))
+            }
+            Some(bp) => {
+                let relin = relin.clone().ok_or_else(|| {
+                    RunError::module(&func.loc, "bootstrapping needs a relinearization key")
+                })?;
+                let keys = BootstrapKeys::from_shared(relin, galois.clone(), encapsulation);
+                Some((bp.log_slots, keys))
+            }
+        };
+        Ok(SessionKeys {
+            relin,
+            galois: Some(galois),
+            bootstrap,
+            ..SessionKeys::default()
         })
     }
 }
@@ -1354,13 +1396,10 @@ impl Session {
     /// and multiplied back by the integer B' (exact, no level).
     fn bootstrap(&self, op: &Op, func: &Func, a: &Ciphertext) -> Result<Ciphertext, RunError> {
         let ck = |what: &'static str| move |e: CkksError| RunError::ckks(op, what, e);
-        let (set_slots, boot) = self.bootstrapper.as_ref().ok_or_else(|| {
-            RunError::op(
-                op,
-                "needs bootstrapping keys: run the module in one go (keygen, encrypt, eval \
-                 and decrypt files do not carry bootstrapping keys yet)",
-            )
-        })?;
+        let (set_slots, boot) = self
+            .bootstrapper
+            .as_ref()
+            .ok_or_else(|| RunError::op(op, "needs bootstrapping keys (the session has none)"))?;
         let log_slots = bootstrap_log_slots(op, self.ctx.log_n() - 1);
         if log_slots > *set_slots {
             return Err(RunError::op(

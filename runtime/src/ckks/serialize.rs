@@ -33,8 +33,9 @@ use prost::bytes::Bytes;
 use prost::Message;
 use thiserror::Error;
 
+use super::bootstrap::EncapsulationKeys;
 use super::ciphertext::{Ciphertext, Plaintext};
-use super::compact_key::to_global;
+use super::compact_key::{to_global, CompactKey};
 use super::conjugate_invariant::Ring;
 use super::context::Context;
 use super::keys::{GaloisKeys, PublicKey, RelinearizationKey, SecretKey, SwitchingKey};
@@ -266,6 +267,20 @@ pub struct EvalKeysMsg {
     /// Conjugation key, if any.
     #[prost(message, optional, tag = "3")]
     pub conjugation: Option<SwitchingKeyMsg>,
+    /// Sparse-secret encapsulation keys of bootstrapping, if any.
+    #[prost(message, optional, tag = "4")]
+    pub encapsulation: Option<EncapsulationMsg>,
+}
+
+/// The two keys of sparse-secret encapsulation, each at its level.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct EncapsulationMsg {
+    /// Secret -> ephemeral secret (level 0).
+    #[prost(message, optional, tag = "1")]
+    pub to_sparse: Option<SwitchingKeyMsg>,
+    /// Ephemeral secret -> secret (the top level).
+    #[prost(message, optional, tag = "2")]
+    pub to_dense: Option<SwitchingKeyMsg>,
 }
 
 /// A ciphertext or a plaintext (a plaintext has one part).
@@ -542,12 +557,15 @@ fn swk_to_msg(k: &SwitchingKey) -> SwitchingKeyMsg {
     }
 }
 
-fn swk_from_msg(
+/// The digits of a key message on their own basis (`Q_0..Q_top ∪ P`, or
+/// the whole chain), and its top.
+#[allow(clippy::type_complexity)]
+fn digits_from_msg(
     ctx: &Context,
     m: &SwitchingKeyMsg,
     kind: FileKind,
     what: &str,
-) -> Result<SwitchingKey, FileError> {
+) -> Result<(Option<usize>, Vec<(RnsPoly, RnsPoly)>), FileError> {
     let bad = |message: String| FileError::Invalid {
         what: kind.what(),
         message,
@@ -573,45 +591,81 @@ fn swk_from_msg(
             m.a.len(),
         )));
     }
-    let global = |p: RnsPoly| match top {
-        None => p,
-        Some(t) => to_global(ctx, p, t),
-    };
     let digits =
         m.b.iter()
             .zip(&m.a)
             .enumerate()
             .map(|(j, (b, a))| {
                 Ok((
-                    global(poly_from_msg(
-                        ctx,
-                        Some(b),
-                        &basis,
-                        kind,
-                        &format!("{what} digit {j} (b)"),
-                    )?),
-                    global(poly_from_msg(
-                        ctx,
-                        Some(a),
-                        &basis,
-                        kind,
-                        &format!("{what} digit {j} (a)"),
-                    )?),
+                    poly_from_msg(ctx, Some(b), &basis, kind, &format!("{what} digit {j} (b)"))?,
+                    poly_from_msg(ctx, Some(a), &basis, kind, &format!("{what} digit {j} (a)"))?,
                 ))
             })
             .collect::<Result<_, FileError>>()?;
+    Ok((top, digits))
+}
+
+fn swk_from_msg(
+    ctx: &Context,
+    m: &SwitchingKeyMsg,
+    kind: FileKind,
+    what: &str,
+) -> Result<SwitchingKey, FileError> {
+    let (top, digits) = digits_from_msg(ctx, m, kind, what)?;
+    let digits = match top {
+        None => digits,
+        Some(t) => digits
+            .into_iter()
+            .map(|(b, a)| (to_global(ctx, b, t), to_global(ctx, a, t)))
+            .collect(),
+    };
     Ok(SwitchingKey { digits, top })
+}
+
+fn compact_to_msg(k: &CompactKey) -> SwitchingKeyMsg {
+    let limbs = |p: &RnsPoly| poly_to_msg(p);
+    SwitchingKeyMsg {
+        b: k.digits.iter().map(|(b, _)| limbs(b)).collect(),
+        a: k.digits.iter().map(|(_, a)| limbs(a)).collect(),
+        top: Some(k.level as u32),
+    }
+}
+
+/// A compact key, at `level` if given.
+fn compact_from_msg(
+    ctx: &Context,
+    m: Option<&SwitchingKeyMsg>,
+    level: Option<usize>,
+    kind: FileKind,
+    what: &str,
+) -> Result<CompactKey, FileError> {
+    let bad = |message: String| FileError::Invalid {
+        what: kind.what(),
+        message,
+    };
+    let m = m.ok_or_else(|| bad(format!("{what} is missing")))?;
+    match digits_from_msg(ctx, m, kind, what)? {
+        (Some(t), digits) if level.is_none_or(|l| l == t) => Ok(CompactKey { level: t, digits }),
+        (None, _) => Err(bad(format!("{what} has no level"))),
+        (Some(t), _) => Err(bad(format!(
+            "{what} is for level {t}, bootstrapping uses it at level {}",
+            level.unwrap_or(t)
+        ))),
+    }
 }
 
 // -------------------------------------------------------------------- keys
 
-/// Relinearization and Galois keys, as stored in one file.
+/// Relinearization and Galois keys, and bootstrapping's encapsulation
+/// keys, as stored in one file: everything a server evaluates with.
 #[derive(Clone, Debug, Default)]
 pub struct EvaluationKeys {
     /// The relinearization key, if the program multiplies ciphertexts.
     pub relin: Option<RelinearizationKey>,
     /// The Galois keys (possibly none).
     pub galois: GaloisKeys,
+    /// Sparse-secret encapsulation keys, if the program bootstraps with it.
+    pub encapsulation: Option<Arc<EncapsulationKeys>>,
 }
 
 /// The bytes of a secret key file.
@@ -701,6 +755,10 @@ pub fn encode_eval_keys(ctx: &Context, keys: &EvaluationKeys, id: KeyId) -> Vec<
             })
             .collect(),
         conjugation: keys.galois.conjugation.as_ref().map(|k| swk_to_msg(k)),
+        encapsulation: keys.encapsulation.as_ref().map(|e| EncapsulationMsg {
+            to_sparse: Some(compact_to_msg(&e.to_sparse)),
+            to_dense: Some(compact_to_msg(&e.to_dense)),
+        }),
     };
     seal(ctx, FileKind::EvalKeys, id, payload(msg))
 }
@@ -748,6 +806,26 @@ pub fn decode_eval_keys(
         Some(c) => Some(Arc::new(swk_from_msg(ctx, c, kind, "conjugation key")?)),
         None => None,
     };
+    let encapsulation = match &m.encapsulation {
+        None => None,
+        // The bootstrapper checks that the key back is at its chain's top.
+        Some(e) => Some(Arc::new(EncapsulationKeys {
+            to_sparse: compact_from_msg(
+                ctx,
+                e.to_sparse.as_ref(),
+                Some(0),
+                kind,
+                "encapsulation key to the sparse secret",
+            )?,
+            to_dense: compact_from_msg(
+                ctx,
+                e.to_dense.as_ref(),
+                None,
+                kind,
+                "encapsulation key from the sparse secret",
+            )?,
+        })),
+    };
     Ok((
         EvaluationKeys {
             relin,
@@ -755,6 +833,7 @@ pub fn decode_eval_keys(
                 rotations,
                 conjugation,
             },
+            encapsulation,
         },
         id,
     ))
@@ -939,6 +1018,7 @@ mod tests {
             galois: kg
                 .gen_galois_keys_with_conjugation(&sk, &[1, -3], true)
                 .unwrap(),
+            encapsulation: None,
         };
         Set { ctx, sk, pk, ek }
     }
@@ -1019,7 +1099,11 @@ mod tests {
         need.rotate(-3, 3, slots);
         need.relinearize(2);
         let (relin, galois) = need.generate(&s.ctx, &s.sk, Some(7), &|| {}).unwrap();
-        let ek = EvaluationKeys { relin, galois };
+        let ek = EvaluationKeys {
+            relin,
+            galois,
+            encapsulation: None,
+        };
         let bytes = encode_eval_keys(&s.ctx, &ek, id);
         assert!(
             bytes.len() < need.size_bytes(&s.ctx) + 4096,

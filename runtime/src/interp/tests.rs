@@ -300,6 +300,7 @@ fn client_server_parts_match_one_shot() {
     let ek = EvaluationKeys {
         relin: keys.relin.clone(),
         galois: keys.galois.clone().unwrap_or_default(),
+        encapsulation: None,
     };
     let ek_file = encode_eval_keys(&ctx, &ek, id);
 

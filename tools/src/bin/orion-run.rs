@@ -626,9 +626,24 @@ fn run_split(cmd: &Cmd) -> Result<ExitCode, String> {
                 return Err("error: key generation made no secret or public key".into());
             };
             let id = serialize::key_id(pk);
+            if keys
+                .bootstrap
+                .as_ref()
+                .is_some_and(|(_, b)| b.has_chained_keys())
+            {
+                return Err(
+                    "error: the module bootstraps with the chained DFT, whose keys are not stored \
+                     in evaluation-key files; compile with bootstrap dft = \"bsgs\" or run in one go"
+                        .into(),
+                );
+            }
             let ek = EvaluationKeys {
                 relin: keys.relin.clone(),
                 galois: keys.galois.clone().unwrap_or_default(),
+                encapsulation: keys
+                    .bootstrap
+                    .as_ref()
+                    .and_then(|(_, b)| b.encapsulation().cloned()),
             };
             fs::create_dir_all(out_dir)
                 .map_err(|e| format!("error: {}: {e}", out_dir.display()))?;
@@ -722,11 +737,8 @@ fn run_split(cmd: &Cmd) -> Result<ExitCode, String> {
             })?;
             let (cts, ct_id) = load(ciphertext, &ctx, serialize::decode_ciphertexts)?;
             check_key(ciphertext, ct_id, "evaluation key set", ek_id)?;
-            let server = SessionKeys {
-                relin: ek.relin,
-                galois: Some(ek.galois),
-                ..SessionKeys::default()
-            };
+            let server = SessionKeys::evaluation(&module, ek.relin, ek.galois, ek.encapsulation)
+                .map_err(rt)?;
             let opts = RunOptions {
                 seed: None,
                 progress: !quiet,

@@ -147,14 +147,25 @@ impl BootstrapKeys {
     pub fn from_shared(
         relin: RelinearizationKey,
         galois: GaloisKeys,
-        encapsulation: Option<EncapsulationKeys>,
+        encapsulation: Option<Arc<EncapsulationKeys>>,
     ) -> Self {
         Self {
             relin,
             galois,
             level_keys: None,
-            encapsulation: encapsulation.map(Arc::new),
+            encapsulation,
         }
+    }
+
+    /// The encapsulation keys, if the parameters use encapsulation.
+    pub fn encapsulation(&self) -> Option<&Arc<EncapsulationKeys>> {
+        self.encapsulation.as_ref()
+    }
+
+    /// Whether the DFT rotations have keys of their own (the chained DFT),
+    /// which evaluation-key files do not carry.
+    pub fn has_chained_keys(&self) -> bool {
+        self.level_keys.is_some()
     }
 
     /// The two keys of sparse-secret encapsulation (`None` when `params`
@@ -165,8 +176,8 @@ impl BootstrapKeys {
         params: &BootstrapParams,
         sk: &SecretKey,
         seed: Option<u64>,
-    ) -> Option<EncapsulationKeys> {
-        EncapsulationKeys::generate(ctx, params, sk, seed)
+    ) -> Option<Arc<EncapsulationKeys>> {
+        EncapsulationKeys::generate(ctx, params, sk, seed).map(Arc::new)
     }
 
     /// Number of rotation keys (over the chain or at their level).
