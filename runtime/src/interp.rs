@@ -522,6 +522,20 @@ pub struct Session {
     /// would take tens of GB).
     cache_budget: usize,
     cached_bytes: usize,
+    /// Bytes of the evaluation keys the session holds.
+    key_bytes: usize,
+}
+
+/// What a [`Session`]'s long-lived state takes, in bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MemoryUse {
+    /// Relinearization, Galois and encapsulation keys (each once, however
+    /// many users share it).
+    pub keys: usize,
+    /// The bootstrapper's encoded DFT matrices.
+    pub bootstrap_matrices: usize,
+    /// Cached slot vectors and encoded plaintexts.
+    pub plaintext_cache: usize,
 }
 
 /// Default bound on the plaintext caches of a [`Session`].
@@ -587,6 +601,15 @@ impl Session {
                 None => e,
             }
         });
+        let key_bytes = keys
+            .relin
+            .as_ref()
+            .map_or(0, RelinearizationKey::size_bytes)
+            + keys.galois.as_ref().map_or(0, GaloisKeys::size_bytes)
+            + keys
+                .bootstrap
+                .as_ref()
+                .map_or(0, |(_, b)| b.own_size_bytes());
         let bootstrapper = match (&keys.bootstrap, bootstrap_params(&params)) {
             (Some((log_slots, k)), Some(bp)) => {
                 let bp = bp.with_log_slots(*log_slots);
@@ -613,6 +636,7 @@ impl Session {
             profile: HashMap::new(),
             cache_budget: DEFAULT_CACHE_BUDGET,
             cached_bytes: 0,
+            key_bytes,
         })
     }
 
@@ -762,6 +786,18 @@ impl Session {
             .collect();
         v.sort_by_key(|e| std::cmp::Reverse(e.1));
         v
+    }
+
+    /// The bytes of the session's keys, DFT matrices and caches.
+    pub fn memory_use(&self) -> MemoryUse {
+        MemoryUse {
+            keys: self.key_bytes,
+            bootstrap_matrices: self
+                .bootstrapper
+                .as_ref()
+                .map_or(0, |(_, b)| b.matrices_bytes()),
+            plaintext_cache: self.cached_bytes,
+        }
     }
 
     /// Bounds the bytes cached slot vectors and plaintexts may take.

@@ -68,13 +68,64 @@ pub fn read_npy(bytes: &[u8]) -> Result<Vec<f64>, String> {
     }
 }
 
+/// How IDX3 images are shaped into a network's input: each normalised
+/// `rows x cols` image padded by `pad` pixels of value 0 on every side (the
+/// normalised black, as if padded before normalising) and repeated into
+/// `channels` planes. Fashion-MNIST into the CIFAR-shaped ResNet-20 is
+/// `pad 2, channels 3` (28x28 -> 3x32x32).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IdxShape {
+    pub pad: usize,
+    pub channels: usize,
+}
+
+impl Default for IdxShape {
+    fn default() -> Self {
+        IdxShape {
+            pad: 0,
+            channels: 1,
+        }
+    }
+}
+
+impl IdxShape {
+    fn apply(&self, rows: usize, cols: usize, data: Vec<f64>) -> (usize, Vec<f64>) {
+        if *self == IdxShape::default() {
+            return (rows * cols, data);
+        }
+        let (h, w) = (rows + 2 * self.pad, cols + 2 * self.pad);
+        let black = (0.0 / 255.0 - 0.1307) / 0.3081;
+        let mut out = Vec::with_capacity(data.len() / (rows * cols).max(1) * h * w * self.channels);
+        for image in data.chunks(rows * cols) {
+            let mut plane = vec![black; h * w];
+            for (y, row) in image.chunks(cols).enumerate() {
+                let at = (y + self.pad) * w + self.pad;
+                plane[at..at + cols].copy_from_slice(row);
+            }
+            for _ in 0..self.channels {
+                out.extend_from_slice(&plane);
+            }
+        }
+        (h * w * self.channels, out)
+    }
+}
+
 /// The values of a `.npy` or IDX3 file, with the image size an IDX3 file
-/// declares (`None` for `.npy`, whose values the caller splits itself).
-pub fn read_values(bytes: &[u8]) -> Result<(Option<usize>, Vec<f64>), String> {
+/// declares after `idx` shaping (`None` for `.npy`, whose values the caller
+/// splits itself; `idx` does not apply to it).
+pub fn read_values(bytes: &[u8], idx: IdxShape) -> Result<(Option<usize>, Vec<f64>), String> {
     if bytes.starts_with(b"\x93NUMPY") {
+        if idx != IdxShape::default() {
+            return Err("--pad and --channels shape IDX images; a .npy input must already have the network's shape".into());
+        }
         Ok((None, read_npy(bytes)?))
     } else if read_u32_be(bytes, 0).ok() == Some(0x803) {
-        let (per, data) = read_idx3(bytes)?;
+        let (_, data) = read_idx3(bytes)?;
+        let (rows, cols) = (
+            read_u32_be(bytes, 8)? as usize,
+            read_u32_be(bytes, 12)? as usize,
+        );
+        let (per, data) = idx.apply(rows, cols, data);
         Ok((Some(per), data))
     } else {
         Err("neither a .npy file nor an IDX3 image file".into())
@@ -84,6 +135,37 @@ pub fn read_values(bytes: &[u8]) -> Result<(Option<usize>, Vec<f64>), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn idx_images_are_padded_and_repeated() {
+        // Two 1x2 images, pixels 255 and 0.
+        let b = vec![
+            0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 2, 255, 0, 0, 255,
+        ];
+        let shape = IdxShape {
+            pad: 1,
+            channels: 2,
+        };
+        let (per, v) = read_values(&b, shape).unwrap();
+        // 3x4 planes, two channels each.
+        assert_eq!(per, 2 * 3 * 4);
+        assert_eq!(v.len(), 2 * per);
+        let black = -0.1307 / 0.3081;
+        let white = (1.0 - 0.1307) / 0.3081;
+        let first = [
+            black, black, black, black, black, white, black, black, black, black, black, black,
+        ];
+        for (got, want) in v[..12].iter().zip(&first) {
+            assert!((got - want).abs() < 1e-12);
+        }
+        assert_eq!(v[..12], v[12..24], "channels repeat the plane");
+        assert!(
+            (v[24 + 6] - white).abs() < 1e-12,
+            "second image, pixel (0, 1)"
+        );
+        let npy = b"\x93NUMPY".to_vec();
+        assert!(read_values(&npy, shape).unwrap_err().contains("IDX images"));
+    }
 
     #[test]
     fn idx3_normalisation() {

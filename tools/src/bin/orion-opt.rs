@@ -19,7 +19,7 @@ use orion_dialects::ckks::ParamsAttr;
 use orion_dialects::tensor::Tensor;
 use orion_dialects::verify::verify_module;
 use orion_dialects::{parse_module, print_module, Diagnostic, Module, PrintOptions};
-use orion_tools::input_files::read_values;
+use orion_tools::input_files::{read_values, IdxShape};
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
@@ -137,9 +137,23 @@ struct Cli {
     #[arg(long, value_name = "N", default_value_t = 100)]
     calibration_samples: usize,
 
+    /// Skip the first K inputs of the calibration file (e.g. to calibrate
+    /// on images that the accuracy is not measured on).
+    #[arg(long, value_name = "K", default_value_t = 0)]
+    calibration_skip: usize,
+
     /// Margin `calibrate` widens each observed range by (fraction of its width).
     #[arg(long, value_name = "M")]
     calibration_margin: Option<f64>,
+
+    /// Pad each IDX3 calibration image by this many black pixels on every side.
+    #[arg(long, value_name = "PIXELS", default_value_t = 0)]
+    pad: usize,
+
+    /// Repeat each IDX3 calibration image into this many channels (`--pad 2
+    /// --channels 3`: Fashion-MNIST 28x28 into ResNet-20's 3x32x32).
+    #[arg(long, value_name = "C", default_value_t = 1)]
+    channels: usize,
 
     /// CKKS parameter preset the passes compile for.
     #[arg(long, value_enum, value_name = "PRESET", default_value = "mnist-mlp")]
@@ -296,7 +310,12 @@ fn run(cli: &Cli) -> Result<(), Diagnostic> {
         opts.calibration_margin = m;
     }
     if let Some(path) = &cli.calibration {
-        opts.calibration = read_calibration(path, &module, cli.calibration_samples)?;
+        let idx = IdxShape {
+            pad: cli.pad,
+            channels: cli.channels.max(1),
+        };
+        let samples = cli.calibration_skip..cli.calibration_skip + cli.calibration_samples.max(1);
+        opts.calibration = read_calibration(path, &module, samples, idx)?;
     }
     for n in &names {
         pm.add_by_name(n, &opts)?;
@@ -413,8 +432,14 @@ fn print_statistics(stats: &[(String, Statistics)]) {
     let _ = std::io::stderr().write_all(s.as_bytes());
 }
 
-/// Reads up to `max` calibration inputs shaped like @main's single argument.
-fn read_calibration(path: &str, module: &Module, max: usize) -> Result<Vec<Tensor>, Diagnostic> {
+/// Reads the calibration inputs `samples` (those the file has) shaped like
+/// @main's single argument.
+fn read_calibration(
+    path: &str,
+    module: &Module,
+    samples: std::ops::Range<usize>,
+    idx: IdxShape,
+) -> Result<Vec<Tensor>, Diagnostic> {
     let fail = |msg: String| error(format!("--calibration {path}: {msg}"));
     let main = module
         .main()
@@ -434,16 +459,24 @@ fn read_calibration(path: &str, module: &Module, max: usize) -> Result<Vec<Tenso
     };
     let per: usize = shape.iter().product();
     let bytes = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
-    let (_, data) = read_values(&bytes).map_err(fail)?;
+    let (_, data) = read_values(&bytes, idx).map_err(fail)?;
     if per == 0 || data.is_empty() || !data.len().is_multiple_of(per) {
         return Err(fail(format!(
             "{} values are not a whole number of inputs of shape {shape:?}",
             data.len()
         )));
     }
+    let have = data.len() / per;
+    if samples.start >= have {
+        return Err(fail(format!(
+            "--calibration-skip {} leaves none of its {have} inputs",
+            samples.start
+        )));
+    }
     Ok(data
         .chunks(per)
-        .take(max.max(1))
+        .skip(samples.start)
+        .take(samples.len())
         .map(|c| Tensor::new(shape.clone(), c.to_vec()))
         .collect())
 }

@@ -34,7 +34,7 @@ use orion_dialects::Module;
 use orion_runtime::ckks::serialize::{self, EvaluationKeys, FileError, KeyId};
 use orion_runtime::ckks::Context;
 use orion_runtime::interp::{module_context, RunOptions, Session, SessionKeys, Timings};
-use orion_tools::input_files::{read_labels, read_values};
+use orion_tools::input_files::{read_labels, read_values, IdxShape};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -91,6 +91,29 @@ struct Args {
     /// encoded at each use (default 2048).
     #[arg(long, value_name = "MIB")]
     plaintext_cache_mib: Option<usize>,
+    #[command(flatten)]
+    idx: IdxArgs,
+}
+
+/// How IDX3 images become the network's input (ignored for .npy inputs).
+#[derive(clap::Args, Debug, Clone, Copy)]
+struct IdxArgs {
+    /// Pad each IDX3 image by this many black pixels on every side.
+    #[arg(long, default_value_t = 0, value_name = "PIXELS")]
+    pad: usize,
+    /// Repeat each IDX3 image into this many channels (e.g. `--pad 2
+    /// --channels 3`: Fashion-MNIST 28x28 into ResNet-20's 3x32x32).
+    #[arg(long, default_value_t = 1, value_name = "C")]
+    channels: usize,
+}
+
+impl IdxArgs {
+    fn shape(self) -> IdxShape {
+        IdxShape {
+            pad: self.pad,
+            channels: self.channels.max(1),
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Debug)]
@@ -112,9 +135,9 @@ fn level_of(module: &Module) -> Level {
 }
 
 /// All images of the input, each with `per` elements.
-fn read_input(path: &Path, per: usize) -> Result<Vec<Vec<f64>>, String> {
+fn read_input(path: &Path, per: usize, idx: IdxShape) -> Result<Vec<Vec<f64>>, String> {
     let bytes = fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let (image, data) = read_values(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    let (image, data) = read_values(&bytes, idx).map_err(|e| format!("{}: {e}", path.display()))?;
     let n = image.unwrap_or(per);
     if n != per || data.is_empty() || data.len() % per != 0 {
         return Err(format!(
@@ -264,7 +287,7 @@ fn run(args: &Args) -> Result<ExitCode, String> {
         .to_vec();
     let per: usize = in_shape.iter().product();
     let images = match &args.input {
-        Some(p) => read_input(p, per).map_err(|e| format!("error: {e}"))?,
+        Some(p) => read_input(p, per, args.idx.shape()).map_err(|e| format!("error: {e}"))?,
         None => vec![vec![0.0; per]],
     };
     let (start, end) = match (&args.range, args.index) {
@@ -407,6 +430,17 @@ fn run(args: &Args) -> Result<ExitCode, String> {
             ms(med(|t| t.decrypt)),
         );
     }
+    if let Some(s) = session.as_ref() {
+        let m = s.memory_use();
+        let mb = |b: usize| format!("{:.0} MB", b as f64 / 1e6);
+        println!(
+            "memory: peak RSS {} (keys {}, bootstrapping matrices {}, plaintext cache {})",
+            peak_rss().map_or_else(|| "n/a".to_string(), mb),
+            mb(m.keys),
+            mb(m.bootstrap_matrices),
+            mb(m.plaintext_cache),
+        );
+    }
     if let (true, Some(s)) = (args.profile, session.as_ref()) {
         println!("op profile over {count} image(s):");
         for (name, d, n) in s.op_profile() {
@@ -524,6 +558,8 @@ enum Cmd {
         /// No progress output on stderr.
         #[arg(long, short)]
         quiet: bool,
+        #[command(flatten)]
+        idx: IdxArgs,
     },
     /// Evaluate the program on encrypted inputs with the evaluation keys only
     /// (every op between encryption and decryption).
@@ -597,6 +633,21 @@ fn load<T>(
 
 fn save(path: &Path, bytes: &[u8]) -> Result<(), String> {
     serialize::write_file(path, bytes).map_err(file_err(path))
+}
+
+/// Peak resident memory of this process (VmHWM), in bytes, where the OS
+/// reports it.
+fn peak_rss() -> Option<usize> {
+    let status = fs::read_to_string("/proc/self/status").ok()?;
+    let kb: usize = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb * 1024)
 }
 
 fn note(quiet: bool, msg: &str) {
@@ -675,6 +726,7 @@ fn run_split(cmd: &Cmd) -> Result<ExitCode, String> {
             output,
             seed,
             quiet,
+            idx,
         } => {
             let module = load_ckks_module(file)?;
             let func = module
@@ -692,7 +744,7 @@ fn run_split(cmd: &Cmd) -> Result<ExitCode, String> {
                 .ok_or("error: @main's argument is not a tensor")?
                 .to_vec();
             let per: usize = in_shape.iter().product();
-            let images = read_input(input, per).map_err(|e| format!("error: {e}"))?;
+            let images = read_input(input, per, idx.shape()).map_err(|e| format!("error: {e}"))?;
             let i = index.unwrap_or(0);
             let image = images.get(i).ok_or_else(|| {
                 format!(
@@ -851,12 +903,12 @@ mod tests {
         fs::create_dir_all(&dir).unwrap();
         let p = dir.join("x.npy");
         write_npy(&p, &[2, 3], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.5]).unwrap();
-        let imgs = read_input(&p, 3).unwrap();
+        let imgs = read_input(&p, 3, IdxShape::default()).unwrap();
         assert_eq!(imgs, vec![vec![1.0, 2.0, 3.0], vec![4.0, 5.0, 6.5]]);
-        let e = read_input(&p, 4).unwrap_err();
+        let e = read_input(&p, 4, IdxShape::default()).unwrap_err();
         assert!(e.contains("4 elements"), "{e}");
         fs::write(&p, b"garbage").unwrap();
-        assert!(read_input(&p, 3).is_err());
+        assert!(read_input(&p, 3, IdxShape::default()).is_err());
         fs::remove_dir_all(&dir).ok();
     }
 

@@ -193,6 +193,19 @@ impl BootstrapKeys {
             + self.encapsulation.as_ref().map_or(0, |e| e.size_bytes())
     }
 
+    /// Bytes of the keys a program does not share with the circuit: the
+    /// chained DFT's and encapsulation's (with [`Self::from_shared`] the
+    /// relinearization and Galois keys are the program's own).
+    pub fn own_size_bytes(&self) -> usize {
+        self.level_keys.as_ref().map_or(0, |k| k.size_bytes())
+            + self.encapsulation.as_ref().map_or(0, |e| e.size_bytes())
+            + if self.level_keys.is_some() {
+                self.relin.size_bytes()
+            } else {
+                0
+            }
+    }
+
     /// Whether the keys of sparse-secret encapsulation are present.
     pub fn has_encapsulation(&self) -> bool {
         self.encapsulation.is_some()
