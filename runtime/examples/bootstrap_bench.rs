@@ -89,6 +89,7 @@ fn peak_rss_mb() -> f64 {
 }
 
 fn main() -> Result<(), CkksError> {
+    orion_runtime::alloc_tuning::keep_freed_memory();
     let args = parse_args();
     if let Some(n) = args.threads {
         rayon::ThreadPoolBuilder::new()

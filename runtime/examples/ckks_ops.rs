@@ -124,6 +124,7 @@ fn mean_bits(got: &[f64], want: &[f64]) -> f64 {
 }
 
 fn main() -> Result<(), CkksError> {
+    orion_runtime::alloc_tuning::keep_freed_memory();
     let args = parse_args();
     if let Some(n) = args.threads {
         rayon::ThreadPoolBuilder::new()

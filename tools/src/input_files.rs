@@ -147,6 +147,7 @@ mod tests {
             channels: 2,
         };
         let (per, v) = read_values(&b, shape).unwrap();
+        let per = per.unwrap();
         // 3x4 planes, two channels each.
         assert_eq!(per, 2 * 3 * 4);
         assert_eq!(v.len(), 2 * per);
@@ -177,7 +178,7 @@ mod tests {
         assert!((v[1] - (1.0 - 0.1307) / 0.3081).abs() < 1e-12);
         assert!(read_idx3(&b[..18]).is_err());
         assert!(read_idx3(&b[..6]).is_err());
-        assert_eq!(read_values(&b).unwrap().0, Some(2));
-        assert!(read_values(b"garbage").is_err());
+        assert_eq!(read_values(&b, IdxShape::default()).unwrap().0, Some(2));
+        assert!(read_values(b"garbage", IdxShape::default()).is_err());
     }
 }

@@ -7,6 +7,7 @@ pub mod lower_to_ckks;
 pub mod optimize_ckks;
 pub mod pack;
 pub mod place_bootstraps;
+pub mod schedule_ckks;
 
 use orion_dialects::ckks::ParamsAttr;
 use orion_dialects::{Diagnostic, Module};
@@ -61,6 +62,7 @@ pub const LOWER_TO_CKKS: &[&str] = &[
     "place-bootstraps",
     "lower-to-ckks",
     "optimize-ckks",
+    "schedule-ckks",
 ];
 
 pub fn names() -> Vec<&'static str> {
@@ -72,6 +74,7 @@ pub fn names() -> Vec<&'static str> {
         "place-bootstraps",
         "lower-to-ckks",
         "optimize-ckks",
+        "schedule-ckks",
     ]
 }
 
@@ -86,6 +89,7 @@ pub fn by_name(name: &str, opts: &PassOptions) -> Option<Box<dyn Pass>> {
         "place-bootstraps" => Box::new(place_bootstraps::PlaceBootstraps::new(opts)),
         "lower-to-ckks" => Box::new(lower_to_ckks::LowerToCkks::new(opts)),
         "optimize-ckks" => Box::new(optimize_ckks::OptimizeCkks::new()),
+        "schedule-ckks" => Box::new(schedule_ckks::ScheduleCkks),
         _ => return None,
     })
 }

@@ -866,6 +866,7 @@ fn set_threads(threads: Option<usize>) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
+    orion_runtime::alloc_tuning::keep_freed_memory();
     let split = std::env::args()
         .nth(1)
         .is_some_and(|a| SUBCOMMANDS.contains(&a.as_str()));
