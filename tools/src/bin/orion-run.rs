@@ -349,6 +349,9 @@ fn run(args: &Args) -> Result<ExitCode, String> {
     let mut timings: Vec<Timings> = Vec::new();
     let mut correct = 0usize;
     let mut max_rel = 0.0f64;
+    // Sum and count of |encrypted - cleartext| over every logit (Orion's
+    // precision measure is -log2 of their mean).
+    let (mut abs_err_sum, mut abs_err_n) = (0.0f64, 0usize);
     let mut disagreements = 0usize;
     let mut headroom = Headroom::new(&module);
     for (k, i) in (start..end).enumerate() {
@@ -381,6 +384,9 @@ fn run(args: &Args) -> Result<ExitCode, String> {
                 correct += 1;
             }
         }
+        if let (Level::Ckks, Some(t)) = (level, timings.last().filter(|_| encrypted)) {
+            line += &format!(" ({} s)", fmt_secs(t.encrypt + t.evaluate + t.decrypt));
+        }
         if args.compare && encrypted {
             let clear = orion_dialects::ckks::interp::interpret_observed(
                 &module,
@@ -391,12 +397,21 @@ fn run(args: &Args) -> Result<ExitCode, String> {
             let c = clear.first().ok_or("error: @main returns nothing")?;
             let rel = y.max_rel_diff(c);
             max_rel = max_rel.max(rel);
+            let errs: Vec<f64> = y
+                .data
+                .iter()
+                .zip(&c.data)
+                .map(|(a, b)| (a - b).abs())
+                .collect();
+            abs_err_sum += errs.iter().sum::<f64>();
+            abs_err_n += errs.len();
+            let bits = -(errs.iter().sum::<f64>() / errs.len().max(1) as f64).log2();
             let agree = c.argmax() == class;
             if !agree {
                 disagreements += 1;
             }
             line += &format!(
-                " | clear class {} rel err {rel:.2e}{}",
+                " | clear class {} rel err {rel:.2e} precision {bits:.1} bits{}",
                 c.argmax(),
                 if agree { "" } else { " (classes DISAGREE)" }
             );
@@ -420,6 +435,12 @@ fn run(args: &Args) -> Result<ExitCode, String> {
             .map(Session::keygen_time)
             .unwrap_or_default();
         let med = |f: fn(&Timings) -> Duration| median(timings.iter().map(f).collect());
+        let bootstraps = module.main().map_or(0, |f| {
+            f.body.iter().filter(|o| o.name == "ckks.bootstrap").count()
+        });
+        if bootstraps > 0 {
+            println!("bootstraps: {bootstraps} per image");
+        }
         println!(
             "timings: keygen {} (once); plaintext encoding {} (once); per image (median of {}): encrypt {}, evaluate {}, decrypt {}",
             ms(keygen),
@@ -450,8 +471,9 @@ fn run(args: &Args) -> Result<ExitCode, String> {
     let mut exit = ExitCode::SUCCESS;
     if args.compare && encrypted {
         println!(
-            "max relative logit error: {max_rel:.2e} (bound {:.0e})",
-            args.bound
+            "max relative logit error: {max_rel:.2e} (bound {:.0e}); precision {:.1} bits (-log2 of the mean |logit error| over {abs_err_n} logits)",
+            args.bound,
+            -(abs_err_sum / abs_err_n.max(1) as f64).log2()
         );
         println!(
             "classes agree with the cleartext ckks interpreter: {}/{count}",
@@ -633,6 +655,10 @@ fn load<T>(
 
 fn save(path: &Path, bytes: &[u8]) -> Result<(), String> {
     serialize::write_file(path, bytes).map_err(file_err(path))
+}
+
+fn fmt_secs(d: Duration) -> String {
+    format!("{:.1}", d.as_secs_f64())
 }
 
 /// Peak resident memory of this process (VmHWM), in bytes, where the OS
