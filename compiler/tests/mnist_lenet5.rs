@@ -115,7 +115,7 @@ fn square_variant_pack_agrees_with_nn() {
         let input = pack::VecLayout::from_type(func.ty(op.operands[0])).unwrap();
         let output = pack::VecLayout::from_type(func.ty(op.result())).unwrap();
         let lin = pack::LinearOp::from_op(op, &input, &output, &packed).unwrap();
-        let p = &lin.plan;
+        let p = lin.plan.single().expect("one ciphertext");
         eprintln!(
             "{:<8} {:>5} -> {:>5} (period {:>5} -> {:>5}): {:>5} diagonals, {:>6} nonzeros, {} baby + {} giant + {} sum rotations",
             op.loc.name().unwrap_or("?"),

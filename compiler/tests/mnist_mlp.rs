@@ -90,3 +90,67 @@ fn too_few_levels_is_a_clear_error() {
         "{err}"
     );
 }
+
+/// The "square" embedding: each gemm's result at its input's period, so no
+/// rotate-and-sum (fc1: 784 -> 128 at period 1024 has 1024 diagonals at
+/// most, but no output rotations); the pack interpreter computes what the
+/// nn interpreter computes, and the cleartext ckks program too.
+#[test]
+fn square_embedding_has_no_output_rotations_and_the_same_results() {
+    let opts = PassOptions {
+        embedding: orion_compiler::passes::pack::Embedding::Square,
+        ..PassOptions::default()
+    };
+    let mut canonical = import_onnx_file(&example("examples/mnist-mlp/mlp.onnx")).unwrap();
+    lower(&mut canonical, &["canonicalize"]);
+    let run = |m: &mut Module, passes: &[&str]| {
+        let mut pm = PassManager::new();
+        for p in passes {
+            pm.add_by_name(p, &opts).unwrap();
+        }
+        pm.run(m, |_, _| {}).unwrap();
+    };
+    let mut packed = canonical.clone();
+    run(&mut packed, &["pack"]);
+    orion_dialects::verify::verify_module(&packed).unwrap();
+    let func = packed.main().unwrap();
+    let linears: Vec<_> = func
+        .body
+        .iter()
+        .filter(|o| o.name == "pack.linear")
+        .collect();
+    assert_eq!(linears.len(), 3);
+    for op in &linears {
+        assert_eq!(
+            op.attr("embedding").and_then(|a| a.as_str()),
+            Some("square")
+        );
+        let input = pack::VecLayout::from_type(func.ty(op.operands[0])).unwrap();
+        let output = pack::VecLayout::from_type(func.ty(op.result())).unwrap();
+        let lin = pack::LinearOp::from_op(op, &input, &output, &packed).unwrap();
+        assert_eq!(
+            lin.plan.counts().output,
+            0,
+            "{}: rotate-and-sum",
+            op.label()
+        );
+        assert!(output.period >= input.period);
+    }
+    let mut lowered = packed.clone();
+    run(
+        &mut lowered,
+        &["lower-to-ckks", "optimize-ckks", "schedule-ckks"],
+    );
+    orion_dialects::verify::verify_module(&lowered).unwrap();
+    let mut worst = 0f64;
+    for image in mnist_images(0..5) {
+        let x = std::slice::from_ref(&image);
+        let want = &nn::interpret(&canonical, x).unwrap()[0];
+        let got = &pack::interpret(&packed, x).unwrap()[0];
+        let clear = &orion_dialects::ckks::interp::interpret(&lowered, x).unwrap()[0];
+        worst = worst
+            .max(got.max_rel_diff(want))
+            .max(clear.max_rel_diff(want));
+    }
+    assert!(worst < 1e-6, "square embedding vs nn: {worst}");
+}

@@ -207,7 +207,7 @@ fn attribute_values() {
         }
     );
     assert_eq!(m.resources.len(), 2);
-    assert_eq!(m.resources[1].data, Vec::<u8>::new());
+    assert!(m.resources[1].data.is_empty());
 }
 
 #[test]

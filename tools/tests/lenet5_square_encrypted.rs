@@ -37,6 +37,7 @@ fn encrypted_lenet5_matches_tract(images: usize) {
         &RunOptions {
             seed: Some(7),
             progress: false,
+            ..RunOptions::default()
         },
     )
     .unwrap();

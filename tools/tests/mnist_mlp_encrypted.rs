@@ -22,6 +22,7 @@ fn encrypted_mlp_matches_tract_on_100_images() {
         &RunOptions {
             seed: Some(7),
             progress: false,
+            ..RunOptions::default()
         },
     )
     .unwrap();

@@ -39,6 +39,7 @@ fn relu_mlp_runs_encrypted_with_bootstraps() {
     let run_opts = RunOptions {
         seed: Some(11),
         progress: false,
+        ..RunOptions::default()
     };
     let (ctx, params) = module_context(&module).unwrap();
     let keys = SessionKeys::generate(&module, &ctx, &run_opts).unwrap();

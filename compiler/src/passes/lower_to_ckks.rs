@@ -230,72 +230,121 @@ impl Builder<'_> {
 
     /// Baby-step giant-step product by the plan's diagonals, then
     /// rotate-and-sum and the bias. `headroom` lowers the output scale by
-    /// that many bits (plaintexts encoded at q_level / 2^headroom).
+    /// that many bits (plaintexts encoded at q_level / 2^headroom). Over
+    /// several ciphertexts (`xs`, one per input block) each output block
+    /// sums its row of block products before one rotate-and-sum; the baby
+    /// rotations of an input block serve every output block.
     fn linear(
         &mut self,
-        x: ValueId,
+        xs: &[ValueId],
         op: &Op,
         (input, output): (&VecLayout, &VecLayout),
         module: &Module,
         headroom: i64,
-    ) -> Result<ValueId, Diagnostic> {
+    ) -> Result<Vec<ValueId>, Diagnostic> {
         let lin = LinearOp::from_op(op, input, output, module).map_err(|m| op_err(op, m))?;
         let plan = &lin.plan;
+        if xs.len() != plan.in_blocks {
+            return Err(op_err(
+                op,
+                format!(
+                    "has {} input ciphertexts, its layout {}",
+                    xs.len(),
+                    plan.in_blocks
+                ),
+            ));
+        }
+        let blocked = plan.in_blocks > 1 || plan.out_blocks > 1;
         let descriptor = LinearMap::descriptor(&op.attrs);
         let loc = &op.loc;
-        let level = self.ct(x).level;
-        let babies: Vec<(usize, ValueId)> = plan
-            .baby_offsets()
-            .into_iter()
-            .map(|b| (b, self.rotate(x, b, loc)))
-            .collect();
+        let level = self.ct(xs[0]).level;
         let pt_ty = PtType {
             level,
             log_scale: self.params.log_q[level] as i64 - headroom,
         };
-        let mut giants = Vec::new();
-        for (g, ks) in plan.giant_groups() {
-            let mut terms = Vec::new();
-            for k in ks {
-                let value =
-                    plaintext::diagonal_attr(&descriptor, input, output, plan.baby_steps, k, g);
-                let p = self.encode(value, pt_ty, loc);
-                let xb = babies
-                    .iter()
-                    .find(|(b, _)| *b == k - g)
-                    .expect("baby step")
-                    .1;
-                let t = self.ct(xb);
-                let prod_ty = CtType {
-                    log_scale: t.log_scale + pt_ty.log_scale,
-                    ..t
-                };
-                let m = self.emit("ckks.mul_plain", vec![xb, p], vec![], prod_ty, loc);
-                terms.push(self.rescale(m, loc));
+        // The baby rotations of each input block, shared by the output
+        // blocks that read it.
+        let mut babies: std::collections::HashMap<(usize, usize), ValueId> = Default::default();
+        for (i, &x) in xs.iter().enumerate() {
+            let mut offsets: Vec<usize> = plan
+                .blocks
+                .iter()
+                .filter(|(_, bi, _)| *bi == i)
+                .flat_map(|(_, _, p)| p.baby_offsets())
+                .collect();
+            offsets.sort_unstable();
+            offsets.dedup();
+            for b in offsets {
+                let r = self.rotate(x, b, loc);
+                babies.insert((i, b), r);
             }
-            let inner = self.sum(terms, loc);
-            giants.push(self.rotate(inner, g, loc));
         }
-        let mut acc = self.sum(giants, loc);
-        for &s in &plan.sum_steps {
-            let r = self.rotate(acc, s, loc);
-            acc = self.add(acc, r, loc);
+        let mut outs = Vec::with_capacity(plan.out_blocks);
+        for j in 0..plan.out_blocks {
+            let mut partials = Vec::new();
+            let mut sum_steps: &[usize] = &[];
+            for (_, i, block) in plan.blocks.iter().filter(|(bj, _, _)| *bj == j) {
+                sum_steps = &block.sum_steps;
+                let mut giants = Vec::new();
+                for (g, ks) in block.giant_groups() {
+                    let mut terms = Vec::new();
+                    for k in ks {
+                        let value = plaintext::diagonal_attr(
+                            &descriptor,
+                            input,
+                            output,
+                            blocked.then_some((j, *i)),
+                            block.baby_steps,
+                            k,
+                            g,
+                        );
+                        let p = self.encode(value, pt_ty, loc);
+                        let xb = babies[&(*i, k - g)];
+                        let t = self.ct(xb);
+                        let prod_ty = CtType {
+                            log_scale: t.log_scale + pt_ty.log_scale,
+                            ..t
+                        };
+                        let m = self.emit("ckks.mul_plain", vec![xb, p], vec![], prod_ty, loc);
+                        terms.push(self.rescale(m, loc));
+                    }
+                    let inner = self.sum(terms, loc);
+                    giants.push(self.rotate(inner, g, loc));
+                }
+                partials.push(self.sum(giants, loc));
+            }
+            if partials.is_empty() {
+                return Err(op_err(
+                    op,
+                    format!("has an all-zero output block {j} (no weight reaches it)"),
+                ));
+            }
+            let mut acc = self.sum(partials, loc);
+            for &s in sum_steps {
+                let r = self.rotate(acc, s, loc);
+                acc = self.add(acc, r, loc);
+            }
+            if let Some(bias) = op.attr("bias") {
+                let t = self.ct(acc);
+                let value = plaintext::vector_attr_repeated(
+                    bias,
+                    &plan.output_layout(),
+                    lin.map.bias_repeat(),
+                    blocked.then_some(j),
+                );
+                let p = self.encode(
+                    value,
+                    PtType {
+                        level: t.level,
+                        log_scale: t.log_scale,
+                    },
+                    loc,
+                );
+                acc = self.emit("ckks.add_plain", vec![acc, p], vec![], t, loc);
+            }
+            outs.push(acc);
         }
-        if let Some(bias) = op.attr("bias") {
-            let t = self.ct(acc);
-            let value =
-                plaintext::vector_attr_repeated(bias, &plan.output_layout(), lin.map.bias_repeat());
-            let p = self.encode(
-                value,
-                PtType {
-                    level: t.level,
-                    log_scale: t.log_scale,
-                },
-                loc,
-            );
-            acc = self.emit("ckks.add_plain", vec![acc, p], vec![], t, loc);
-        }
-        Ok(acc)
+        Ok(outs)
     }
 }
 
@@ -328,29 +377,45 @@ impl Pass for LowerToCkks {
             rotations: BTreeSet::new(),
         };
         b.func.loc = old.loc.clone();
-        let mut map: Vec<Option<ValueId>> = vec![None; old.values.len()];
+        // The ciphertexts of each packed value, one per block of its layout
+        // (a function argument: its tensor).
+        let mut map: Vec<Option<Vec<ValueId>>> = vec![None; old.values.len()];
         for &a in &old.args {
-            map[a.0 as usize] = Some(
-                b.func
-                    .add_arg(old.ty(a).clone(), old.values[a.0 as usize].name.clone()),
-            );
+            map[a.0 as usize] = Some(vec![b
+                .func
+                .add_arg(old.ty(a).clone(), old.values[a.0 as usize].name.clone())]);
         }
         let top = CtType::new(self.params.max_level(), self.params.log_scale as i64);
         for op in &old.body {
-            let args: Vec<ValueId> = op
+            let args: Vec<Vec<ValueId>> = op
                 .operands
                 .iter()
                 .map(|v| {
-                    map[v.0 as usize].ok_or_else(|| op_err(op, "uses a value that was not lowered"))
+                    map[v.0 as usize]
+                        .clone()
+                        .ok_or_else(|| op_err(op, "uses a value that was not lowered"))
                 })
                 .collect::<Result<_, _>>()?;
             let loc = &op.loc;
-            let out = match op.name.as_str() {
+            // Operand #i's block j, and an op applied block by block.
+            let per_block = |b: &mut Builder, f: &mut dyn FnMut(&mut Builder, usize) -> ValueId| {
+                (0..args[0].len()).map(|j| f(b, j)).collect::<Vec<_>>()
+            };
+            let out: Vec<ValueId> = match op.name.as_str() {
                 "pack.pack" => {
                     let layout =
                         VecLayout::from_type(old.ty(op.result())).map_err(|m| op_err(op, m))?;
-                    let attrs = vec![("layout".into(), Attribute::Type(layout.to_type()))];
-                    b.emit("ckks.encrypt", args, attrs, top, loc)
+                    let blocks = layout.blocks();
+                    (0..blocks)
+                        .map(|j| {
+                            let mut attrs =
+                                vec![("layout".into(), Attribute::Type(layout.to_type()))];
+                            if blocks > 1 {
+                                attrs.push(("block".into(), Attribute::Int(j as i64)));
+                            }
+                            b.emit("ckks.encrypt", args[0].clone(), attrs, top, loc)
+                        })
+                        .collect()
                 }
                 "pack.unpack" => {
                     let layout =
@@ -358,11 +423,11 @@ impl Pass for LowerToCkks {
                     let attrs = vec![("layout".into(), Attribute::Type(layout.to_type()))];
                     b.func.push_op(
                         "ckks.decrypt",
-                        args,
+                        args[0].clone(),
                         attrs,
                         vec![old.ty(op.result()).clone()],
                         loc.clone(),
-                    )[0]
+                    )
                 }
                 "pack.linear" => {
                     let input =
@@ -376,21 +441,23 @@ impl Pass for LowerToCkks {
                             .all(|u| u.name == "pack.unpack")
                     });
                     let headroom = if decrypted {
-                        b.output_headroom(args[0], self.output_bound)
+                        b.output_headroom(args[0][0], self.output_bound)
                     } else {
                         0
                     };
-                    b.linear(args[0], op, (&input, &output), module, headroom)?
+                    b.linear(&args[0], op, (&input, &output), module, headroom)?
                 }
-                "pack.square" => b.mul_relin_rescale(args[0], args[0], loc),
-                "pack.add" => {
-                    let (l, r) = b.same_level(args[0], args[1], loc);
+                "pack.square" => per_block(&mut b, &mut |b, j| {
+                    b.mul_relin_rescale(args[0][j], args[0][j], loc)
+                }),
+                "pack.add" => per_block(&mut b, &mut |b, j| {
+                    let (l, r) = b.same_level(args[0][j], args[1][j], loc);
                     b.add(l, r, loc)
-                }
-                "pack.mul" => {
-                    let (l, r) = b.same_level(args[0], args[1], loc);
+                }),
+                "pack.mul" => per_block(&mut b, &mut |b, j| {
+                    let (l, r) = b.same_level(args[0][j], args[1][j], loc);
                     b.mul_relin_rescale(l, r, loc)
-                }
+                }),
                 "pack.bootstrap" => {
                     let bound = op
                         .attr("bound")
@@ -408,11 +475,13 @@ impl Pass for LowerToCkks {
                         attrs.push(("log_slots".into(), Attribute::Int(log_slots as i64)));
                     }
                     let ty = CtType::new(self.params.max_level(), self.params.log_scale as i64);
-                    b.emit("ckks.bootstrap", args, attrs, ty, loc)
+                    per_block(&mut b, &mut |b, j| {
+                        b.emit("ckks.bootstrap", vec![args[0][j]], attrs.clone(), ty, loc)
+                    })
                 }
                 "pack.polynomial" => {
                     let p = ckks_poly::from_op(op).map_err(|m| op_err(op, m))?;
-                    let t = b.ct(args[0]);
+                    let t = b.ct(args[0][0]);
                     let depth = ckks_poly::depth(&p);
                     let level = t.level.checked_sub(depth).ok_or_else(|| {
                         op_err(
@@ -437,11 +506,18 @@ impl Pass for LowerToCkks {
                         }
                         ty.log_scale = self.params.log_q[product] as i64;
                     }
-                    b.emit("ckks.polynomial", args, attrs, ty, loc)
+                    per_block(&mut b, &mut |b, j| {
+                        b.emit("ckks.polynomial", vec![args[0][j]], attrs.clone(), ty, loc)
+                    })
                 }
                 "func.return" => {
-                    b.func
-                        .push_op("func.return", args, vec![], vec![], Location::Unknown);
+                    b.func.push_op(
+                        "func.return",
+                        args.concat(),
+                        vec![],
+                        vec![],
+                        Location::Unknown,
+                    );
                     continue;
                 }
                 other => return Err(op_err(op, format!("has no ckks lowering yet ('{other}')"))),
@@ -466,7 +542,7 @@ fn exact_product_level(
     old: &Func,
     poly: &Op,
     level: usize,
-    lowered: &[Option<ValueId>],
+    lowered: &[Option<Vec<ValueId>>],
     b: &Builder,
 ) -> Option<usize> {
     let r = poly.result();
@@ -482,7 +558,10 @@ fn exact_product_level(
     } else {
         user.operands[0]
     };
-    lowered[other.0 as usize].map(|v| b.ct(v).level.min(level))
+    lowered[other.0 as usize]
+        .as_ref()
+        .and_then(|v| v.first())
+        .map(|&v| b.ct(v).level.min(level))
 }
 
 /// Op counts by kind, the figures the e-graph pass is measured against.

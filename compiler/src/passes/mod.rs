@@ -38,6 +38,8 @@ pub struct PassOptions {
     /// modulus leaves little headroom above the scale, so `lower-to-ckks`
     /// lowers the last layer's scale to keep this bound decryptable.
     pub output_bound: f64,
+    /// How `pack` embeds a gemm's matrix (see [`pack::Embedding`]).
+    pub embedding: pack::Embedding,
 }
 
 impl Default for PassOptions {
@@ -47,6 +49,7 @@ impl Default for PassOptions {
             calibration: Vec::new(),
             calibration_margin: calibrate::DEFAULT_MARGIN,
             output_bound: lower_to_ckks::DEFAULT_OUTPUT_BOUND,
+            embedding: pack::Embedding::Hybrid,
         }
     }
 }

@@ -23,8 +23,15 @@
 //! so a gemm after convolutions reads the multiplexed layout as it is.
 //! Binary ops need both operands in one layout (a residual add whose
 //! branches differ is an error naming the layer); a network input used
-//! there is packed in its partner's layout. A tensor larger than the slots
-//! is an error naming the layer.
+//! there is packed in its partner's layout. A 1-D tensor larger than the
+//! slots (an input or a gemm's result) continues in further ciphertexts,
+//! and a gemm between such layouts is a block matrix; a convolution's or
+//! pool's result larger than the slots is an error naming the layer.
+//!
+//! A gemm's matrix is embedded "hybrid" (its result at its own period,
+//! then rotate-and-sum) or, with [`Embedding::Square`] (`orion-opt
+//! --embedding square`), "square" (the result at the input's period, no
+//! rotate-and-sum).
 //!
 //! ```text
 //! func.func @main(%input: tensor<1x1x28x28xf32>) -> tensor<1x10xf32> {
@@ -47,12 +54,37 @@ use orion_dialects::Diagnostic;
 
 pub struct Pack {
     pub slots: usize,
+    pub embedding: Embedding,
+}
+
+/// How a gemm's `m x n` matrix is laid on the slots (Orion's two choices).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Embedding {
+    /// The result at its own period (next_pow2(m)): that many diagonals,
+    /// then rotate-and-sum over the input's period (GAZELLE's "hybrid").
+    #[default]
+    Hybrid,
+    /// The result at the input's period (the matrix padded to a square):
+    /// as many diagonals as that period, no rotate-and-sum; fewer rotations
+    /// when the matrix is close to square or the next layer reads a long
+    /// period anyway.
+    Square,
+}
+
+impl Embedding {
+    pub fn name(self) -> &'static str {
+        match self {
+            Embedding::Hybrid => "hybrid",
+            Embedding::Square => "square",
+        }
+    }
 }
 
 impl Pack {
     pub fn new(opts: &PassOptions) -> Pack {
         Pack {
             slots: opts.params.slots(),
+            embedding: opts.embedding,
         }
     }
 }
@@ -104,7 +136,6 @@ impl Pass for Pack {
                     )
                 })?;
                 let n = new.ty(t).num_elements().unwrap_or(0);
-                fits(n, self.slots).map_err(|m| op_err(op, format!("input: {m}")))?;
                 let layout = match want {
                     Some(l) if l.size == n => l,
                     _ => VecLayout::replicated(self.slots, n)
@@ -144,9 +175,16 @@ impl Pass for Pack {
                         attrs.push(("bias".to_string(), b));
                     }
                     let n = old.ty(op.result()).num_elements().unwrap_or(0);
-                    fits(n, self.slots).map_err(|m| op_err(op, format!("result: {m}")))?;
-                    let out = VecLayout::replicated(self.slots, n)
+                    let mut out = VecLayout::replicated(self.slots, n)
                         .map_err(|m| op_err(op, format!("result: {m}")))?;
+                    if self.embedding == Embedding::Square {
+                        let input = VecLayout::from_type(new.ty(x)).map_err(|m| op_err(op, m))?;
+                        out.period = out.period.max(input.period);
+                    }
+                    attrs.push((
+                        "embedding".to_string(),
+                        Attribute::String(self.embedding.name().into()),
+                    ));
                     let r = linear(&mut new, module, op, x, attrs, &out, &mut stats)?;
                     packed[op.result().0 as usize] = Some(r);
                 }
@@ -374,7 +412,14 @@ fn strided_layout(
     let mut first_err = None;
     for (gap, grid) in candidates {
         match VecLayout::on_grid(slots, out_shape, gap, grid) {
-            Ok(l) => return Ok(l),
+            // A convolution's result takes one ciphertext.
+            Ok(l) if l.blocks() == 1 => return Ok(l),
+            Ok(l) => {
+                first_err.get_or_insert(format!(
+                    "{} elements do not fit the {slots} slots of a ciphertext",
+                    l.size
+                ));
+            }
             Err(e) => {
                 first_err.get_or_insert(e);
             }
@@ -383,12 +428,14 @@ fn strided_layout(
     Err(first_err.expect("at least one candidate"))
 }
 
-/// A tensor of `n` elements must fit the slots of one ciphertext.
+/// A convolution's or pool's result of `n` elements must fit the slots of
+/// one ciphertext (only 1-D layouts, a gemm's, span several).
 fn fits(n: usize, slots: usize) -> Result<(), String> {
     if n > slots {
         let log_n = n.next_power_of_two().trailing_zeros() + 1;
         return Err(format!(
-            "tensor of {n} elements does not fit {slots} slots; use --params with log_n >= {log_n}"
+            "tensor of {n} elements does not fit {slots} slots; use --params with log_n >= {log_n} \
+             (multiplexed layouts take one ciphertext; only 1-D ones, a gemm's, span several)"
         ));
     }
     Ok(())
@@ -407,7 +454,9 @@ fn linear(
     stats: &mut LinearStats,
 ) -> Result<ValueId, Diagnostic> {
     let input = VecLayout::from_type(new.ty(x)).map_err(|m| op_err(op, m))?;
-    attrs.push(("embedding".to_string(), Attribute::String("hybrid".into())));
+    if !attrs.iter().any(|(k, _)| k == "embedding") {
+        attrs.push(("embedding".to_string(), Attribute::String("hybrid".into())));
+    }
     let mut lin_op = Op {
         name: "pack.linear".into(),
         operands: vec![x],
@@ -416,9 +465,14 @@ fn linear(
         loc: op.loc.clone(),
     };
     let lin = LinearOp::from_op(&lin_op, &input, output, module).map_err(|m| op_err(op, m))?;
-    lin_op.set_attr("baby_steps", Attribute::Int(lin.plan.baby_steps as i64));
+    // Over several ciphertexts each block picks its own baby step (0).
+    let baby = match &lin.plan.blocks[..] {
+        [(_, _, p)] => p.baby_steps,
+        _ => 0,
+    };
+    lin_op.set_attr("baby_steps", Attribute::Int(baby as i64));
     stats.linears += 1;
-    stats.diagonals += lin.plan.diagonals.len() as i64;
+    stats.diagonals += lin.plan.num_diagonals() as i64;
     stats.rotations += lin.plan.rotation_offsets().len() as i64;
     Ok(new.push_op(
         "pack.linear",

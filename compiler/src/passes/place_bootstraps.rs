@@ -245,12 +245,13 @@ fn linear_counts(graph: &Graph, module: &Module) -> Result<Vec<Option<LinearCoun
             }
             let input = VecLayout::from_type(graph.func.ty(op.operands[0]))?;
             let output = VecLayout::from_type(graph.func.ty(op.result()))?;
-            let plan = LinearOp::from_op(op, &input, &output, module)?.plan;
+            let counts = LinearOp::from_op(op, &input, &output, module)?
+                .plan
+                .counts();
             Ok(Some(LinearCounts {
-                hoisted: plan.baby_offsets().iter().filter(|&&b| b != 0).count(),
-                rotations: plan.giant_groups().iter().filter(|(g, _)| *g != 0).count()
-                    + plan.sum_steps.len(),
-                products: plan.diagonals.len(),
+                hoisted: counts.baby,
+                rotations: counts.giant + counts.output,
+                products: counts.diagonals,
             }))
         })
         .collect()
@@ -267,12 +268,13 @@ impl Search<'_> {
                     + n.rotations as f64 * c.rotate(level.saturating_sub(1))
                     + n.products as f64 * c.mul_plain_rescale(level)
             }
+            // Element-wise ops run once per ciphertext of the layout.
             "pack.polynomial" => {
                 let p = ckks_poly::from_op(op)?;
-                c.polynomial(ckks_poly::degree(&p), level, ckks_poly::depth(&p))
+                self.blocks(op)? * c.polynomial(ckks_poly::degree(&p), level, ckks_poly::depth(&p))
             }
-            "pack.square" | "pack.mul" => c.mul_relin_rescale(level),
-            "pack.add" => c.add(level),
+            "pack.square" | "pack.mul" => self.blocks(op)? * c.mul_relin_rescale(level),
+            "pack.add" => self.blocks(op)? * c.add(level),
             _ => 0.0,
         })
     }
@@ -320,10 +322,16 @@ impl Search<'_> {
     }
 
     /// What bootstrapping `v` costs: sparse when its layout repeats within
-    /// the slots (`lower-to-ckks` then gives the bootstrap `log_slots`).
+    /// the slots (`lower-to-ckks` then gives the bootstrap `log_slots`),
+    /// once per ciphertext of the layout.
     fn bootstrap_cost(&self, v: ValueId) -> Result<f64, String> {
         let layout = VecLayout::from_type(self.graph.func.ty(v))?;
-        Ok(self.cost.bootstrap(layout.period, layout.slots))
+        Ok(layout.blocks() as f64 * self.cost.bootstrap(layout.period, layout.slots))
+    }
+
+    /// Ciphertexts of an op's result layout.
+    fn blocks(&self, op: &Op) -> Result<f64, String> {
+        Ok(VecLayout::from_type(self.graph.func.ty(op.result()))?.blocks() as f64)
     }
 
     /// The value a stage starts from and the stage's ops that read it.

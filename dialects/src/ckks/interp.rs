@@ -156,8 +156,27 @@ pub fn op_layout(op: &Op, slots: usize) -> Result<VecLayout, String> {
     Ok(layout)
 }
 
-/// Packs a tensor into `layout`, checking its size (never panics).
-pub fn pack_tensor(layout: &VecLayout, t: &Tensor) -> Result<Vec<f64>, String> {
+/// The block (ciphertext) of a layout over several that a `ckks.encrypt`
+/// fills: its `block` attribute, required when the layout has more than one.
+pub fn op_block(op: &Op, layout: &VecLayout) -> Result<usize, String> {
+    let blocks = layout.blocks();
+    match op.attr("block") {
+        None if blocks == 1 => Ok(0),
+        None => Err(format!(
+            "its layout spans {blocks} ciphertexts: it needs a 'block' (0..{blocks})"
+        )),
+        Some(a) => match a.as_int() {
+            Some(b) if b >= 0 && (b as usize) < blocks => Ok(b as usize),
+            _ => Err(format!(
+                "'block' must be an integer below the layout's {blocks} ciphertext(s), got {a}"
+            )),
+        },
+    }
+}
+
+/// The slots of ciphertext `block` of a tensor packed into `layout`,
+/// checking its size (never panics).
+pub fn pack_tensor(layout: &VecLayout, t: &Tensor, block: usize) -> Result<Vec<f64>, String> {
     if t.data.len() != layout.size {
         return Err(format!(
             "encrypts a tensor of {} elements into a layout of size {}",
@@ -165,12 +184,41 @@ pub fn pack_tensor(layout: &VecLayout, t: &Tensor) -> Result<Vec<f64>, String> {
             layout.size
         ));
     }
-    Ok(layout.pack(&t.data))
+    let n = layout.slots;
+    let mut all = layout.pack(&t.data);
+    if block >= layout.blocks() {
+        return Err(format!(
+            "block {block} of a layout over {} ciphertexts",
+            layout.blocks()
+        ));
+    }
+    all.truncate((block + 1) * n);
+    Ok(all.split_off(block * n))
 }
 
-/// Unpacks slots into a tensor of the op's result shape (never panics).
-pub fn unpack_tensor(layout: &VecLayout, slots: &[f64], shape: &[usize]) -> Result<Tensor, String> {
+/// Unpacks the slots of a layout's ciphertexts, in block order, into a
+/// tensor of the op's result shape (never panics).
+pub fn unpack_tensor(
+    layout: &VecLayout,
+    blocks: &[&[f64]],
+    shape: &[usize],
+) -> Result<Tensor, String> {
     let n: usize = shape.iter().product();
+    if blocks.len() != layout.blocks() {
+        return Err(format!(
+            "decrypts {} ciphertext(s) of a layout over {}",
+            blocks.len(),
+            layout.blocks()
+        ));
+    }
+    let slots: Vec<f64> = if blocks.len() == 1 {
+        blocks[0].to_vec()
+    } else {
+        blocks
+            .iter()
+            .flat_map(|b| b.iter().take(layout.slots).copied())
+            .collect()
+    };
     if n != layout.size || slots.len() < layout.span() {
         return Err(format!(
             "decrypts a layout of size {} ({} slots) into a tensor of {n} elements",
@@ -178,7 +226,7 @@ pub fn unpack_tensor(layout: &VecLayout, slots: &[f64], shape: &[usize]) -> Resu
             slots.len()
         ));
     }
-    Ok(Tensor::new(shape.to_vec(), layout.unpack(slots)))
+    Ok(Tensor::new(shape.to_vec(), layout.unpack(&slots)))
 }
 
 fn eval_op(
@@ -200,13 +248,15 @@ fn eval_op(
                 [Value::Tensor(t)] => t,
                 _ => return Err("expects one tensor operand".into()),
             };
-            Value::Slots(pack_tensor(&op_layout(op, params.slots())?, t)?)
+            let layout = op_layout(op, params.slots())?;
+            Value::Slots(pack_tensor(&layout, t, op_block(op, &layout)?)?)
         }
         "ckks.decrypt" => {
             let shape = result_ty.shape().ok_or("result must be a tensor")?;
+            let blocks = args.iter().map(slots).collect::<Result<Vec<_>, _>>()?;
             Value::Tensor(unpack_tensor(
                 &op_layout(op, params.slots())?,
-                unary(args)?,
+                &blocks,
                 shape,
             )?)
         }

@@ -4,8 +4,8 @@
 //!
 //! | op | types |
 //! |----|-------|
-//! | `ckks.encrypt %t {layout = !pack.vec<..>}` | tensor -> ct (client side) |
-//! | `ckks.decrypt %c {layout = !pack.vec<..>}` | ct -> tensor (client side) |
+//! | `ckks.encrypt %t {layout = !pack.vec<..>, block?}` | tensor -> ct (client side); `block = j`: ciphertext j of a layout over several |
+//! | `ckks.decrypt %c0, .. {layout = !pack.vec<..>}` | ct, one per block of the layout -> tensor (client side) |
 //! | `ckks.encode {value = {..}}` | -> pt (see `plaintext`) |
 //! | `ckks.add` / `ckks.sub` | ct, ct -> ct (same type) |
 //! | `ckks.add_plain` | ct, pt -> ct (same level and scale) |
@@ -110,6 +110,7 @@ fn expected_result(
                     layout.size
                 ));
             }
+            interp::op_block(op, &layout)?;
             let t = check_level(CtType::from_type(func.ty(op.result()))?)?;
             if t.degree != 1 {
                 return Err("a fresh ciphertext has degree 1".into());
@@ -117,9 +118,11 @@ fn expected_result(
             Ok(t.to_type())
         }
         "ckks.decrypt" => {
-            counts(op, 1)?;
-            ct(func, op, 0)?;
             let layout = layout_attr(op)?;
+            counts(op, layout.blocks())?;
+            for i in 0..layout.blocks() {
+                ct(func, op, i)?;
+            }
             let n = func
                 .ty(op.result())
                 .num_elements()

@@ -15,9 +15,13 @@
 //! %cb = ckks.encode {value = {kind = "vector", values = dense_resource<conv1_bias> : tensor<6xf32>,
 //!        layout = !pack.vec<slots = 8192, size = 4704, period = 8192>, repeat = 784}}
 //! ```
+//!
+//! With layouts over several ciphertexts, `block = array<i64: j, i>` picks
+//! the diagonal of the block matrix `A_ji` (output ciphertext `j`, input
+//! ciphertext `i`), and a vector's `block = j` its `j`-th ciphertext.
 
 use crate::ir::{Attribute, Module};
-use crate::pack::{LinearMap, LinearPlan, VecLayout};
+use crate::pack::{BlockedPlan, LinearMap, VecLayout};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -26,10 +30,12 @@ use std::sync::{Arc, Mutex};
 /// `weights`, `input_shape` and the conv/pool attributes otherwise), from
 /// the `input` to the `output` layout. The output layout is written only
 /// when it is not the 1-D one of the map's rows, its default.
+#[allow(clippy::too_many_arguments)]
 pub fn diagonal_attr(
     map: &[(String, Attribute)],
     input: &VecLayout,
     output: &VecLayout,
+    block: Option<(usize, usize)>,
     baby_steps: usize,
     index: usize,
     giant: usize,
@@ -40,8 +46,14 @@ pub fn diagonal_attr(
     if VecLayout::replicated(output.slots, output.size).as_ref() != Ok(output) {
         d.push(("output".into(), Attribute::Type(output.to_type())));
     }
+    d.push(("baby_steps".into(), Attribute::Int(baby_steps as i64)));
+    if let Some((j, i)) = block {
+        d.push((
+            "block".into(),
+            Attribute::I64Array(vec![j as i64, i as i64]),
+        ));
+    }
     d.extend([
-        ("baby_steps".into(), Attribute::Int(baby_steps as i64)),
         ("index".into(), Attribute::Int(index as i64)),
         ("giant".into(), Attribute::Int(giant as i64)),
     ]);
@@ -49,12 +61,18 @@ pub fn diagonal_attr(
 }
 
 pub fn vector_attr(values: &Attribute, layout: &VecLayout) -> Attribute {
-    vector_attr_repeated(values, layout, 1)
+    vector_attr_repeated(values, layout, 1, None)
 }
 
 /// A vector whose every value fills `repeat` consecutive elements (a conv's
-/// per-channel bias); `repeat` is written only when it is not 1.
-pub fn vector_attr_repeated(values: &Attribute, layout: &VecLayout, repeat: usize) -> Attribute {
+/// per-channel bias), ciphertext `block` of a layout over several;
+/// `repeat` is written only when it is not 1.
+pub fn vector_attr_repeated(
+    values: &Attribute,
+    layout: &VecLayout,
+    repeat: usize,
+    block: Option<usize>,
+) -> Attribute {
     let mut d = vec![
         ("kind".into(), Attribute::String("vector".into())),
         ("values".into(), values.clone()),
@@ -63,41 +81,45 @@ pub fn vector_attr_repeated(values: &Attribute, layout: &VecLayout, repeat: usiz
     if repeat != 1 {
         d.push(("repeat".into(), Attribute::Int(repeat as i64)));
     }
+    if let Some(j) = block {
+        d.push(("block".into(), Attribute::Int(j as i64)));
+    }
     Attribute::Dict(d)
 }
 
-type PlanCache = Mutex<HashMap<(String, u64), Arc<LinearPlan>>>;
+/// The weights' bytes, held so that their address identifies them.
+type Weights = Option<Arc<[u8]>>;
+type PlanCache = Mutex<HashMap<(String, usize), (Weights, Arc<BlockedPlan>)>>;
 
-/// Plans by (encode value without its diagonal index, hash of the weights):
-/// `materialize` runs once per diagonal, and a plan costs O(nnz) to build.
+/// Plans by (encode value without its diagonal index, address of the
+/// weights' bytes): `materialize` runs once per diagonal, and a plan costs
+/// O(nnz) to build. The entry holds the bytes, so their address cannot be
+/// reused by other weights while it is in the cache.
 fn plan_cache() -> &'static PlanCache {
     static CACHE: std::sync::OnceLock<PlanCache> = std::sync::OnceLock::new();
     CACHE.get_or_init(Default::default)
 }
 
 /// The plan of a diagonal encode value, from the cache when possible.
-fn diagonal_plan(value: &Attribute, module: &Module) -> Result<Arc<LinearPlan>, String> {
+fn diagonal_plan(value: &Attribute, module: &Module) -> Result<Arc<BlockedPlan>, String> {
     let Attribute::Dict(entries) = value else {
         return Err("encode value must be a dictionary".into());
     };
     let described: Vec<(String, Attribute)> = entries
         .iter()
-        .filter(|(k, _)| k != "index" && k != "giant" && k != "kind")
+        .filter(|(k, _)| !matches!(k.as_str(), "index" | "giant" | "kind" | "block"))
         .cloned()
         .collect();
-    let weights_hash = match value.dict_get("weights") {
-        Some(w) => {
-            use std::hash::{Hash, Hasher};
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            for v in module.resource_f32(w)? {
-                v.to_bits().hash(&mut h);
-            }
-            h.finish()
+    // Inline (dense) weights are part of the description itself.
+    let weights: Weights = match value.dict_get("weights") {
+        Some(Attribute::DenseResource { name, .. }) => {
+            module.resource(name).map(|r| r.data.clone())
         }
-        None => 0,
+        _ => None,
     };
-    let key = (Attribute::Dict(described.clone()).to_string(), weights_hash);
-    if let Some(p) = plan_cache().lock().expect("plan cache").get(&key) {
+    let address = weights.as_ref().map_or(0, |w| w.as_ptr() as usize);
+    let key = (Attribute::Dict(described.clone()).to_string(), address);
+    if let Some((_, p)) = plan_cache().lock().expect("plan cache").get(&key) {
         return Ok(p.clone());
     }
     let map = LinearMap::from_attrs(&described, module)?;
@@ -106,7 +128,7 @@ fn diagonal_plan(value: &Attribute, module: &Module) -> Result<Arc<LinearPlan>, 
         Some(_) => get_layout(value, "output")?,
         None => VecLayout::replicated(input.slots, map.rows())?,
     };
-    let plan = Arc::new(LinearPlan::new(
+    let plan = Arc::new(BlockedPlan::new(
         &map,
         &input,
         &output,
@@ -116,7 +138,7 @@ fn diagonal_plan(value: &Attribute, module: &Module) -> Result<Arc<LinearPlan>, 
     if cache.len() >= 64 {
         cache.clear();
     }
-    cache.insert(key, plan.clone());
+    cache.insert(key, (weights, plan.clone()));
     Ok(plan)
 }
 
@@ -145,7 +167,21 @@ fn get_layout(a: &Attribute, k: &str) -> Result<VecLayout, String> {
 pub fn materialize(value: &Attribute, module: &Module) -> Result<Vec<f64>, String> {
     match get(value, "kind")?.as_str() {
         Some("diagonal") => {
-            let plan = diagonal_plan(value, module)?;
+            let blocked = diagonal_plan(value, module)?;
+            let (j, i) = match value.dict_get("block") {
+                None => (0, 0),
+                Some(b) => match b.as_i64_list().as_deref() {
+                    Some(&[j, i]) if j >= 0 && i >= 0 => (j as usize, i as usize),
+                    _ => {
+                        return Err(
+                            "encode value: 'block' must be [output block, input block]".into()
+                        )
+                    }
+                },
+            };
+            let plan = blocked
+                .block(j, i)
+                .ok_or_else(|| format!("block ({j}, {i}) of the matrix is zero or out of range"))?;
             let index = get_usize(value, "index")?;
             if index >= plan.diagonal_range {
                 return Err(format!(
@@ -173,7 +209,19 @@ pub fn materialize(value: &Attribute, module: &Module) -> Result<Vec<f64>, Strin
                     layout.size
                 ));
             }
-            Ok(layout.pack(&values))
+            let block = match value.dict_get("block") {
+                None => 0,
+                Some(_) => get_usize(value, "block")?,
+            };
+            if block >= layout.blocks() {
+                return Err(format!(
+                    "block {block} of a layout over {} ciphertext(s)",
+                    layout.blocks()
+                ));
+            }
+            let slots = layout.pack(&values);
+            let n = layout.slots;
+            Ok(slots[block * n..(block + 1) * n].to_vec())
         }
         _ => Err("encode value: 'kind' must be \"diagonal\" or \"vector\"".into()),
     }

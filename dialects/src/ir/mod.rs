@@ -305,7 +305,7 @@ impl Module {
         self.resources.push(Resource {
             name: name.clone(),
             alignment,
-            data,
+            data: data.into(),
         });
         name
     }

@@ -2,11 +2,14 @@
 //! a hex string whose first 4 bytes are the alignment (little endian), then
 //! the raw little-endian data.
 
+/// A named blob. The bytes are shared (`Arc`): clones of a module share
+/// its weights, and a cache may key on the blob's identity while it holds
+/// it (see `ckks::plaintext`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Resource {
     pub name: String,
     pub alignment: u32,
-    pub data: Vec<u8>,
+    pub data: std::sync::Arc<[u8]>,
 }
 
 impl Resource {
@@ -56,7 +59,7 @@ impl Resource {
         Ok(Resource {
             name: name.to_string(),
             alignment: u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]),
-            data: bytes.split_off(4),
+            data: bytes.split_off(4).into(),
         })
     }
 }
@@ -104,7 +107,7 @@ mod tests {
         let r = Resource {
             name: "w".into(),
             alignment: 4,
-            data: f32_to_bytes(&[1.0, -2.5]),
+            data: f32_to_bytes(&[1.0, -2.5]).into(),
         };
         let h = r.to_hex();
         assert!(h.starts_with("0x04000000"));

@@ -2,7 +2,7 @@
 //! op computes exactly what its ciphertext lowering computes (same rotations,
 //! same diagonals), so agreement with the `nn` interpreter tests the packing.
 
-use super::{layout::VecLayout, linear::apply_plan, LinearOp};
+use super::{layout::VecLayout, linear::apply_blocked, LinearOp};
 use crate::diag::Diagnostic;
 use crate::ir::{Module, Op};
 use crate::nn::interp::Polynomial;
@@ -112,7 +112,11 @@ fn eval_op(
             let input = VecLayout::from_type(func.ty(op.operands[0]))?;
             let output = VecLayout::from_type(result_ty)?;
             let lin = LinearOp::from_op(op, &input, &output, module)?;
-            Value::Slots(apply_plan(&lin.plan, lin.bias.as_deref(), slots(&args[0])?))
+            Value::Slots(apply_blocked(
+                &lin.plan,
+                lin.bias.as_deref(),
+                slots(&args[0])?,
+            ))
         }
         "pack.square" => Value::Slots(slots(&args[0])?.iter().map(|v| v * v).collect()),
         "pack.polynomial" => {

@@ -30,6 +30,13 @@
 //! Flatten and reshape keep the positions (they are a function of the
 //! flattened index), so a dense layer after convolutions reads the
 //! multiplexed layout directly.
+//!
+//! A 1-D layout larger than one ciphertext continues in the next ones
+//! (block `b` holds positions `b * slots ..`): then its period is the slot
+//! count (no replication) and it takes `blocks() = ceil(size / slots)`
+//! ciphertexts; a linear layer between such layouts is a block matrix
+//! (`linear::BlockedPlan`). Written like any 1-D layout:
+//! `!pack.vec<slots = 4096, size = 10000, period = 4096>` is three blocks.
 
 use crate::ir::{Attribute, Type};
 
@@ -90,12 +97,13 @@ pub struct VecLayout {
 
 impl VecLayout {
     /// The 1-D layout with the smallest power-of-two period that holds
-    /// `size` elements.
+    /// `size` elements, or, if they exceed the slots, the blocks of as many
+    /// ciphertexts as they need.
     pub fn replicated(slots: usize, size: usize) -> Result<VecLayout, String> {
         let layout = VecLayout {
             slots,
             size,
-            period: size.max(1).next_power_of_two(),
+            period: size.max(1).next_power_of_two().min(slots.max(1)),
             mux: None,
         };
         layout.check()?;
@@ -141,6 +149,11 @@ impl VecLayout {
             Some(m) => m.span(),
             None => self.size,
         }
+    }
+
+    /// Ciphertexts the layout takes (1 unless a 1-D layout exceeds the slots).
+    pub fn blocks(&self) -> usize {
+        self.span().div_ceil(self.slots.max(1)).max(1)
     }
 
     /// `[gh, gw]`; `[1, 1]` for the 1-D layout.
@@ -207,11 +220,21 @@ impl VecLayout {
             ),
             None => format!("a tensor of {span} elements"),
         };
-        if span > self.slots {
+        if span > self.slots && self.mux.is_some() {
             return Err(format!(
-                "{} does not fit the {} slots of a ciphertext",
+                "{} does not fit the {} slots of a ciphertext (layouts over several \
+                 ciphertexts are 1-D)",
                 what(),
                 self.slots
+            ));
+        }
+        if span > self.slots && self.period != self.slots {
+            return Err(format!(
+                "{} spans {} ciphertexts of {} slots: its period must be the slot count, not {}",
+                what(),
+                self.blocks(),
+                self.slots,
+                self.period
             ));
         }
         if !self.period.is_power_of_two() || self.period > self.slots {
@@ -220,7 +243,7 @@ impl VecLayout {
                 self.period, self.slots
             ));
         }
-        if span > self.period {
+        if span > self.period && self.blocks() == 1 {
             return Err(format!(
                 "{} does not fit a period of {} (slots: {})",
                 what(),
@@ -325,12 +348,20 @@ impl VecLayout {
         Ok(layout)
     }
 
-    /// Places a flattened tensor into slots (`values.len()` must be `size`).
+    /// Places a flattened tensor into slots (`values.len()` must be `size`):
+    /// `blocks() * slots` of them, block after block.
     pub fn pack(&self, values: &[f64]) -> Vec<f64> {
-        let mut slots = vec![0.0; self.slots];
+        let mut slots = vec![0.0; self.blocks() * self.slots];
+        // One ciphertext repeats every period; blocks do not repeat.
+        let end = if self.blocks() == 1 { self.slots } else { 0 };
         for (e, &v) in values.iter().enumerate().take(self.size) {
             let p = self.pos(e);
-            for s in slots.iter_mut().skip(p).step_by(self.period) {
+            slots[p] = v;
+            for s in slots[..end]
+                .iter_mut()
+                .skip(p + self.period)
+                .step_by(self.period)
+            {
                 *s = v;
             }
         }

@@ -77,19 +77,41 @@ impl LinearPlan {
                 input.slots, output.slots
             ));
         }
-        let (in_period, out_period) = (input.period, output.period);
+        if input.blocks() > 1 || output.blocks() > 1 {
+            return Err(format!(
+                "a layout over {} ciphertexts needs a block plan (BlockedPlan)",
+                input.blocks().max(output.blocks())
+            ));
+        }
+        let (in_pos, out_pos) = (input.positions(), output.positions());
+        let mut nonzeros = Vec::new();
+        map.for_each_nonzero(|r, c, v| nonzeros.push((in_pos[c], out_pos[r], v)));
+        LinearPlan::from_nonzeros(rows, cols, input.period, output, &nonzeros, baby_steps)
+    }
+
+    /// The plan of the entries `(input slot, output slot, value)` of one
+    /// ciphertext to one ciphertext, the input repeating every `in_period`
+    /// slots and the result laid out as `output` (one ciphertext).
+    fn from_nonzeros(
+        rows: usize,
+        cols: usize,
+        in_period: usize,
+        output: &VecLayout,
+        nonzeros: &[(u32, u32, f64)],
+        baby_steps: usize,
+    ) -> Result<LinearPlan, String> {
+        let out_period = output.period;
         let period = in_period.max(out_period);
         let range = in_period.min(out_period);
         let tall = out_period > in_period;
-        let (in_pos, out_pos) = (input.positions(), output.positions());
         let mut by_k: Vec<Vec<(u32, f64)>> = vec![Vec::new(); range];
-        map.for_each_nonzero(|r, c, v| {
-            let (ip, op) = (in_pos[c] as usize, out_pos[r] as usize);
+        for &(ip, op, v) in nonzeros {
+            let (ip, op) = (ip as usize, op as usize);
             let k = (ip + range - op % range) % range;
             let j = if tall { op } else { (ip + period - k) % period };
             debug_assert_eq!(j % out_period, op);
             by_k[k].push((j as u32, v));
-        });
+        }
         let (mut diagonals, mut entries) = (Vec::new(), Vec::new());
         for (k, e) in by_k.into_iter().enumerate() {
             if e.iter().any(|&(_, v)| v != 0.0) {
@@ -116,7 +138,7 @@ impl LinearPlan {
         Ok(LinearPlan {
             rows,
             cols,
-            slots: input.slots,
+            slots: output.slots,
             period,
             in_period,
             out_period,
@@ -219,6 +241,175 @@ impl PlanCounts {
     pub fn rotations(&self) -> usize {
         self.baby + self.giant + self.output
     }
+}
+
+/// A linear layer between layouts over several ciphertexts: the block
+/// matrix `y_j = sum_i A_ji x_i`, one plan per nonzero block `A_ji` (the
+/// entries whose input lies in ciphertext `i` and output in ciphertext
+/// `j`, at their slots in those ciphertexts). A layer within one
+/// ciphertext is the single block `(0, 0)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BlockedPlan {
+    pub in_blocks: usize,
+    pub out_blocks: usize,
+    /// `(output block, input block, plan)`, ascending.
+    pub blocks: Vec<(usize, usize, LinearPlan)>,
+    output: VecLayout,
+}
+
+impl BlockedPlan {
+    /// The plan of `map` from `input` to `output`; `baby_steps` 0 picks
+    /// the best per block (a given value applies to every block).
+    pub fn new(
+        map: &LinearMap,
+        input: &VecLayout,
+        output: &VecLayout,
+        baby_steps: usize,
+    ) -> Result<BlockedPlan, String> {
+        let (in_blocks, out_blocks) = (input.blocks(), output.blocks());
+        if in_blocks == 1 && out_blocks == 1 {
+            let plan = LinearPlan::new(map, input, output, baby_steps)?;
+            return Ok(BlockedPlan {
+                in_blocks,
+                out_blocks,
+                blocks: vec![(0, 0, plan)],
+                output: output.clone(),
+            });
+        }
+        let (rows, cols) = (map.rows(), map.cols());
+        if input.size != cols || output.size != rows {
+            return Err(format!(
+                "a {rows}x{cols} map from a layout of {} elements to one of {}",
+                input.size, output.size
+            ));
+        }
+        if input.slots != output.slots {
+            return Err(format!(
+                "input and output layouts have different slot counts ({} and {})",
+                input.slots, output.slots
+            ));
+        }
+        let slots = input.slots;
+        let (in_pos, out_pos) = (input.positions(), output.positions());
+        // (output block, input block) -> (input slot, output slot, value).
+        type Entries = Vec<(u32, u32, f64)>;
+        let mut by_block: std::collections::BTreeMap<(usize, usize), Entries> =
+            std::collections::BTreeMap::new();
+        map.for_each_nonzero(|r, c, v| {
+            let (ip, op) = (in_pos[c] as usize, out_pos[r] as usize);
+            by_block.entry((op / slots, ip / slots)).or_default().push((
+                (ip % slots) as u32,
+                (op % slots) as u32,
+                v,
+            ));
+        });
+        // Each block's result is one ciphertext of the output's period.
+        let block_out = VecLayout {
+            slots,
+            size: output.size.min(output.period),
+            period: output.period,
+            mux: None,
+        };
+        let blocks = by_block
+            .into_iter()
+            .map(|((j, i), nz)| {
+                let plan = LinearPlan::from_nonzeros(
+                    rows,
+                    cols,
+                    input.period,
+                    &block_out,
+                    &nz,
+                    baby_steps,
+                )?;
+                Ok((j, i, plan))
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        Ok(BlockedPlan {
+            in_blocks,
+            out_blocks,
+            blocks,
+            output: output.clone(),
+        })
+    }
+
+    /// The plan of a layer within one ciphertext.
+    pub fn single(&self) -> Option<&LinearPlan> {
+        match &self.blocks[..] {
+            [(0, 0, p)] if self.in_blocks == 1 && self.out_blocks == 1 => Some(p),
+            _ => None,
+        }
+    }
+
+    /// The plan of block `(out_block, in_block)`, if that block is nonzero.
+    pub fn block(&self, out_block: usize, in_block: usize) -> Option<&LinearPlan> {
+        self.blocks
+            .iter()
+            .find(|(j, i, _)| (*j, *i) == (out_block, in_block))
+            .map(|(_, _, p)| p)
+    }
+
+    pub fn output_layout(&self) -> VecLayout {
+        self.output.clone()
+    }
+
+    /// Diagonals and rotations over all blocks (the baby rotations of one
+    /// input block are shared by the output blocks that read it).
+    pub fn counts(&self) -> PlanCounts {
+        let mut c = PlanCounts::default();
+        for i in 0..self.in_blocks {
+            let babies: std::collections::BTreeSet<usize> = self
+                .blocks
+                .iter()
+                .filter(|(_, b, _)| *b == i)
+                .flat_map(|(_, _, p)| p.baby_offsets())
+                .filter(|&b| b != 0)
+                .collect();
+            c.baby += babies.len();
+        }
+        for (_, _, p) in &self.blocks {
+            let pc = p.counts();
+            c.diagonals += pc.diagonals;
+            c.giant += pc.giant;
+            c.output += pc.output;
+        }
+        c
+    }
+
+    /// Distinct rotation offsets over all blocks.
+    pub fn rotation_offsets(&self) -> Vec<usize> {
+        let mut r: Vec<usize> = self
+            .blocks
+            .iter()
+            .flat_map(|(_, _, p)| p.rotation_offsets())
+            .collect();
+        r.sort_unstable();
+        r.dedup();
+        r
+    }
+
+    /// Nonzero diagonals over all blocks.
+    pub fn num_diagonals(&self) -> usize {
+        self.blocks.iter().map(|(_, _, p)| p.diagonals.len()).sum()
+    }
+}
+
+/// `A x + b` on the cleartext slots of every block (`x`: `in_blocks`
+/// ciphertexts' slots one after the other; the result: `out_blocks`').
+pub fn apply_blocked(plan: &BlockedPlan, bias: Option<&[f64]>, x: &[f64]) -> Vec<f64> {
+    let slots = plan.output.slots;
+    let mut acc = vec![0.0; plan.out_blocks * slots];
+    for (j, i, p) in &plan.blocks {
+        let y = apply_plan(p, None, &x[i * slots..(i + 1) * slots]);
+        for (a, v) in acc[j * slots..(j + 1) * slots].iter_mut().zip(y) {
+            *a += v;
+        }
+    }
+    if let Some(b) = bias {
+        for (a, v) in acc.iter_mut().zip(plan.output.pack(b)) {
+            *a += v;
+        }
+    }
+    acc
 }
 
 /// The power-of-two n1 that needs the fewest baby plus giant rotations for

@@ -6,7 +6,7 @@
 //! |----|---------|
 //! | `pack.pack %t : tensor<..> -> !pack.vec<..>` | client side: place a tensor into slots |
 //! | `pack.unpack %v : !pack.vec<..> -> tensor<..>` | client side: read the tensor back |
-//! | `pack.linear %v {map?, weights?, bias?, input_shape?, conv/pool attrs, embedding = "hybrid", baby_steps}` | linear map by diagonals (BSGS) |
+//! | `pack.linear %v {map?, weights?, bias?, input_shape?, conv/pool attrs, embedding = "hybrid" \| "square", baby_steps}` | linear map by diagonals (BSGS) |
 //! | `pack.square %v` | slotwise x^2 |
 //! | `pack.polynomial %v {coeffs, basis, domain?}` | slotwise polynomial |
 //! | `pack.add %a, %b` | slotwise sum, equal layouts |
@@ -17,7 +17,10 @@
 //! or with `map = "conv2d"` a conv kernel and its attributes, or with
 //! `map = "avgpool"` a pool's attributes (see `linear_map`); the diagonals are
 //! derived from them by `linear::LinearPlan`, for the operand's layout and
-//! the layout of the result type (which the `pack` pass chooses).
+//! the layout of the result type (which the `pack` pass chooses). A 1-D
+//! layout larger than the slots spans several ciphertexts (`layout`), and
+//! every op on it applies per ciphertext; a linear map between such layouts
+//! is a block matrix (`linear::BlockedPlan`).
 
 pub mod interp;
 pub mod layout;
@@ -26,7 +29,7 @@ pub mod linear_map;
 
 pub use interp::interpret;
 pub use layout::{Multiplexed, VecLayout};
-pub use linear::{LinearPlan, PlanCounts};
+pub use linear::{apply_blocked, BlockedPlan, LinearPlan, PlanCounts};
 pub use linear_map::LinearMap;
 
 use crate::ir::{Attribute, Func, Module, Op, Type};
@@ -36,7 +39,8 @@ pub struct LinearOp {
     pub map: LinearMap,
     /// One value per output element (a conv's per-channel bias expanded).
     pub bias: Option<Vec<f64>>,
-    pub plan: LinearPlan,
+    /// One plan per nonzero block (a single block within one ciphertext).
+    pub plan: BlockedPlan,
 }
 
 impl LinearOp {
@@ -68,20 +72,28 @@ impl LinearOp {
             }
             None => None,
         };
-        match op.attr("embedding").and_then(Attribute::as_str) {
-            Some("hybrid") | None => {}
+        let square = match op.attr("embedding").and_then(Attribute::as_str) {
+            Some("hybrid") | None => false,
+            Some("square") => true,
             Some(other) => {
                 return Err(format!(
-                    "unknown embedding '{other}' (supported: \"hybrid\")"
+                    "unknown embedding '{other}' (supported: \"hybrid\", \"square\")"
                 ))
             }
-        }
+        };
         let baby = op
             .attr("baby_steps")
             .and_then(Attribute::as_int)
             .unwrap_or(0)
             .max(0) as usize;
-        let plan = LinearPlan::new(&map, input, output, baby)?;
+        let plan = BlockedPlan::new(&map, input, output, baby)?;
+        if square && plan.blocks.iter().any(|(_, _, p)| !p.sum_steps.is_empty()) {
+            return Err(format!(
+                "the \"square\" embedding needs the result's period ({}) to be at least the \
+                 input's ({}): no rotate-and-sum",
+                output.period, input.period
+            ));
+        }
         Ok(LinearOp { map, bias, plan })
     }
 }

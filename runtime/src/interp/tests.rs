@@ -163,6 +163,7 @@ fn opts() -> RunOptions {
     RunOptions {
         seed: Some(7),
         progress: false,
+        ..RunOptions::default()
     }
 }
 

@@ -4,8 +4,11 @@
 // RUN: orion-opt %s --pass lower-to-ckks --params bootstrap-test -o %t.mlir
 // RUN: FileCheck %s < %t.mlir
 // RUN: orion-run %t.mlir --input %S/../inputs/eight.npy --seed 3 --compare --bound 1e-3 --quiet | FileCheck %s --check-prefix=ENC
+// The DFT matrices encoded level by level at each bootstrap: no matrices kept.
+// RUN: orion-run %t.mlir --input %S/../inputs/eight.npy --seed 3 --compare --bound 1e-3 --quiet --lazy-bootstrap-matrices | FileCheck %s --check-prefix=ENC --check-prefix=LAZY
 
 // CHECK: ckks.bootstrap %{{[0-9]+}} {bound = 4.0{{0*}}, log_slots = 3} : (!ckks.ct<level = 15, log_scale = 40>) -> !ckks.ct<level = 16, log_scale = 40>
+// LAZY: bootstrapping matrices 0 MB
 // ENC: classes agree with the cleartext ckks interpreter: 1/1
 
 module {

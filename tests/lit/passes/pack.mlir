@@ -3,6 +3,14 @@
 // pack.square, with pack.pack / pack.unpack at the boundaries.
 // RUN: orion-opt --pass pack %s | FileCheck %s
 // RUN: orion-opt --pass pack --pass-statistics %s -o /dev/null 2>&1 | FileCheck %s --check-prefix=STATS
+// The square embedding: fc1's result at the input's period 4, no rotate-and-sum.
+// RUN: orion-opt --pass pack --embedding square %s | FileCheck %s --check-prefix=SQUARE
+// RUN: orion-opt --pass pack --embedding square %s -o %t.square.mlir
+// RUN: orion-opt --pass pack %s -o %t.hybrid.mlir
+// RUN: orion-run %t.square.mlir --input %S/../inputs/four.npy | FileCheck %s --check-prefix=SAME
+// RUN: orion-run %t.hybrid.mlir --input %S/../inputs/four.npy | FileCheck %s --check-prefix=SAME
+// A square embedding whose result period is below the input's is refused:
+// RUN: sed 's/embedding = "hybrid", baby_steps = 2} : (!pack.vec<slots = 4096, size = 4,/embedding = "square", baby_steps = 2} : (!pack.vec<slots = 4096, size = 4,/' %t.hybrid.mlir | not orion-opt - 2>&1 | FileCheck %s --check-prefix=BAD
 
 // CHECK-LABEL: func.func @main(%x: tensor<1x4xf32>) -> tensor<1x2xf32> {
 // CHECK-NOT:   nn.
@@ -13,6 +21,10 @@
 // CHECK-NEXT:  %[[U:.*]] = pack.unpack %[[L2]] : (!pack.vec<slots = 4096, size = 2, period = 2>) -> tensor<1x2xf32>
 // CHECK-NEXT:  return %[[U]] : tensor<1x2xf32>
 // CHECK-NOT:   nn.
+
+// SQUARE:      pack.linear %{{[0-9]+}} {weights = dense_resource<fc1_Gemm_weight_bn> : tensor<2x4xf32>, bias = dense_resource<fc1_Gemm_bias_bn> : tensor<2xf32>, embedding = "square", baby_steps = {{[0-9]+}}} : (!pack.vec<slots = 4096, size = 4, period = 4>) -> !pack.vec<slots = 4096, size = 2, period = 4> loc("/fc1/Gemm")
+// SAME:        image 0: logits [107.9922, 59.6406] class 0
+// BAD:         error: 'pack.linear' op (node "/fc1/Gemm") the "square" embedding needs the result's period (2) to be at least the input's (4): no rotate-and-sum
 
 // STATS:      pack
 // STATS-NEXT:   (linear-layers) 2

@@ -13,6 +13,7 @@
 //! `file:line:col: error: message` (or `error: message`), and exit code 1.
 
 use clap::{Parser, ValueEnum};
+use orion_compiler::passes::pack::Embedding;
 use orion_compiler::passes::{self, PassOptions, Statistics};
 use orion_compiler::{import_onnx_file, pack_stats, PassManager, PrintIr};
 use orion_dialects::ckks::ParamsAttr;
@@ -27,6 +28,12 @@ use std::time::{Duration, Instant};
 
 /// The name of the import stage in `--print-ir-after` and `--timing`.
 const IMPORT_ONNX: &str = "import-onnx";
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum EmbeddingArg {
+    Hybrid,
+    Square,
+}
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum ParamsPreset {
@@ -158,6 +165,12 @@ struct Cli {
     /// CKKS parameter preset the passes compile for.
     #[arg(long, value_enum, value_name = "PRESET", default_value = "mnist-mlp")]
     params: ParamsPreset,
+
+    /// How `pack` embeds a gemm's matrix: "hybrid" (result at its own
+    /// period, then rotate-and-sum) or "square" (result at the input's
+    /// period, no rotate-and-sum).
+    #[arg(long, value_enum, default_value = "hybrid")]
+    embedding: EmbeddingArg,
 
     /// Bound on |output| of the decrypted values, for the last layer's scale
     /// (default: the preset's, 64 for mnist-mlp, 1024 for lenet5).
@@ -304,6 +317,10 @@ fn run(cli: &Cli) -> Result<(), Diagnostic> {
     let mut opts = PassOptions {
         params: cli.params.params(),
         output_bound: cli.output_bound.unwrap_or(cli.params.output_bound()),
+        embedding: match cli.embedding {
+            EmbeddingArg::Hybrid => Embedding::Hybrid,
+            EmbeddingArg::Square => Embedding::Square,
+        },
         ..PassOptions::default()
     };
     if let Some(m) = cli.calibration_margin {

@@ -91,6 +91,10 @@ struct Args {
     /// encoded at each use (default 2048).
     #[arg(long, value_name = "MIB")]
     plaintext_cache_mib: Option<usize>,
+    /// Encode the bootstrapping DFT matrices level by level when a
+    /// bootstrap runs instead of keeping them (less memory, slower).
+    #[arg(long)]
+    lazy_bootstrap_matrices: bool,
     #[command(flatten)]
     idx: IdxArgs,
 }
@@ -324,6 +328,7 @@ fn run(args: &Args) -> Result<ExitCode, String> {
         let opts = RunOptions {
             seed: args.seed,
             progress,
+            lazy_bootstrap_matrices: args.lazy_bootstrap_matrices,
         };
         let mut s = Session::new(&module, &opts).map_err(|e| e.to_string())?;
         if let Some(mib) = args.plaintext_cache_mib {
@@ -696,6 +701,7 @@ fn run_split(cmd: &Cmd) -> Result<ExitCode, String> {
             let opts = RunOptions {
                 seed: *seed,
                 progress: !quiet,
+                ..RunOptions::default()
             };
             let start = std::time::Instant::now();
             let keys = SessionKeys::generate(&module, &ctx, &opts).map_err(rt)?;
@@ -785,6 +791,7 @@ fn run_split(cmd: &Cmd) -> Result<ExitCode, String> {
             let opts = RunOptions {
                 seed: *seed,
                 progress: false,
+                ..RunOptions::default()
             };
             let client = SessionKeys {
                 public: Some(pk),
@@ -820,6 +827,7 @@ fn run_split(cmd: &Cmd) -> Result<ExitCode, String> {
             let opts = RunOptions {
                 seed: None,
                 progress: !quiet,
+                ..RunOptions::default()
             };
             let mut s = Session::from_keys(&module, &ctx, server, &opts).map_err(rt)?;
             let prepare = s.prepare(&module).map_err(rt)?;
@@ -858,6 +866,7 @@ fn run_split(cmd: &Cmd) -> Result<ExitCode, String> {
             let opts = RunOptions {
                 seed: None,
                 progress: false,
+                ..RunOptions::default()
             };
             let mut s = Session::from_keys(&module, &ctx, client, &opts).map_err(rt)?;
             let outs = s.decrypt_outputs(&module, cts).map_err(rt)?;

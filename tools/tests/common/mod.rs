@@ -1,11 +1,15 @@
 //! Shared by the end-to-end tests: compile an example network with the
-//! `--lower-to-ckks` pipeline, and pair real MNIST test images with tract's
+//! `--lower-to-ckks` pipeline, and pair real test images with tract's
 //! cleartext logits of the same ONNX file.
+
+// Each test uses one of the datasets.
+#![allow(dead_code)]
 
 use orion_compiler::passes::LOWER_TO_CKKS;
 use orion_compiler::{import_onnx_file, PassManager, PassOptions};
 use orion_dialects::tensor::Tensor;
 use orion_dialects::Module;
+use orion_tools::input_files::{read_values, IdxShape};
 use std::path::PathBuf;
 use std::sync::Arc;
 use tract_onnx::prelude::*;
@@ -36,10 +40,13 @@ pub fn compile(onnx: &str, opts: &PassOptions) -> Module {
     module
 }
 
-/// tract's inference of an ONNX example on the committed MNIST test images.
+/// tract's inference of an ONNX example on committed test images (MNIST,
+/// or Fashion-MNIST shaped for ResNet-20).
 pub struct Reference {
     tract: Arc<TypedRunnableModel>,
-    pixels: Vec<u8>,
+    /// Normalised and shaped images, one input each.
+    images: Vec<Vec<f64>>,
+    shape: Vec<usize>,
     labels: Vec<u8>,
 }
 
@@ -51,7 +58,25 @@ pub struct Sample {
 }
 
 impl Reference {
+    /// On the MNIST test images (1x1x28x28).
     pub fn new(onnx: &str) -> Reference {
+        Reference::on(onnx, "mnist", IdxShape::default(), vec![1, 1, 28, 28])
+    }
+
+    /// On the Fashion-MNIST test images padded and repeated into 1x3x32x32.
+    pub fn fashion_resnet(onnx: &str) -> Reference {
+        let shape = IdxShape {
+            pad: 2,
+            channels: 3,
+        };
+        Reference::on(onnx, "fashion", shape, vec![1, 3, 32, 32])
+    }
+
+    fn on(onnx: &str, set: &str, idx: IdxShape, shape: Vec<usize>) -> Reference {
+        let images = format!("examples/data/{set}-test-1000-images-idx3-ubyte");
+        let bytes = std::fs::read(example(&images)).unwrap();
+        let (per, data) = read_values(&bytes, idx).unwrap();
+        assert_eq!(per, Some(shape.iter().product()));
         Reference {
             tract: tract_onnx::onnx()
                 .model_for_path(example(onnx))
@@ -60,17 +85,20 @@ impl Reference {
                 .unwrap()
                 .into_runnable()
                 .unwrap(),
-            pixels: idx_payload("examples/data/mnist-test-1000-images-idx3-ubyte", 3, 16),
-            labels: idx_payload("examples/data/mnist-test-1000-labels-idx1-ubyte", 1, 8),
+            images: data.chunks(per.unwrap()).map(<[f64]>::to_vec).collect(),
+            shape,
+            labels: idx_payload(
+                &format!("examples/data/{set}-test-1000-labels-idx1-ubyte"),
+                1,
+                8,
+            ),
         }
     }
 
     pub fn sample(&self, i: usize) -> Sample {
-        let data: Vec<f32> = self.pixels[i * 784..(i + 1) * 784]
-            .iter()
-            .map(|&p| (p as f32 / 255.0 - 0.1307) / 0.3081)
-            .collect();
-        let input = tract_ndarray::Array4::from_shape_vec((1, 1, 28, 28), data.clone()).unwrap();
+        let data: Vec<f32> = self.images[i].iter().map(|&v| v as f32).collect();
+        let input =
+            tract_ndarray::ArrayD::from_shape_vec(self.shape.clone(), data.clone()).unwrap();
         let out = self.tract.run(tvec!(input.into_tensor().into())).unwrap();
         let logits: Vec<f64> = out[0]
             .to_plain_array_view::<f32>()
@@ -79,7 +107,7 @@ impl Reference {
             .map(|&v| v as f64)
             .collect();
         Sample {
-            image: Tensor::new(vec![1, 1, 28, 28], data.iter().map(|&v| v as f64).collect()),
+            image: Tensor::new(self.shape.clone(), self.images[i].clone()),
             clear: Tensor::new(vec![1, logits.len()], logits),
             label: self.labels[i] as usize,
         }
