@@ -18,6 +18,7 @@ LOG_SLOTS=${LOG_SLOTS:-15 14}
 STRATEGIES=${STRATEGIES:-bsgs chained}
 PYTHON=${PYTHON:-python3.11}
 OUT=${OUT:-$(mktemp -d)}
+mkdir -p "$OUT"
 
 cargo build --release -p orion-runtime --example bootstrap_bench
 BIN=${CARGO_TARGET_DIR:-target}/release/examples/bootstrap_bench
