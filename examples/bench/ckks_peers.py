@@ -3,8 +3,8 @@
 Orion's ResNet parameters (N = 2^16, 10 levels of 40 bits over a 55-bit q0,
 scale 2^40, Hamming-weight-192 ternary secret), one operation at a time.
 
-    /root/.pyenv/versions/3.10.13/bin/python examples/bench/ckks_peers.py --peer openfhe  [--level top|5] [--reps R]
-    python3.11                               examples/bench/ckks_peers.py --peer lattigo  [--level top|5] [--reps R]
+    python3.10 examples/bench/ckks_peers.py --peer openfhe  [--level top|5] [--reps R]
+    python3.11 examples/bench/ckks_peers.py --peer lattigo  [--level top|5] [--reps R]
 
 OpenFHE (openfhe-python 1.x wheels, Python 3.10): threads via OMP_NUM_THREADS.
 Lattigo v6: the shared library compiled inside `pip install orion-fhe`,

@@ -12,7 +12,8 @@
 #   LEVELS    "top" and/or a level number (default "top")
 #   REPS      repetitions per op (default 15; BSGS / polynomial: max(3, REPS/3))
 #   PEERS     subset of "openfhe lattigo" (default both)
-#   PY310     Python with `openfhe` (default /root/.pyenv/versions/3.10.13/bin/python)
+#   PY310     Python with `openfhe` (default python3.10; under pyenv, the
+#             newest installed 3.10 through `pyenv prefix`)
 #   PY311     Python with `orion-fhe` (default python3.11)
 #   MAX_LOAD  wait (up to WAIT_TRIES x 30 s) before each run until the 1-min
 #             load average is below this (default 2.5); the load is recorded
@@ -29,7 +30,14 @@ THREADS="${THREADS:-1 2}"
 LEVELS="${LEVELS:-top}"
 REPS="${REPS:-15}"
 PEERS="${PEERS:-openfhe lattigo}"
-PY310="${PY310:-/root/.pyenv/versions/3.10.13/bin/python}"
+if [[ -z "${PY310:-}" ]]; then
+  PY310=python3.10
+  # pyenv's shim refuses python3.10 unless that version is selected.
+  if command -v pyenv >/dev/null && ! python3.10 -c '' 2>/dev/null; then
+    v=$(pyenv versions --bare | grep '^3\.10\.' | tail -1)
+    [[ -n "$v" ]] && PY310="$(pyenv prefix "$v")/bin/python"
+  fi
+fi
 PY311="${PY311:-python3.11}"
 MAX_LOAD="${MAX_LOAD:-2.5}"
 WAIT_TRIES="${WAIT_TRIES:-10}"
