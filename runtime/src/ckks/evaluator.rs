@@ -17,7 +17,7 @@ use super::context::Context;
 use super::error::CkksError;
 use super::keys::{GaloisKeys, RelinearizationKey, SwitchingKey};
 use super::keyswitch::Decomposed;
-use super::poly::{for_each_limb, RnsPoly};
+use super::poly::{for_each_limb, Op, RnsPoly};
 
 /// Largest relative difference of two scales that still count as equal.
 pub const SCALE_TOLERANCE: f64 = 1e-9;
@@ -102,9 +102,7 @@ impl Evaluator {
 
     /// `a + b` (same level and scale; degrees may differ).
     pub fn add(&self, a: &Ciphertext, b: &Ciphertext) -> Result<Ciphertext, CkksError> {
-        let mut out = a.clone();
-        self.add_assign(&mut out, b)?;
-        Ok(out)
+        self.add_sub(a, b, Op::Add, "add")
     }
 
     /// `a += b`.
@@ -114,9 +112,39 @@ impl Evaluator {
 
     /// `a - b` (same level and scale).
     pub fn sub(&self, a: &Ciphertext, b: &Ciphertext) -> Result<Ciphertext, CkksError> {
-        let mut out = a.clone();
-        self.sub_assign(&mut out, b)?;
-        Ok(out)
+        self.add_sub(a, b, Op::Sub, "sub")
+    }
+
+    fn add_sub(
+        &self,
+        a: &Ciphertext,
+        b: &Ciphertext,
+        op: Op,
+        name: &'static str,
+    ) -> Result<Ciphertext, CkksError> {
+        let ctx = &self.ctx;
+        ctx.check_ciphertext(a)?;
+        ctx.check_ciphertext(b)?;
+        self.check_same(name, a, b.level, b.scale)?;
+        let basis = ctx.basis_q(a.level);
+        let common = a.parts.len().min(b.parts.len());
+        let mut parts: Vec<RnsPoly> = (0..common)
+            .map(|k| ctx.poly_combine(op, &a.parts[k], &b.parts[k], &basis))
+            .collect();
+        // A degree-2 operand (before relinearization) keeps its extra part.
+        parts.extend(a.parts[common..].iter().cloned());
+        for y in &b.parts[common..] {
+            let mut y = y.clone();
+            if let Op::Sub = op {
+                ctx.poly_neg_assign(&mut y, &basis);
+            }
+            parts.push(y);
+        }
+        Ok(Ciphertext {
+            parts,
+            level: a.level,
+            scale: a.scale,
+        })
     }
 
     /// `a -= b`.

@@ -13,6 +13,8 @@ use rayon::prelude::*;
 
 use super::context::Context;
 use super::scratch;
+use super::simd::elementwise;
+pub(crate) use super::simd::elementwise::Op;
 
 /// Work (limbs x N) above which limb-parallel loops go through rayon. Below
 /// it the fork/join overhead costs more than it saves.
@@ -170,22 +172,41 @@ impl Context {
 
     /// `a += b` limb-wise over `basis`.
     pub(crate) fn poly_add_assign(&self, a: &mut RnsPoly, b: &RnsPoly, basis: &[usize]) {
-        for_each_limb2(a, b, basis, false, |x, y, i| {
-            let m = &self.primes[i].m;
-            for (x, &y) in x.iter_mut().zip(y) {
-                *x = m.add(*x, y);
-            }
-        });
+        self.poly_assign(Op::Add, a, b, basis);
     }
 
     /// `a -= b` limb-wise over `basis`.
     pub(crate) fn poly_sub_assign(&self, a: &mut RnsPoly, b: &RnsPoly, basis: &[usize]) {
-        for_each_limb2(a, b, basis, false, |x, y, i| {
-            let m = &self.primes[i].m;
-            for (x, &y) in x.iter_mut().zip(y) {
-                *x = m.sub(*x, y);
-            }
+        self.poly_assign(Op::Sub, a, b, basis);
+    }
+
+    fn poly_assign(&self, op: Op, a: &mut RnsPoly, b: &RnsPoly, basis: &[usize]) {
+        for_each_limb2(a, b, basis, true, |x, y, i| {
+            elementwise::assign(op, x, y, self.primes[i].m.value());
         });
+    }
+
+    /// `a + b` or `a - b` limb-wise over `basis`, into new buffers (one pass
+    /// over memory instead of a copy and then an in-place pass).
+    pub(crate) fn poly_combine(
+        &self,
+        op: Op,
+        a: &RnsPoly,
+        b: &RnsPoly,
+        basis: &[usize],
+    ) -> RnsPoly {
+        debug_assert!(a.limbs.len() >= basis.len() && b.limbs.len() >= basis.len());
+        let mut out = self.scratch.uninit_poly(basis.len(), a.ntt);
+        let f = |(t, o): (usize, &mut Vec<u64>)| {
+            let p = self.primes[basis[t]].m.value();
+            elementwise::into(op, o, &a.limbs[t], &b.limbs[t], p);
+        };
+        if out.n() * basis.len() >= PAR_THRESHOLD && basis.len() > 1 {
+            out.limbs.par_iter_mut().enumerate().for_each(f);
+        } else {
+            out.limbs.iter_mut().enumerate().for_each(f);
+        }
+        out
     }
 
     /// `a = -a` limb-wise over `basis`.

@@ -41,3 +41,78 @@ pub(crate) fn vectorized<K: Kernel>(k: K) -> K::Output {
     }
     k.run()
 }
+
+/// Element-wise modular addition and subtraction of residues (`< p`), the
+/// bodies of ciphertext add/sub. Branch-free (`min` of the two candidates),
+/// so under [`vectorized`] they become AVX-512 loops bound by memory.
+pub(crate) mod elementwise {
+    use super::{vectorized, Kernel};
+
+    /// Which combination of `a` and `b` a kernel computes.
+    #[derive(Clone, Copy)]
+    pub(crate) enum Op {
+        Add,
+        Sub,
+    }
+
+    #[inline(always)]
+    fn apply(op: Op, a: u64, b: u64, p: u64) -> u64 {
+        match op {
+            Op::Add => {
+                let s = a + b;
+                s.min(s.wrapping_sub(p))
+            }
+            Op::Sub => {
+                let d = a.wrapping_sub(b);
+                d.min(d.wrapping_add(p))
+            }
+        }
+    }
+
+    struct Into<'a> {
+        op: Op,
+        out: &'a mut [u64],
+        a: &'a [u64],
+        b: &'a [u64],
+        p: u64,
+    }
+
+    impl Kernel for Into<'_> {
+        type Output = ();
+        #[inline(always)]
+        fn run(self) {
+            let (op, p) = (self.op, self.p);
+            for ((o, &a), &b) in self.out.iter_mut().zip(self.a).zip(self.b) {
+                *o = apply(op, a, b, p);
+            }
+        }
+    }
+
+    struct Assign<'a> {
+        op: Op,
+        x: &'a mut [u64],
+        y: &'a [u64],
+        p: u64,
+    }
+
+    impl Kernel for Assign<'_> {
+        type Output = ();
+        #[inline(always)]
+        fn run(self) {
+            let (op, p) = (self.op, self.p);
+            for (x, &y) in self.x.iter_mut().zip(self.y) {
+                *x = apply(op, *x, y, p);
+            }
+        }
+    }
+
+    /// `out = a op b mod p`.
+    pub(crate) fn into(op: Op, out: &mut [u64], a: &[u64], b: &[u64], p: u64) {
+        vectorized(Into { op, out, a, b, p })
+    }
+
+    /// `x = x op y mod p`.
+    pub(crate) fn assign(op: Op, x: &mut [u64], y: &[u64], p: u64) {
+        vectorized(Assign { op, x, y, p })
+    }
+}

@@ -329,6 +329,23 @@ fn mul_relin_rescale() {
             &s.decrypt(&d2),
             floor,
         );
+        // Degree 2 with degree 1, both ways round (lazy relinearization
+        // adds products before relinearizing once).
+        let ab_plus_a: Vec<f64> = want.iter().zip(&a).map(|(p, x)| p + x).collect();
+        let a_minus_ab: Vec<f64> = want.iter().zip(&a).map(|(p, x)| x - p).collect();
+        let ca_sq = s.eval.mul_const(&ca, 1.0, s.scale()).unwrap();
+        check(
+            &format!("degree 2 + degree 1 ({name})"),
+            &ab_plus_a,
+            &s.decrypt(&s.eval.add(&d2, &ca_sq).unwrap()),
+            floor,
+        );
+        check(
+            &format!("degree 1 - degree 2 ({name})"),
+            &a_minus_ab,
+            &s.decrypt(&s.eval.sub(&ca_sq, &d2).unwrap()),
+            floor,
+        );
         let prod = s.eval.rescale(&s.eval.relinearize(&d2).unwrap()).unwrap();
         check(
             &format!("mul + relin + rescale ({name})"),

@@ -347,7 +347,9 @@ fn run(args: &Args) -> Result<ExitCode, String> {
     let bar = orion_runtime::progress::bar(
         progress && count > 1,
         Some(count as u64),
-        "{bar:30} {pos}/{len} images [{elapsed}<{eta}]",
+        // No {eta}: indicatif estimates it from ticks, and with one tick per
+        // multi-minute image the estimate is noise until several are done.
+        "{bar:30} {pos}/{len} images, {elapsed} elapsed",
     );
 
     let mut outputs: Vec<Tensor> = Vec::new();
