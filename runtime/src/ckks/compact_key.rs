@@ -10,6 +10,7 @@
 use rand::RngCore;
 
 use super::context::Context;
+use super::keygen::add_gadget_term;
 use super::keys::SwitchingKey;
 use super::keyswitch::Decomposed;
 use super::poly::RnsPoly;
@@ -45,16 +46,8 @@ impl CompactKey {
                 let mut b = ctx.poly_from_small(&e, &basis);
                 let as_ = ctx.poly_mul(&a, &s_out_l, &basis);
                 ctx.poly_sub_assign(&mut b, &as_, &basis);
-                let start = j * ctx.alpha;
-                let end = ((j + 1) * ctx.alpha).min(level + 1);
-                for i in start..end {
-                    let m = &ctx.primes[i].m;
-                    let pm = ctx.p_mod[i];
-                    let pms = m.shoup(pm);
-                    for (x, &s) in b.limbs[i].iter_mut().zip(&s_in.limbs[i]) {
-                        *x = m.add(*x, m.mul_shoup(s, pm, pms));
-                    }
-                }
+                // Local limb i is prime i for the Q primes up to `level`.
+                add_gadget_term(ctx, &mut b, s_in, j, level + 1);
                 (b, a)
             })
             .collect();

@@ -112,16 +112,7 @@ impl KeyGenerator {
         let digits = (0..ctx.dnum)
             .map(|j| {
                 let (mut b, a) = self.rlwe_sample(s_out);
-                // + P * g_j * s_in: non-zero only on digit j's Q primes,
-                // where it is [P]_{q_i} * s_in.
-                for i in j * ctx.alpha..((j + 1) * ctx.alpha).min(nq) {
-                    let m = &ctx.primes[i].m;
-                    let pm = ctx.p_mod[i];
-                    let pms = m.shoup(pm);
-                    for (x, &s) in b.limbs[i].iter_mut().zip(&s_in.limbs[i]) {
-                        *x = m.add(*x, m.mul_shoup(s, pm, pms));
-                    }
-                }
+                add_gadget_term(ctx, &mut b, s_in, j, nq);
                 (b, a)
             })
             .collect();
@@ -180,5 +171,25 @@ impl KeyGenerator {
             rotations,
             conjugation,
         })
+    }
+}
+
+/// Adds digit `j`'s gadget term `P g_j s_in` to a switching key's `b`
+/// (limbs indexed by prime, Q primes first): it is non-zero only on the
+/// digit's Q primes below `num_q`, where it is `[P]_{q_i} s_in`.
+pub(crate) fn add_gadget_term(
+    ctx: &Context,
+    b: &mut RnsPoly,
+    s_in: &RnsPoly,
+    j: usize,
+    num_q: usize,
+) {
+    for i in j * ctx.alpha..((j + 1) * ctx.alpha).min(num_q) {
+        let m = &ctx.primes[i].m;
+        let pm = ctx.p_mod[i];
+        let pms = m.shoup(pm);
+        for (x, &s) in b.limbs[i].iter_mut().zip(&s_in.limbs[i]) {
+            *x = m.add(*x, m.mul_shoup(s, pm, pms));
+        }
     }
 }
