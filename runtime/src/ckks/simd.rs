@@ -69,7 +69,7 @@ pub(crate) mod elementwise {
         }
     }
 
-    struct Into<'a> {
+    struct Combine<'a> {
         op: Op,
         out: &'a mut [u64],
         a: &'a [u64],
@@ -77,7 +77,7 @@ pub(crate) mod elementwise {
         p: u64,
     }
 
-    impl Kernel for Into<'_> {
+    impl Kernel for Combine<'_> {
         type Output = ();
         #[inline(always)]
         fn run(self) {
@@ -88,14 +88,14 @@ pub(crate) mod elementwise {
         }
     }
 
-    struct Assign<'a> {
+    struct CombineAssign<'a> {
         op: Op,
         x: &'a mut [u64],
         y: &'a [u64],
         p: u64,
     }
 
-    impl Kernel for Assign<'_> {
+    impl Kernel for CombineAssign<'_> {
         type Output = ();
         #[inline(always)]
         fn run(self) {
@@ -108,11 +108,11 @@ pub(crate) mod elementwise {
 
     /// `out = a op b mod p`.
     pub(crate) fn into(op: Op, out: &mut [u64], a: &[u64], b: &[u64], p: u64) {
-        vectorized(Into { op, out, a, b, p })
+        vectorized(Combine { op, out, a, b, p })
     }
 
     /// `x = x op y mod p`.
     pub(crate) fn assign(op: Op, x: &mut [u64], y: &[u64], p: u64) {
-        vectorized(Assign { op, x, y, p })
+        vectorized(CombineAssign { op, x, y, p })
     }
 }
