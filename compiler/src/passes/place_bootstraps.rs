@@ -16,7 +16,11 @@
 //! binary op (`pack.add` for a residual, `pack.mul` for ReLU's `x * sign`).
 //! Each stage maps an entry level to the cheapest cost per exit level; a
 //! block combines its branches' tables at the join. The tables are
-//! (levels + 1) long, so the search is linear in the network's size.
+//! (levels + 1) long, so the search is linear in the network's size. These
+//! tables are the shortest path over the explicit (layer, level) graph
+//! (Orion's formulation), computed stage by stage; a graph library's
+//! Dijkstra would need each fork/join block collapsed into composite edges
+//! first, which is this same computation.
 //!
 //! Each bootstrap's `bound` is the largest |slot| its input takes on the
 //! calibration samples (`--calibration`), times 1 + margin.
