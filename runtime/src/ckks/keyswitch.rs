@@ -55,7 +55,10 @@ impl Context {
         let n = self.n();
         let nd = self.dnum_at(level);
         let parallel = n * basis_qp.len() >= PAR_THRESHOLD;
+        // Digits in parallel too: each digit's `prepare` is one serial pass
+        // that would otherwise leave the other threads idle.
         let digits = (0..nd)
+            .into_par_iter()
             .map(|j| {
                 let start = j * self.alpha;
                 let end = ((j + 1) * self.alpha).min(level + 1);
