@@ -32,6 +32,7 @@ use rayon::prelude::*;
 use super::context::Context;
 use super::keys::SwitchingKey;
 use super::poly::{RnsPoly, PAR_THRESHOLD};
+use super::simd::{reduce_once_sub, sub_mul_const};
 
 /// The two accumulator limbs of one prime in the key inner product.
 type AccPair<'a> = (&'a mut Vec<u64>, &'a mut Vec<u64>);
@@ -155,10 +156,7 @@ impl Context {
             let mut tmp = self.scratch.take();
             self.moddown.convert(i, &t.m, &y, &u, &mut tmp);
             t.fwd(&mut tmp);
-            let c = self.p_inv_mod_q[i];
-            for (v, &w) in limb.iter_mut().zip(&tmp) {
-                *v = c.mul(&t.m, t.m.sub(*v, w));
-            }
+            sub_mul_const(limb, &tmp, &self.p_inv_mod_q[i], &t.m);
             self.scratch.give(tmp);
         };
         if n * nq >= PAR_THRESHOLD {
@@ -222,14 +220,15 @@ impl Context {
             let t = &self.primes[i];
             let h = consts.half_ql_mod_qi[i];
             let mut tmp = self.scratch.take();
-            for (o, &v) in tmp.iter_mut().zip(&last) {
-                *o = t.m.sub(t.m.reduce(v), h);
+            if tl.m.value() < 2 * t.m.value() {
+                reduce_once_sub(&mut tmp, &last, t.m.value(), h);
+            } else {
+                for (o, &v) in tmp.iter_mut().zip(&last) {
+                    *o = t.m.sub(t.m.reduce(v), h);
+                }
             }
             t.fwd(&mut tmp);
-            let c = consts.inv_ql[i];
-            for (v, &w) in limb.iter_mut().zip(&tmp) {
-                *v = c.mul(&t.m, t.m.sub(*v, w));
-            }
+            sub_mul_const(limb, &tmp, &consts.inv_ql[i], &t.m);
             self.scratch.give(tmp);
         };
         if n * level >= PAR_THRESHOLD {

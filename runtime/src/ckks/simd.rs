@@ -14,6 +14,8 @@
 //! puts its body in the vectorised function (a closure would be compiled on
 //! its own, without the features).
 
+use super::arith::{Modulus, ShoupConst};
+
 /// A unit of work to compile for the best available instruction set.
 pub(crate) trait Kernel {
     type Output;
@@ -114,5 +116,98 @@ pub(crate) mod elementwise {
     /// `x = x op y mod p`.
     pub(crate) fn assign(op: Op, x: &mut [u64], y: &[u64], p: u64) {
         vectorized(CombineAssign { op, x, y, p })
+    }
+}
+
+/// `out = (v mod p) - h mod p` for `v < 2p` and a residue `h`: the first
+/// step of a rescale, where `v` is a residue of the dropped prime `q_l`
+/// and `q_l < 2p`, so its reduction is one conditional subtraction.
+pub(crate) fn reduce_once_sub(out: &mut [u64], v: &[u64], p: u64, h: u64) {
+    struct ReduceOnceSub<'a> {
+        out: &'a mut [u64],
+        v: &'a [u64],
+        p: u64,
+        h: u64,
+    }
+    impl Kernel for ReduceOnceSub<'_> {
+        type Output = ();
+        #[inline(always)]
+        fn run(self) {
+            let (p, h) = (self.p, self.h);
+            for (o, &v) in self.out.iter_mut().zip(self.v) {
+                let r = v.min(v.wrapping_sub(p));
+                let d = r.wrapping_sub(h);
+                *o = d.min(d.wrapping_add(p));
+            }
+        }
+    }
+    debug_assert!(v.iter().all(|&x| x < 2 * p));
+    vectorized(ReduceOnceSub { out, v, p, h })
+}
+
+/// `x = (x - y) * c mod p` over residues: the last step of a ModDown or a
+/// rescale (`c` is `P^-1` or `q_l^-1`). For `p < 2^50` on a CPU with
+/// AVX-512 IFMA it runs 8 lanes at a time with 52-bit Shoup products (as
+/// tfhe-ntt's kernels do for such primes); otherwise, scalar 64-bit Shoup.
+pub(crate) fn sub_mul_const(x: &mut [u64], y: &[u64], c: &ShoupConst, m: &Modulus) {
+    debug_assert_eq!(x.len(), y.len());
+    let p = m.value();
+    #[cfg(target_arch = "x86_64")]
+    if p < (1 << 50) && ifma::available() {
+        // SAFETY: the CPU has AVX-512 F and IFMA (checked just above).
+        let done = unsafe { ifma::sub_mul_const(x, y, c.w, p) };
+        for (x, &y) in x[done..].iter_mut().zip(&y[done..]) {
+            *x = c.mul(m, m.sub(*x, y));
+        }
+        return;
+    }
+    for (x, &y) in x.iter_mut().zip(y) {
+        *x = c.mul(m, m.sub(*x, y));
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod ifma {
+    use std::arch::x86_64::*;
+
+    pub(super) fn available() -> bool {
+        is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512ifma")
+    }
+
+    /// The vector part of [`super::sub_mul_const`] for `p < 2^50`: handles
+    /// the first `8 * floor(len / 8)` elements and returns that count.
+    ///
+    /// Shoup with 52-bit words: for `d < p` and `c' = floor(c 2^52 / p)`,
+    /// `q = floor(d c' / 2^52)` gives `d c - q p` in `[0, 2p)`, below 2^51,
+    /// so it is exact when computed modulo 2^52 from the products' low
+    /// halves.
+    #[target_feature(enable = "avx512f,avx512ifma")]
+    pub(super) unsafe fn sub_mul_const(x: &mut [u64], y: &[u64], c: u64, p: u64) -> usize {
+        let n = x.len().min(y.len()) / 8 * 8;
+        let c52 = ((c as u128) << 52) / p as u128;
+        let vp = _mm512_set1_epi64(p as i64);
+        let vc = _mm512_set1_epi64(c as i64);
+        let vc52 = _mm512_set1_epi64(c52 as i64);
+        let low52 = _mm512_set1_epi64(((1u64 << 52) - 1) as i64);
+        let zero = _mm512_setzero_si512();
+        for k in (0..n).step_by(8) {
+            // SAFETY: k + 8 <= n <= len of both slices; unaligned accesses.
+            let (a, b) = unsafe {
+                (
+                    _mm512_loadu_si512(x.as_ptr().add(k).cast()),
+                    _mm512_loadu_si512(y.as_ptr().add(k).cast()),
+                )
+            };
+            let d = _mm512_sub_epi64(a, b);
+            let d = _mm512_min_epu64(d, _mm512_add_epi64(d, vp));
+            let q = _mm512_madd52hi_epu64(zero, d, vc52);
+            let dc = _mm512_madd52lo_epu64(zero, d, vc);
+            let qp = _mm512_madd52lo_epu64(zero, q, vp);
+            let r = _mm512_and_si512(_mm512_sub_epi64(dc, qp), low52);
+            let r = _mm512_min_epu64(r, _mm512_sub_epi64(r, vp));
+            // SAFETY: as for the loads.
+            unsafe { _mm512_storeu_si512(x.as_mut_ptr().add(k).cast(), r) };
+        }
+        n
     }
 }
