@@ -211,3 +211,61 @@ mod ifma {
         n
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ckks::primes;
+
+    /// The vector kernels agree with the scalar arithmetic, tails included
+    /// (lengths not a multiple of 8), for a prime the IFMA path takes and
+    /// one it does not.
+    #[test]
+    fn kernels_match_scalar_arithmetic() {
+        for bits in [40u32, 61] {
+            let p = primes::generate_primes(10, &[bits], &[]).unwrap()[0];
+            let m = Modulus::new(p);
+            let c = ShoupConst::new(&m, p / 3 + 7);
+            let mut state = 0x9E37_79B9_7F4A_7C15u64;
+            let mut next = |bound: u64| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state % bound
+            };
+            let len = 1000 + 5;
+            let x: Vec<u64> = (0..len).map(|_| next(p)).collect();
+            let y: Vec<u64> = (0..len).map(|_| next(p)).collect();
+
+            let mut got = x.clone();
+            sub_mul_const(&mut got, &y, &c, &m);
+            let want: Vec<u64> = x
+                .iter()
+                .zip(&y)
+                .map(|(&a, &b)| c.mul(&m, m.sub(a, b)))
+                .collect();
+            assert_eq!(got, want, "sub_mul_const, {bits}-bit prime");
+
+            let h = next(p);
+            let v: Vec<u64> = (0..len).map(|_| next(2 * p)).collect();
+            let mut got = vec![0; len];
+            reduce_once_sub(&mut got, &v, p, h);
+            let want: Vec<u64> = v.iter().map(|&a| m.sub(m.reduce(a), h)).collect();
+            assert_eq!(got, want, "reduce_once_sub, {bits}-bit prime");
+
+            for op in [elementwise::Op::Add, elementwise::Op::Sub] {
+                let mut got = vec![0; len];
+                elementwise::into(op, &mut got, &x, &y, p);
+                let want: Vec<u64> = x
+                    .iter()
+                    .zip(&y)
+                    .map(|(&a, &b)| match op {
+                        elementwise::Op::Add => m.add(a, b),
+                        elementwise::Op::Sub => m.sub(a, b),
+                    })
+                    .collect();
+                assert_eq!(got, want, "elementwise, {bits}-bit prime");
+            }
+        }
+    }
+}
