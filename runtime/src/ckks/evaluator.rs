@@ -191,33 +191,34 @@ impl Evaluator {
 
     /// `ct + pt` (same level and scale).
     pub fn add_plain(&self, ct: &Ciphertext, pt: &Plaintext) -> Result<Ciphertext, CkksError> {
-        self.add_sub_plain(ct, pt, false, "add_plain")
+        self.add_sub_plain(ct, pt, Op::Add, "add_plain")
     }
 
     /// `ct - pt` (same level and scale).
     pub fn sub_plain(&self, ct: &Ciphertext, pt: &Plaintext) -> Result<Ciphertext, CkksError> {
-        self.add_sub_plain(ct, pt, true, "sub_plain")
+        self.add_sub_plain(ct, pt, Op::Sub, "sub_plain")
     }
 
     fn add_sub_plain(
         &self,
         ct: &Ciphertext,
         pt: &Plaintext,
-        sub: bool,
-        op: &'static str,
+        op: Op,
+        name: &'static str,
     ) -> Result<Ciphertext, CkksError> {
         let ctx = &self.ctx;
         ctx.check_ciphertext(ct)?;
         ctx.check_plaintext(pt)?;
-        self.check_same(op, ct, pt.level, pt.scale)?;
+        self.check_same(name, ct, pt.level, pt.scale)?;
         let basis = ctx.basis_q(ct.level);
-        let mut out = ct.clone();
-        if sub {
-            ctx.poly_sub_assign(&mut out.parts[0], &pt.poly, &basis);
-        } else {
-            ctx.poly_add_assign(&mut out.parts[0], &pt.poly, &basis);
-        }
-        Ok(out)
+        // The plaintext only touches c_0.
+        let mut parts = vec![ctx.poly_combine(op, &ct.parts[0], &pt.poly, &basis)];
+        parts.extend(ct.parts[1..].iter().cloned());
+        Ok(Ciphertext {
+            parts,
+            level: ct.level,
+            scale: ct.scale,
+        })
     }
 
     /// Adds the real constant `c` to every slot (encoded at the ciphertext's scale).
