@@ -19,51 +19,40 @@
 
 use std::time::Instant;
 
+use clap::Parser;
+
 use orion_runtime::ckks::bootstrap::*;
 use orion_runtime::ckks::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
+/// One bootstrap at LogN 16: key generation, setup, time, precision, memory.
+#[derive(Parser)]
 struct Args {
+    /// rayon threads (default: all cores).
+    #[arg(long)]
     threads: Option<usize>,
+    /// Bootstraps to time (after key generation and setup).
+    #[arg(long, default_value_t = 3)]
     reps: usize,
+    /// log2 of the slots (default: all N/2).
+    #[arg(long)]
     log_slots: Option<u32>,
+    /// The insecure N = 2^12 test set (a smoke test).
+    #[arg(long)]
     small: bool,
+    /// No progress on stderr.
+    #[arg(long)]
     quiet: bool,
+    /// Encode each DFT level's matrices on use.
+    #[arg(long)]
     lazy: bool,
+    /// The memory-lean chained DFT.
+    #[arg(long)]
     chained: bool,
+    /// Real inputs in [-1, 1] instead of complex ones.
+    #[arg(long)]
     real: bool,
-}
-
-fn parse_args() -> Args {
-    let mut a = Args {
-        threads: None,
-        reps: 3,
-        log_slots: None,
-        small: false,
-        quiet: false,
-        lazy: false,
-        chained: false,
-        real: false,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(k) = it.next() {
-        let mut val = || it.next().unwrap_or_else(|| panic!("{k} needs a value"));
-        match k.as_str() {
-            "--threads" => a.threads = Some(val().parse().expect("--threads N")),
-            "--reps" => a.reps = val().parse().expect("--reps R"),
-            "--log-slots" => a.log_slots = Some(val().parse().expect("--log-slots L")),
-            "--small" => a.small = true,
-            "--quiet" => a.quiet = true,
-            "--lazy" => a.lazy = true,
-            "--chained" => a.chained = true,
-            "--real" => a.real = true,
-            _ => panic!(
-                "unknown option {k} (expected --threads, --reps, --log-slots, --small, --quiet, --lazy, --chained, --real)"
-            ),
-        }
-    }
-    a
 }
 
 fn load1() -> f64 {
@@ -90,7 +79,7 @@ fn peak_rss_mb() -> f64 {
 
 fn main() -> Result<(), CkksError> {
     orion_runtime::alloc_tuning::keep_freed_memory();
-    let args = parse_args();
+    let args = Args::parse();
     if let Some(n) = args.threads {
         rayon::ThreadPoolBuilder::new()
             .num_threads(n)

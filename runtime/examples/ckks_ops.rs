@@ -24,48 +24,57 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
+use clap::Parser;
 use orion_runtime::ckks::*;
 
+/// The CKKS operations of issue 3 at Orion's ResNet parameters.
+#[derive(Parser)]
 struct Args {
+    /// rayon threads (default: all cores).
+    #[arg(long)]
     threads: Option<usize>,
-    level: Option<usize>, // None = top
+    /// Level of the operands: `top` or a number.
+    #[arg(long, default_value = "top", value_parser = parse_level)]
+    level: Level,
+    /// Repetitions per operation (BSGS and the polynomial: max(3, R / 3)).
+    #[arg(long, default_value_t = 21)]
     reps: usize,
-    /// `--loop OP N`: only run OP (rotate | encrypt | mul_relin | rescale |
-    /// hoisted16 | bsgs | cheb31) N times after the setup, for `perf record`.
-    looped: Option<(String, usize)>,
-    /// Baby step of the linear transform (None: the library's choice).
+    /// Only run OP (rotate | encrypt | mul_relin | rescale | hoisted16 |
+    /// bsgs | cheb31) N times after the setup, for `perf record`.
+    #[arg(long = "loop", num_args = 2, value_names = ["OP", "N"])]
+    looped: Option<Vec<String>>,
+    /// Baby step of the linear transform (default: the library's choice).
+    #[arg(long)]
     baby: Option<usize>,
 }
 
-fn parse_args() -> Args {
-    let mut a = Args {
-        threads: None,
-        level: None,
-        reps: 21,
-        looped: None,
-        baby: None,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(k) = it.next() {
-        let v = it.next().unwrap_or_else(|| panic!("{k} needs a value"));
-        match k.as_str() {
-            "--threads" => a.threads = Some(v.parse().expect("--threads n")),
-            "--level" => {
-                a.level = match v.as_str() {
-                    "top" => None,
-                    l => Some(l.parse().expect("--level top|<n>")),
-                }
-            }
-            "--reps" => a.reps = v.parse().expect("--reps R"),
-            "--baby" => a.baby = Some(v.parse().expect("--baby n1")),
-            "--loop" => {
-                let n = it.next().and_then(|n| n.parse().ok()).expect("--loop OP N");
-                a.looped = Some((v, n));
-            }
-            _ => panic!("unknown option {k} (expected --threads, --level, --reps, --baby, --loop)"),
-        }
+/// `--level`: the top of the chain or a level number.
+#[derive(Clone, Copy)]
+enum Level {
+    Top,
+    At(usize),
+}
+
+fn parse_level(s: &str) -> Result<Level, String> {
+    match s {
+        "top" => Ok(Level::Top),
+        l => l
+            .parse()
+            .map(Level::At)
+            .map_err(|_| format!("expected `top` or a level number, got {l:?}")),
     }
-    a
+}
+
+/// `--loop OP N` as (OP, N).
+fn looped(args: &Args) -> Result<Option<(String, usize)>, String> {
+    match args.looped.as_deref() {
+        None => Ok(None),
+        Some([op, n]) => n
+            .parse()
+            .map(|n| Some((op.clone(), n)))
+            .map_err(|_| format!("--loop {op} {n}: N must be a count")),
+        Some(_) => Err("--loop takes OP and N".into()),
+    }
 }
 
 fn load1() -> f64 {
@@ -125,7 +134,11 @@ fn mean_bits(got: &[f64], want: &[f64]) -> f64 {
 
 fn main() -> Result<(), CkksError> {
     orion_runtime::alloc_tuning::keep_freed_memory();
-    let args = parse_args();
+    let args = Args::parse();
+    let looped = looped(&args).unwrap_or_else(|e| {
+        eprintln!("ckks_ops: {e}");
+        std::process::exit(2)
+    });
     if let Some(n) = args.threads {
         rayon::ThreadPoolBuilder::new()
             .num_threads(n)
@@ -149,7 +162,10 @@ fn main() -> Result<(), CkksError> {
     let t0 = Instant::now();
     let ctx = Context::new(params)?;
     let top = ctx.max_level();
-    let level = args.level.unwrap_or(top).min(top);
+    let level = match args.level {
+        Level::Top => top,
+        Level::At(l) => l.min(top),
+    };
     println!(
         "== ckks_ops: N = 2^{}, log QP = {:.1}, {} Q primes, {} P primes, dnum = {}, H = 192, \
          rayon threads = {}, level = {level}{}, reps = {reps}, {}",
@@ -175,7 +191,7 @@ fn main() -> Result<(), CkksError> {
     let slots = ctx.slots();
     let diag = |d: usize, k: usize| (((d * 31 + k * 17) % 101) as f64 / 101.0 - 0.5) / 16.0;
     // (Not built for the profiling loops of other ops: it takes seconds.)
-    let need_lt = args.looped.as_ref().is_none_or(|(op, _)| op == "bsgs");
+    let need_lt = looped.as_ref().is_none_or(|(op, _)| op == "bsgs");
     let lt = if level > 0 && need_lt {
         let diags: BTreeMap<usize, Vec<Complex>> = (0..144)
             .map(|d| {
@@ -243,7 +259,7 @@ fn main() -> Result<(), CkksError> {
         1.0,
     );
 
-    if let Some((op, n)) = &args.looped {
+    if let Some((op, n)) = &looped {
         let t0 = Instant::now();
         let mut each = Vec::with_capacity(*n);
         for _ in 0..*n {
