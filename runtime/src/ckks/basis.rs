@@ -28,7 +28,7 @@
 
 use super::arith::{Modulus, ShoupConst};
 use super::context::PrimeTable;
-use super::simd::{vectorized, Kernel};
+use super::simd::{convert_52, vectorized, Convert52, Kernel};
 
 /// Precomputed constants to convert from one source basis to any prime of
 /// the context.
@@ -52,6 +52,9 @@ pub(crate) struct BasisConverter {
     /// Montgomery form of the target constants, when the 128-bit sum of
     /// `|S|` products cannot overflow the reduction's range.
     mont: Option<Montgomery>,
+    /// Every source prime is below 2^50 (the 52-bit IFMA path applies to
+    /// targets below 2^50 too).
+    small_src: bool,
 }
 
 /// `hat[t][i] = (S/s_i) 2^64 mod t` and `corr[t][u] = corr * 2^64 mod t`,
@@ -146,6 +149,7 @@ impl BasisConverter {
             .collect();
         let max_src = src.iter().map(|&i| primes[i].m.value()).max().unwrap_or(0);
         let fits = (src.len() as u128 * max_src as u128) < (1u128 << 64) - 1;
+        let small_src = max_src < (1 << 50);
         let mont = fits.then(|| {
             let r = |t: &PrimeTable| t.m.reduce_u128_any(1u128 << 64);
             Montgomery {
@@ -178,6 +182,7 @@ impl BasisConverter {
             neg_prod_mod,
             inv_src,
             mont,
+            small_src,
         }
     }
 
@@ -271,6 +276,23 @@ impl BasisConverter {
         u: &[u64],
         out: &mut [u64],
     ) {
+        if self.small_src && tm.value() < (1 << 50) && y.len() <= 3 {
+            let ys: Vec<&[u64]> = y.iter().map(|v| v.as_slice()).collect();
+            let done = convert_52(&self.constants_52(target, tm), &ys, u, out);
+            if done > 0 {
+                // The rare chunks the vector path leaves (an overflow count
+                // of 8 or more): plain modular arithmetic.
+                for k in done..out.len() {
+                    out[k] = y
+                        .iter()
+                        .zip(&self.hat_mod[target])
+                        .fold(self.correction(target, tm, u[k]), |acc, (yi, h)| {
+                            tm.add(acc, tm.mul(tm.reduce(yi[k]), h.w))
+                        });
+                }
+                return;
+            }
+        }
         if let Some(mont) = &self.mont {
             struct Convert<'a> {
                 conv: &'a BasisConverter,
@@ -309,15 +331,8 @@ impl BasisConverter {
             return;
         }
         let hm = &self.hat_mod[target];
-        let corr = &self.corr[target];
-        let ns = self.neg_prod_mod[target];
         let p = tm.value();
-        let fix = |k: u64| -> u64 {
-            match corr.get(k as usize) {
-                Some(&c) => c,
-                None => tm.add(tm.mul(tm.reduce(k), ns), corr[0]),
-            }
-        };
+        let fix = |k: u64| self.correction(target, tm, k);
         // Shoup product reduced to [0, 2p) (no final subtraction).
         let lazy = |a: u64, c: &ShoupConst| -> u64 {
             let q = ((a as u128 * c.ws as u128) >> 64) as u64;
@@ -360,6 +375,31 @@ impl BasisConverter {
 }
 
 impl BasisConverter {
+    /// `(-k S - floor(S/2)) mod t`, the correction for an overflow count `k`.
+    fn correction(&self, target: usize, tm: &Modulus, k: u64) -> u64 {
+        let corr = &self.corr[target];
+        match corr.get(k as usize) {
+            Some(&c) => c,
+            None => tm.add(tm.mul(tm.reduce(k), self.neg_prod_mod[target]), corr[0]),
+        }
+    }
+
+    /// The target's constants for [`convert_52`] (at most 3 sources).
+    fn constants_52(&self, target: usize, tm: &Modulus) -> Convert52 {
+        let r52 = tm.reduce(1 << 52);
+        let mut hat = [0u64; 3];
+        for (h, c) in hat.iter_mut().zip(&self.hat_mod[target]) {
+            *h = tm.mul(c.w, r52);
+        }
+        let corr = std::array::from_fn(|k| tm.mul(self.correction(target, tm, k as u64), r52));
+        Convert52 {
+            hat,
+            corr,
+            t: tm.value(),
+            neg_inv: neg_inv_mod_2_64(tm.value()) & ((1 << 52) - 1),
+        }
+    }
+
     /// [`Self::convert`] with the products summed in 128 bits and one
     /// Montgomery reduction per coefficient.
     #[inline(always)]

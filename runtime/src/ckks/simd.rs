@@ -166,12 +166,96 @@ pub(crate) fn sub_mul_const(x: &mut [u64], y: &[u64], c: &ShoupConst, m: &Modulu
     }
 }
 
+/// The constants of one basis conversion (at most 3 sources below 2^50)
+/// to one target `t < 2^50`, in 52-bit Montgomery form (`R = 2^52`).
+pub(crate) struct Convert52 {
+    /// `(S/s_i) 2^52 mod t`.
+    pub(crate) hat: [u64; 3],
+    /// `corr(u) 2^52 mod t` for overflow counts `u < 8`.
+    pub(crate) corr: [u64; 8],
+    pub(crate) t: u64,
+    /// `-t^-1 mod 2^52`.
+    pub(crate) neg_inv: u64,
+}
+
+/// Basis conversion `out = sum_i y_i (S/s_i) + corr(u) mod t` with AVX-512
+/// IFMA, 8 coefficients at a time, where the CPU has it. Returns how many
+/// leading coefficients it wrote (0 without IFMA, fewer than all if a
+/// chunk has an overflow count of 8 or more); the caller does the rest.
+pub(crate) fn convert_52(c: &Convert52, y: &[&[u64]], u: &[u64], out: &mut [u64]) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    if ifma::available() && (1..=3).contains(&y.len()) && c.t < (1 << 50) {
+        // SAFETY: the CPU has AVX-512 F and IFMA (checked just above).
+        return unsafe { ifma::convert_52(c, y, u, out) };
+    }
+    let _ = (c, y, u, out);
+    0
+}
+
 #[cfg(target_arch = "x86_64")]
 mod ifma {
     use std::arch::x86_64::*;
 
     pub(super) fn available() -> bool {
         is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512ifma")
+    }
+
+    /// The vector part of [`super::convert_52`].
+    ///
+    /// With `y_i < s_i < 2^50` and `hat_i < t < 2^50` the low and high
+    /// 52-bit halves of the products are summed separately (the low sum
+    /// stays below 2^54), then normalised to `x = hi 2^52 + lo`. As
+    /// `x < 3 * 2^50 t + t < 2^52 t`, one Montgomery reduction by 2^52 gives
+    /// `(x + m t) / 2^52 < 2t`, and one conditional subtraction finishes.
+    #[target_feature(enable = "avx512f,avx512ifma")]
+    pub(super) unsafe fn convert_52(
+        c: &super::Convert52,
+        y: &[&[u64]],
+        u: &[u64],
+        out: &mut [u64],
+    ) -> usize {
+        let n = out.len().min(u.len()) / 8 * 8;
+        let low52 = _mm512_set1_epi64(((1u64 << 52) - 1) as i64);
+        let zero = _mm512_setzero_si512();
+        let one = _mm512_set1_epi64(1);
+        let vt = _mm512_set1_epi64(c.t as i64);
+        let vni = _mm512_set1_epi64(c.neg_inv as i64);
+        let seven = _mm512_set1_epi64(7);
+        // SAFETY: `corr` holds 8 u64 (64 bytes).
+        let corr = unsafe { _mm512_loadu_si512(c.corr.as_ptr().cast()) };
+        let hats: Vec<__m512i> = (0..y.len())
+            .map(|i| _mm512_set1_epi64(c.hat[i] as i64))
+            .collect();
+        let mut k = 0;
+        while k < n {
+            // SAFETY: k + 8 <= n <= the length of `u`, `out` and each `y_i`
+            // (the caller passes N-long limbs); unaligned accesses.
+            let vu = unsafe { _mm512_loadu_si512(u.as_ptr().add(k).cast()) };
+            if _mm512_cmpgt_epu64_mask(vu, seven) != 0 {
+                break;
+            }
+            let mut lo = _mm512_permutexvar_epi64(vu, corr);
+            let mut hi = zero;
+            for (yi, &h) in y.iter().zip(&hats) {
+                debug_assert!(yi.len() >= n);
+                // SAFETY: as above.
+                let v = unsafe { _mm512_loadu_si512(yi.as_ptr().add(k).cast()) };
+                lo = _mm512_madd52lo_epu64(lo, v, h);
+                hi = _mm512_madd52hi_epu64(hi, v, h);
+            }
+            hi = _mm512_add_epi64(hi, _mm512_srli_epi64(lo, 52));
+            lo = _mm512_and_si512(lo, low52);
+            let m = _mm512_madd52lo_epu64(zero, lo, vni);
+            let mut r = _mm512_madd52hi_epu64(hi, m, vt);
+            // (lo + m t mod 2^52) is 0 or 2^52: a carry exactly when lo != 0.
+            let nonzero = _mm512_test_epi64_mask(lo, lo);
+            r = _mm512_mask_add_epi64(r, nonzero, r, one);
+            r = _mm512_min_epu64(r, _mm512_sub_epi64(r, vt));
+            // SAFETY: as above.
+            unsafe { _mm512_storeu_si512(out.as_mut_ptr().add(k).cast(), r) };
+            k += 8;
+        }
+        k
     }
 
     /// The vector part of [`super::sub_mul_const`] for `p < 2^50`: handles
