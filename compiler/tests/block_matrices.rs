@@ -6,22 +6,11 @@
 
 mod conv_nets;
 
-use conv_nets::Net;
+use conv_nets::{block_test_params, wide_mlp, Net};
 use orion_compiler::{PassManager, PassOptions};
 use orion_dialects::ckks::ParamsAttr;
 use orion_dialects::pack::{LinearOp, VecLayout};
 use orion_dialects::{ckks, nn, pack, Module};
-
-pub fn wide_mlp() -> Module {
-    let (mut net, x) = Net::new(&[1, 1, 40, 40], 9);
-    let f = net.flatten("/flatten", x);
-    let h1 = net.gemm("/fc1", f, 700);
-    let a1 = net.act("/act1", h1);
-    let h2 = net.gemm("/fc2", a1, 300);
-    let a2 = net.act("/act2", h2);
-    let y = net.gemm("/fc3", a2, 600);
-    net.finish(&[y])
-}
 
 fn run(module: &mut Module, passes: &[&str], opts: &PassOptions) {
     let mut pm = PassManager::new();
@@ -34,11 +23,7 @@ fn run(module: &mut Module, passes: &[&str], opts: &PassOptions) {
 #[test]
 fn block_matrices_compute_what_the_nn_interpreter_computes() {
     let opts = PassOptions {
-        params: ParamsAttr {
-            log_n: 10,
-            insecure: true,
-            ..ParamsAttr::lenet5_square()
-        },
+        params: block_test_params(),
         ..PassOptions::default()
     };
     let model = wide_mlp();

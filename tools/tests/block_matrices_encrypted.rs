@@ -8,29 +8,17 @@
 #[path = "../../compiler/tests/conv_nets/mod.rs"]
 mod conv_nets;
 
-use conv_nets::{Lcg, Net};
+use conv_nets::{block_test_params, wide_mlp, Lcg};
 use orion_compiler::passes::LOWER_TO_CKKS;
 use orion_compiler::{PassManager, PassOptions};
-use orion_dialects::ckks::ParamsAttr;
 use orion_dialects::nn;
 use orion_runtime::interp::{RunOptions, Session};
 
 #[test]
 fn a_network_over_several_ciphertexts_per_layer_runs_encrypted() {
-    let (mut net, x) = Net::new(&[1, 1, 40, 40], 9);
-    let f = net.flatten("/flatten", x);
-    let h1 = net.gemm("/fc1", f, 700);
-    let a1 = net.act("/act1", h1);
-    let h2 = net.gemm("/fc2", a1, 300);
-    let a2 = net.act("/act2", h2);
-    let y = net.gemm("/fc3", a2, 600);
-    let model = net.finish(&[y]);
+    let model = wide_mlp();
     let opts = PassOptions {
-        params: ParamsAttr {
-            log_n: 10,
-            insecure: true,
-            ..ParamsAttr::lenet5_square()
-        },
+        params: block_test_params(),
         ..PassOptions::default()
     };
     let mut module = model.clone();

@@ -12,7 +12,7 @@ use orion_runtime::ckks::KeyGenerator;
 use orion_runtime::interp::{bootstrap_params, module_context, RunOptions, Session, SessionKeys};
 
 mod common;
-use common::{compile, Reference};
+use common::{bootstraps, compile, Reference};
 
 const ONNX: &str = "examples/mnist-relu-mlp/mlp.onnx";
 const IMAGES: usize = 4;
@@ -26,13 +26,7 @@ fn relu_mlp_runs_encrypted_with_bootstraps() {
         ..PassOptions::default()
     };
     let module = compile(ONNX, &opts);
-    let boots = module
-        .main()
-        .unwrap()
-        .body
-        .iter()
-        .filter(|o| o.name == "ckks.bootstrap")
-        .count();
+    let boots = bootstraps(&module);
     // The ReLUs' 1/B scalings fold into fc1 and fc2, so each ReLU takes 14
     // levels: fc1 + ReLU (15), then fc2 + ReLU + fc3 (16) after one refresh.
     assert_eq!(boots, 1, "bootstraps placed");

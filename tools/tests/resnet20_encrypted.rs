@@ -19,7 +19,7 @@ use orion_dialects::ckks::{self, ParamsAttr};
 use orion_runtime::interp::{RunOptions, Session};
 
 mod common;
-use common::{compile, Reference};
+use common::{bootstraps, compile, Reference};
 
 const ONNX: &str = "examples/resnet20/resnet20.onnx";
 const MIN_PRECISION_BITS: f64 = 10.0;
@@ -40,13 +40,7 @@ fn resnet20_runs_encrypted_with_the_cleartext_classes() {
     };
     let t = Instant::now();
     let module = compile(ONNX, &opts);
-    let boots = module
-        .main()
-        .unwrap()
-        .body
-        .iter()
-        .filter(|o| o.name == "ckks.bootstrap")
-        .count();
+    let boots = bootstraps(&module);
     eprintln!(
         "compiled in {:.1} s: {boots} bootstraps",
         t.elapsed().as_secs_f64()

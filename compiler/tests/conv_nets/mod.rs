@@ -7,6 +7,7 @@
 
 #![allow(dead_code)] // each test file uses part of the builder
 
+use orion_dialects::ckks::ParamsAttr;
 use orion_dialects::ir::{Attribute, Func, Location, Module, ValueId};
 use orion_dialects::nn::conv::{Conv2dAttrs, PoolAttrs};
 use orion_dialects::tensor::Tensor;
@@ -194,6 +195,30 @@ impl Net {
         self.module.funcs.push(self.func);
         orion_dialects::verify::verify_module(&self.module).expect("a valid nn module");
         self.module
+    }
+}
+
+/// A dense network too wide for 512 slots (1600 -> 700 -> 300 -> 600, two
+/// polynomial activations): at [`block_test_params`] its input takes 4
+/// ciphertexts and its output 2, so every gemm is a block matrix.
+pub fn wide_mlp() -> Module {
+    let (mut net, x) = Net::new(&[1, 1, 40, 40], 9);
+    let f = net.flatten("/flatten", x);
+    let h1 = net.gemm("/fc1", f, 700);
+    let a1 = net.act("/act1", h1);
+    let h2 = net.gemm("/fc2", a1, 300);
+    let a2 = net.act("/act2", h2);
+    let y = net.gemm("/fc3", a2, 600);
+    net.finish(&[y])
+}
+
+/// LeNet-5's 11 levels at LogN 10 (512 slots), INSECURE: for tests of the
+/// block-matrix mechanism only.
+pub fn block_test_params() -> ParamsAttr {
+    ParamsAttr {
+        log_n: 10,
+        insecure: true,
+        ..ParamsAttr::lenet5_square()
     }
 }
 

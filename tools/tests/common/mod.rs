@@ -40,6 +40,17 @@ pub fn compile(onnx: &str, opts: &PassOptions) -> Module {
     module
 }
 
+/// Number of `ckks.bootstrap` ops in `@main`.
+pub fn bootstraps(module: &Module) -> usize {
+    module
+        .main()
+        .unwrap()
+        .body
+        .iter()
+        .filter(|o| o.name == "ckks.bootstrap")
+        .count()
+}
+
 /// tract's inference of an ONNX example on committed test images (MNIST,
 /// or Fashion-MNIST shaped for ResNet-20).
 pub struct Reference {
