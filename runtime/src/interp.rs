@@ -55,7 +55,7 @@ use crate::ckks::{
     Ciphertext, CkksError, Context, Decryptor, Encoder, Encryptor, Evaluator, GaloisKeys,
     Plaintext, RelinearizationKey,
 };
-use keys::{bootstrap_log_slots, ckks_params};
+use keys::{bootstrap_log_slots, ckks_params, main_and_params, main_func};
 pub use keys::{bootstrap_params, module_context, SessionKeys};
 
 /// Options of a session.
@@ -313,10 +313,7 @@ impl Session {
         keys: SessionKeys,
         opts: &RunOptions,
     ) -> Result<Session, RunError> {
-        let func = module
-            .main()
-            .ok_or_else(|| RunError::module(&Location::Unknown, "module has no func.func @main"))?;
-        let params = ParamsAttr::of_module(module).map_err(|m| RunError::module(&func.loc, m))?;
+        let (func, params) = main_and_params(module)?;
         if &ckks_params(&params) != ctx.params() {
             return Err(RunError::module(
                 &func.loc,
@@ -393,9 +390,7 @@ impl Session {
     pub fn prepare(&mut self, module: &Module) -> Result<Duration, RunError> {
         use rayon::prelude::*;
         let start = Instant::now();
-        let func = module
-            .main()
-            .ok_or_else(|| RunError::module(&Location::Unknown, "module has no func.func @main"))?;
+        let func = main_func(module)?;
         if fingerprint(module) != self.plan.fingerprint {
             return Err(RunError::module(
                 &func.loc,
@@ -560,9 +555,7 @@ impl Session {
 
     /// `@main`, after re-planning if `module` is not the one planned for.
     fn main_of<'m>(&mut self, module: &'m Module) -> Result<&'m Func, RunError> {
-        let func = module
-            .main()
-            .ok_or_else(|| RunError::module(&Location::Unknown, "module has no func.func @main"))?;
+        let func = main_func(module)?;
         if fingerprint(module) != self.plan.fingerprint {
             let params =
                 ParamsAttr::of_module(module).map_err(|m| RunError::module(&func.loc, m))?;

@@ -266,15 +266,7 @@ impl Builder<'_> {
         // blocks that read it.
         let mut babies: std::collections::HashMap<(usize, usize), ValueId> = Default::default();
         for (i, &x) in xs.iter().enumerate() {
-            let mut offsets: Vec<usize> = plan
-                .blocks
-                .iter()
-                .filter(|(_, bi, _)| *bi == i)
-                .flat_map(|(_, _, p)| p.baby_offsets())
-                .collect();
-            offsets.sort_unstable();
-            offsets.dedup();
-            for b in offsets {
+            for b in plan.input_baby_offsets(i) {
                 let r = self.rotate(x, b, loc);
                 babies.insert((i, b), r);
             }

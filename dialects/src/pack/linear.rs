@@ -357,14 +357,11 @@ impl BlockedPlan {
     pub fn counts(&self) -> PlanCounts {
         let mut c = PlanCounts::default();
         for i in 0..self.in_blocks {
-            let babies: std::collections::BTreeSet<usize> = self
-                .blocks
+            c.baby += self
+                .input_baby_offsets(i)
                 .iter()
-                .filter(|(_, b, _)| *b == i)
-                .flat_map(|(_, _, p)| p.baby_offsets())
-                .filter(|&b| b != 0)
-                .collect();
-            c.baby += babies.len();
+                .filter(|&&b| b != 0)
+                .count();
         }
         for (_, _, p) in &self.blocks {
             let pc = p.counts();
@@ -373,6 +370,21 @@ impl BlockedPlan {
             c.output += pc.output;
         }
         c
+    }
+
+    /// The distinct baby-step offsets (ascending, 0 included) of the blocks
+    /// that read input block `i`: one rotation of that ciphertext each,
+    /// shared by every output block.
+    pub fn input_baby_offsets(&self, i: usize) -> Vec<usize> {
+        let mut offsets: Vec<usize> = self
+            .blocks
+            .iter()
+            .filter(|(_, b, _)| *b == i)
+            .flat_map(|(_, _, p)| p.baby_offsets())
+            .collect();
+        offsets.sort_unstable();
+        offsets.dedup();
+        offsets
     }
 
     /// Distinct rotation offsets over all blocks.

@@ -24,6 +24,20 @@ use crate::ckks::{
     SecretDist, SecretKey,
 };
 
+/// `@main`, or an error saying the module has none.
+pub(super) fn main_func(module: &Module) -> Result<&Func, RunError> {
+    module
+        .main()
+        .ok_or_else(|| RunError::module(&Location::Unknown, "module has no func.func @main"))
+}
+
+/// `@main` and the module's `ckks.params` (an error at `@main` without them).
+pub(super) fn main_and_params(module: &Module) -> Result<(&Func, ParamsAttr), RunError> {
+    let func = main_func(module)?;
+    let params = ParamsAttr::of_module(module).map_err(|m| RunError::module(&func.loc, m))?;
+    Ok((func, params))
+}
+
 /// Key material of a session. Any part may be absent: a client that only
 /// encrypts holds the public key, the server that evaluates holds only the
 /// evaluation keys, a client that decrypts holds the secret key.
@@ -44,10 +58,7 @@ pub struct SessionKeys {
 
 /// The parameters of `module` and the CKKS context built from them.
 pub fn module_context(module: &Module) -> Result<(Arc<Context>, ParamsAttr), RunError> {
-    let func = module
-        .main()
-        .ok_or_else(|| RunError::module(&Location::Unknown, "module has no func.func @main"))?;
-    let params = ParamsAttr::of_module(module).map_err(|m| RunError::module(&func.loc, m))?;
+    let (_, params) = main_and_params(module)?;
     let ctx = Context::new(ckks_params(&params)).map_err(RunError::Keygen)?;
     Ok((ctx, params))
 }
@@ -110,10 +121,7 @@ impl SessionKeys {
         ctx: &Arc<Context>,
         opts: &RunOptions,
     ) -> Result<SessionKeys, RunError> {
-        let func = module
-            .main()
-            .ok_or_else(|| RunError::module(&Location::Unknown, "module has no func.func @main"))?;
-        let params = ParamsAttr::of_module(module).map_err(|m| RunError::module(&func.loc, m))?;
+        let (func, params) = main_and_params(module)?;
         let seed = |salt: u64| opts.seed.map(|s| s.wrapping_add(salt));
         let kg = match opts.seed {
             Some(s) => KeyGenerator::with_seed(ctx, s),
@@ -184,10 +192,7 @@ impl SessionKeys {
         galois: GaloisKeys,
         encapsulation: Option<Arc<EncapsulationKeys>>,
     ) -> Result<SessionKeys, RunError> {
-        let func = module
-            .main()
-            .ok_or_else(|| RunError::module(&Location::Unknown, "module has no func.func @main"))?;
-        let params = ParamsAttr::of_module(module).map_err(|m| RunError::module(&func.loc, m))?;
+        let (func, params) = main_and_params(module)?;
         let bootstrap = match bootstrap_for(func, &params)? {
             None => None,
             Some(bp) if bp.dft == DftStrategy::Chained => {
