@@ -46,17 +46,17 @@ use orion_dialects::tensor::Tensor;
 use orion_dialects::{Attribute, Diagnostic, Func, Location, Module, Op, ValueId};
 use thiserror::Error;
 
-use crate::ckks::bootstrap::{BootstrapOptions, Bootstrapper};
-use crate::ckks::evaluator::scales_match;
+use orion_ckks::bootstrap::{BootstrapOptions, Bootstrapper};
+use orion_ckks::scales_match;
 
 mod keys;
-use crate::ckks::polynomial::Polynomial;
-use crate::ckks::{
+use keys::{bootstrap_log_slots, ckks_params, main_and_params, main_func};
+pub use keys::{bootstrap_params, module_context, SessionKeys};
+use orion_ckks::Polynomial;
+use orion_ckks::{
     Ciphertext, CkksError, Context, Decryptor, Encoder, Encryptor, Evaluator, GaloisKeys,
     Plaintext, RelinearizationKey,
 };
-use keys::{bootstrap_log_slots, ckks_params, main_and_params, main_func};
-pub use keys::{bootstrap_params, module_context, SessionKeys};
 
 /// Options of a session.
 #[derive(Clone, Debug, Default)]

@@ -1,7 +1,5 @@
-//! Orion runtime: the RNS-CKKS library ([`ckks`]) and, next to it, the
-//! interpreter of the ckks dialect.
+//! Orion runtime: the interpreter of the `ckks` dialect over the
+//! [`orion_ckks`] library.
 
-pub mod alloc_tuning;
-pub mod ckks;
 pub mod interp;
 pub mod progress;

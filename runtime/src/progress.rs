@@ -10,6 +10,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
+use orion_ckks::Progress;
 
 /// Time between two progress lines when stderr is not a terminal.
 pub const LOG_INTERVAL: Duration = Duration::from_secs(10);
@@ -30,6 +31,30 @@ pub fn bar(enabled: bool, total: Option<u64>, template: &str) -> ProgressBar {
         pb.set_style(style);
     }
     pb
+}
+
+/// An indicatif bar as the CKKS library's [`Progress`] (the library's
+/// long work, e.g. bootstrapping key generation, drawn by the front end).
+#[derive(Debug)]
+pub struct BarProgress(pub ProgressBar);
+
+impl Progress for BarProgress {
+    fn start(&self, total: u64) {
+        self.0.set_length(total);
+        self.0.set_position(0);
+    }
+
+    fn message(&self, text: &str) {
+        self.0.set_message(text.to_string());
+    }
+
+    fn step(&self) {
+        self.0.inc(1);
+    }
+
+    fn finish(&self) {
+        self.0.finish_and_clear();
+    }
 }
 
 /// A `TermLike` that ignores cursor movement and emits the drawn text as

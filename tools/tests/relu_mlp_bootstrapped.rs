@@ -4,11 +4,11 @@
 //! runtime bootstraps, and the encrypted logits match the cleartext `ckks`
 //! interpreter and tract's class on every image.
 
+use orion_ckks::bootstrap::BootstrapKeys;
+use orion_ckks::KeyGenerator;
 use orion_compiler::PassOptions;
 use orion_dialects::ckks::params::rotations_of_module;
 use orion_dialects::ckks::{self, ParamsAttr};
-use orion_runtime::ckks::bootstrap::BootstrapKeys;
-use orion_runtime::ckks::KeyGenerator;
 use orion_runtime::interp::{bootstrap_params, module_context, RunOptions, Session, SessionKeys};
 
 mod common;

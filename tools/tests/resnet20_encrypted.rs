@@ -31,7 +31,7 @@ fn resnet20_runs_encrypted_with_the_cleartext_classes() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(10);
-    orion_runtime::alloc_tuning::keep_freed_memory();
+    orion_ckks::alloc_tuning::keep_freed_memory();
     let reference = Reference::fashion_resnet(ONNX);
     let opts = PassOptions {
         params: ParamsAttr::resnet_bootstrapped(),

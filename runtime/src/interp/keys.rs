@@ -14,12 +14,15 @@ use orion_dialects::ckks::params::{rotations_of_module, BootstrapDft};
 use orion_dialects::ckks::{CtType, ParamsAttr};
 use orion_dialects::{Attribute, Func, Location, Module, Op};
 
+use orion_ckks::progress::ProgressSink;
+
 use super::RunError;
 use super::RunOptions;
-use crate::ckks::bootstrap::{
+use crate::progress::BarProgress;
+use orion_ckks::bootstrap::{
     BootstrapKeys, BootstrapParams, DftStrategy, EncapsulationKeys, KeyGenOptions, Mod1Params,
 };
-use crate::ckks::{
+use orion_ckks::{
     CkksParams, Context, GaloisKeys, KeyGenerator, KeyLevels, PublicKey, RelinearizationKey,
     SecretDist, SecretKey,
 };
@@ -147,16 +150,20 @@ impl SessionKeys {
             .generate(ctx, &sk, seed(0x94d0_49bb), &|| pb.inc(1))
             .map_err(RunError::Keygen)?;
         pb.finish_and_clear();
-        let galois =
-            (!galois.rotations.is_empty() || galois.conjugation.is_some()).then_some(galois);
+        let galois = (!galois.is_empty()).then_some(galois);
         let bootstrap = match boot {
             None => None,
             Some(bp) => {
                 let keys = match bp.dft {
                     DftStrategy::Chained => {
+                        let bar = crate::progress::bar(
+                            opts.progress,
+                            None,
+                            "bootstrapping keys {bar:30} {pos}/{len} [{elapsed_precise}] {msg}",
+                        );
                         let opts = KeyGenOptions {
                             seed: seed(0x5bd1_e995),
-                            quiet: !opts.progress,
+                            progress: ProgressSink::new(Arc::new(BarProgress(bar))),
                         };
                         BootstrapKeys::generate(ctx, &bp, &sk, &opts).map_err(RunError::Keygen)?
                     }

@@ -290,7 +290,7 @@ fn bad_inputs_are_errors() {
 /// evaluation keys, the clients only the public or the secret key.
 #[test]
 fn client_server_parts_match_one_shot() {
-    use crate::ckks::serialize::*;
+    use orion_ckks::serialize::*;
     let m = program();
     let (ctx, _) = module_context(&m).unwrap();
     let keys = SessionKeys::generate(&m, &ctx, &opts()).unwrap();
@@ -374,7 +374,7 @@ fn client_server_parts_match_one_shot() {
 fn cts_at_top(ctx: &Context, c: &Ciphertext) -> Vec<Ciphertext> {
     let n = ctx.n();
     let parts = (0..2)
-        .map(|_| crate::ckks::RnsPoly::zero(n, ctx.max_level() + 1, true))
+        .map(|_| orion_ckks::RnsPoly::zero(n, ctx.max_level() + 1, true))
         .collect();
     vec![Ciphertext {
         parts,

@@ -6,7 +6,7 @@
 //! ```
 //!
 //! Client and server apart (keys and ciphertexts in files, see
-//! `orion_runtime::ckks::serialize`):
+//! `orion_ckks::serialize`):
 //!
 //! ```text
 //! orion-run keygen  net.ckks.mlir --out-dir keys/            # secret.key public.key eval.keys
@@ -29,10 +29,10 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 
 use npyz::WriterBuilder;
+use orion_ckks::serialize::{self, EvaluationKeys, FileError, KeyId};
+use orion_ckks::Context;
 use orion_dialects::tensor::Tensor;
 use orion_dialects::Module;
-use orion_runtime::ckks::serialize::{self, EvaluationKeys, FileError, KeyId};
-use orion_runtime::ckks::Context;
 use orion_runtime::interp::{module_context, RunOptions, Session, SessionKeys, Timings};
 use orion_tools::input_files::{read_labels, read_values, IdxShape};
 
@@ -903,7 +903,7 @@ fn set_threads(threads: Option<usize>) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
-    orion_runtime::alloc_tuning::keep_freed_memory();
+    orion_ckks::alloc_tuning::keep_freed_memory();
     let split = std::env::args()
         .nth(1)
         .is_some_and(|a| SUBCOMMANDS.contains(&a.as_str()));
