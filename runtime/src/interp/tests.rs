@@ -1,13 +1,15 @@
 //! Encrypted vs cleartext interpretation of small hand-built `ckks` modules,
 //! and the error paths (missing Galois key, level mismatch, bad inputs).
 
-use super::*;
+use orion_ckks::{Ciphertext, Context};
 use orion_dialects::ckks::interp::interpret as interpret_clear;
 use orion_dialects::ckks::params::ROTATIONS_ATTR;
 use orion_dialects::ckks::plaintext::vector_attr;
-use orion_dialects::ckks::PtType;
+use orion_dialects::ckks::{CtType, ParamsAttr, PtType};
 use orion_dialects::pack::VecLayout;
-use orion_dialects::{Type, ValueId};
+use orion_dialects::{Attribute, Func, Location, Type, ValueId};
+
+use super::*;
 
 const SIZE: usize = 16;
 
