@@ -383,20 +383,6 @@ fn gcd(a: usize, b: usize) -> usize {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn galois_inverse_inverts() {
-        let n = 1 << 10;
-        for step in [1i64, 3, -7, 100] {
-            let g = galois_element(step, n);
-            assert_eq!(g * galois_inverse(g, n) % (2 * n as u64), 1);
-        }
-    }
-}
-
 /// The chained form of a plan (here, so that the plan need not know it).
 impl Plan {
     /// The chained (memory-lean) form of every DFT level, CoeffsToSlots
@@ -421,5 +407,19 @@ impl Plan {
             out.insert(s, self.levels.top);
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn galois_inverse_inverts() {
+        let n = 1 << 10;
+        for step in [1i64, 3, -7, 100] {
+            let g = galois_element(step, n);
+            assert_eq!(g * galois_inverse(g, n) % (2 * n as u64), 1);
+        }
     }
 }

@@ -58,6 +58,10 @@ pub struct RunOptions {
     /// instead of keeping them all encoded (at LogN 16 with 2^14 slots:
     /// 3.6 GB less, each bootstrap slower by the encoding).
     pub lazy_bootstrap_matrices: bool,
+    /// Bytes the cached slot vectors and encoded plaintexts may take
+    /// (default [`DEFAULT_CACHE_BUDGET`]); past it, plaintexts are encoded
+    /// at each use.
+    pub plaintext_cache_bytes: Option<usize>,
 }
 
 /// Wall-clock time per phase.

@@ -127,7 +127,7 @@ impl Session {
             keygen: Duration::ZERO,
             progress: opts.progress,
             plan: Plan::new(module, func),
-            cache: PlaintextCache::new(DEFAULT_CACHE_BUDGET),
+            cache: PlaintextCache::new(opts.plaintext_cache_bytes.unwrap_or(DEFAULT_CACHE_BUDGET)),
             profile: HashMap::new(),
             key_bytes,
         })
