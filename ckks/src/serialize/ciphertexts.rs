@@ -1,8 +1,9 @@
 //! Ciphertext and plaintext files.
 
 use super::error::FileError;
-use super::format::{decode, open, payload, seal, FileBytes, FileKind, KeyId};
+use super::format::{decode, open, payload, seal, FileBytes};
 use super::messages::{CiphertextMsg, CiphertextsMsg};
+use super::messages::{FileKind, KeyId};
 use super::polys::{poly_from_msg, poly_to_msg};
 use crate::ring::context::Context;
 use crate::ring::poly::RnsPoly;

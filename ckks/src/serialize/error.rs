@@ -2,7 +2,7 @@
 
 use thiserror::Error;
 
-use super::format::{KeyId, FORMAT_VERSION};
+use super::messages::{KeyId, FORMAT_VERSION};
 
 /// Errors reading or checking a file.
 #[derive(Debug, Error)]

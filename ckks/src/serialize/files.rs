@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use super::error::FileError;
-use super::format::KeyId;
+use super::messages::KeyId;
 
 /// Checks that ciphertexts of key set `ct` may be used with keys of key set
 /// `ours` (`keys` names them: "secret key", "evaluation key set").

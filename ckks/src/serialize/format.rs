@@ -1,63 +1,15 @@
 //! The envelope every file is: magic, version, kind, parameter fingerprint,
 //! key id and checksum in a header, then the payload.
 
-use std::fmt;
-
 use prost::bytes::Bytes;
 use prost::Message;
 
 use super::error::FileError;
-use super::messages::{Envelope, Header};
+use super::messages::{Envelope, FileKind, Header, KeyId, FORMAT_VERSION, MAGIC};
 use crate::ring::conjugate_invariant::Ring;
 use crate::ring::context::Context;
 use crate::ring::params::SecretDist;
 use crate::scheme::keys::PublicKey;
-
-/// The magic string at the start of every header.
-pub const MAGIC: &str = "ORION-RS";
-/// The current file format version.
-pub const FORMAT_VERSION: u32 = 1;
-
-/// The identity of a key set (a hash of its public key).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct KeyId(pub u64);
-
-impl fmt::Display for KeyId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:016x}", self.0)
-    }
-}
-
-/// The kinds of files.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, prost::Enumeration)]
-#[repr(i32)]
-pub enum FileKind {
-    /// Not set (an invalid file).
-    Unknown = 0,
-    /// A secret key.
-    SecretKey = 1,
-    /// A public key.
-    PublicKey = 2,
-    /// Relinearization and Galois keys.
-    EvalKeys = 3,
-    /// One or more ciphertexts.
-    Ciphertexts = 4,
-    /// One or more plaintexts.
-    Plaintexts = 5,
-}
-
-impl FileKind {
-    pub(super) fn what(self) -> &'static str {
-        match self {
-            FileKind::Unknown => "unknown",
-            FileKind::SecretKey => "secret key",
-            FileKind::PublicKey => "public key",
-            FileKind::EvalKeys => "evaluation keys",
-            FileKind::Ciphertexts => "ciphertext",
-            FileKind::Plaintexts => "plaintext",
-        }
-    }
-}
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;

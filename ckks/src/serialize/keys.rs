@@ -4,8 +4,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::error::FileError;
-use super::format::{decode, key_id, open, payload, seal, FileBytes, FileKind, KeyId};
+use super::format::{decode, key_id, open, payload, seal, FileBytes};
 use super::messages::{EncapsulationMsg, EvalKeysMsg, GaloisKeyMsg, PublicKeyMsg, SecretKeyMsg};
+use super::messages::{FileKind, KeyId};
 use super::polys::{
     compact_from_msg, compact_to_msg, poly_from_msg, poly_to_msg, swk_from_msg, swk_to_msg,
 };

@@ -1,9 +1,55 @@
-//! The prost messages of the file format. Tags are the format: a field is
-//! never renumbered, only added.
+//! The prost messages of the file format, its constants and identifiers.
+//! Tags are the format: a field is never renumbered, only added.
+
+use std::fmt;
 
 use prost::bytes::Bytes;
 
-use super::format::FileKind;
+/// The magic string at the start of every header.
+pub const MAGIC: &str = "ORION-RS";
+/// The current file format version.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The identity of a key set (a hash of its public key).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct KeyId(pub u64);
+
+impl fmt::Display for KeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:016x}", self.0)
+    }
+}
+
+/// The kinds of files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, prost::Enumeration)]
+#[repr(i32)]
+pub enum FileKind {
+    /// Not set (an invalid file).
+    Unknown = 0,
+    /// A secret key.
+    SecretKey = 1,
+    /// A public key.
+    PublicKey = 2,
+    /// Relinearization and Galois keys.
+    EvalKeys = 3,
+    /// One or more ciphertexts.
+    Ciphertexts = 4,
+    /// One or more plaintexts.
+    Plaintexts = 5,
+}
+
+impl FileKind {
+    pub(super) fn what(self) -> &'static str {
+        match self {
+            FileKind::Unknown => "unknown",
+            FileKind::SecretKey => "secret key",
+            FileKind::PublicKey => "public key",
+            FileKind::EvalKeys => "evaluation keys",
+            FileKind::Ciphertexts => "ciphertext",
+            FileKind::Plaintexts => "plaintext",
+        }
+    }
+}
 
 /// The header of every file.
 #[derive(Clone, PartialEq, prost::Message)]
@@ -17,10 +63,10 @@ pub struct Header {
     /// A [`FileKind`].
     #[prost(enumeration = "FileKind", tag = "3")]
     pub kind: i32,
-    /// [`params_fingerprint`] of the parameters.
+    /// The parameters' fingerprint (`params_fingerprint`).
     #[prost(fixed64, tag = "4")]
     pub params_fingerprint: u64,
-    /// [`key_id`] of the key set (0 for plaintexts).
+    /// The key set's id (`key_id`; 0 for plaintexts).
     #[prost(fixed64, tag = "5")]
     pub key_id: u64,
     /// FNV-1a 64 of the payload.

@@ -39,15 +39,12 @@ pub use ciphertexts::{
 };
 pub use error::FileError;
 pub use files::{check_key, read_file, write_file};
-pub use format::{
-    checksum, key_id, params_fingerprint, read_header, FileBytes, FileKind, KeyId, FORMAT_VERSION,
-    MAGIC,
-};
+pub use format::{checksum, key_id, params_fingerprint, read_header, FileBytes};
 pub use keys::{
     decode_eval_keys, decode_public_key, decode_secret_key, encode_eval_keys, encode_public_key,
     encode_secret_key, EvaluationKeys,
 };
 pub use messages::{
-    CiphertextMsg, CiphertextsMsg, EncapsulationMsg, Envelope, EvalKeysMsg, GaloisKeyMsg, Header,
-    PolyMsg, PublicKeyMsg, SecretKeyMsg, SwitchingKeyMsg,
+    CiphertextMsg, CiphertextsMsg, EncapsulationMsg, Envelope, EvalKeysMsg, FileKind, GaloisKeyMsg,
+    Header, KeyId, PolyMsg, PublicKeyMsg, SecretKeyMsg, SwitchingKeyMsg, FORMAT_VERSION, MAGIC,
 };

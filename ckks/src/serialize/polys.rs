@@ -4,7 +4,7 @@
 use prost::bytes::Bytes;
 
 use super::error::FileError;
-use super::format::FileKind;
+use super::messages::FileKind;
 use super::messages::{PolyMsg, SwitchingKeyMsg};
 use crate::ring::context::Context;
 use crate::ring::poly::RnsPoly;

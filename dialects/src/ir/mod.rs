@@ -2,13 +2,12 @@
 //! list of ops in SSA form (one block, as every level of our pipeline is
 //! straight-line code); values are indices into the function's value table.
 
-pub mod attr;
+pub mod print;
 pub mod resource;
 pub mod types;
 
-pub use attr::Attribute;
 pub use resource::Resource;
-pub use types::{ElemType, Type};
+pub use types::{Attribute, ElemType, Type};
 
 use std::fmt;
 

@@ -6,7 +6,7 @@
 //! actions live here too.
 
 use super::lexer::LexError;
-use crate::ir::attr::format_float;
+use crate::ir::print::format_float;
 use crate::ir::{Attribute, ElemType, Type};
 
 /// A name as written (`%x`, `%0#1` without the `%`) with its byte offset.

@@ -1,7 +1,8 @@
 //! Prints a `Module` in the custom form (readable, the default) or in MLIR's
 //! generic form (accepted by upstream `mlir-opt --allow-unregistered-dialect`).
 
-use crate::ir::attr::{escape, format_key, is_bare_id, write_dict};
+use crate::ir::print::{escape, format_key, is_bare_id};
+use crate::ir::types::write_dict;
 use crate::ir::{Attribute, Func, Module, Op, Type, ValueId};
 use std::fmt::{self, Write};
 

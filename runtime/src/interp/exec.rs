@@ -13,19 +13,8 @@ use orion_dialects::ckks::CtType;
 use orion_dialects::tensor::Tensor;
 use orion_dialects::{Func, Module, Op, ValueId};
 
-use super::ops::{check_result, result_ct_type};
+use super::values::{check_result, result_ct_type, Env, Val};
 use super::{RunError, Session, Timings};
-
-/// A value of the environment.
-pub(super) enum Val {
-    Tensor(Tensor),
-    Ct(Ciphertext),
-    /// A lazily encoded plaintext: the index of its `ckks.encode` op.
-    Pt(usize),
-}
-
-/// One slot per SSA value of `@main`.
-pub(super) type Env = Vec<Option<Val>>;
 
 /// Which ops of `@main` a pass over the body executes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -25,8 +25,9 @@
 //!
 //! One module per job: `session` (the state), `keys` (which keys a module
 //! needs, their generation), `plan` (last uses, hoisted groups), `exec`
-//! (the loop and its three parts), `ops` (each op's semantics), `cache`
-//! (the encoded plaintexts), `error`.
+//! (the loop and its three parts), `ops` (each op's semantics), `values`
+//! (the environment and the type checks), `cache` (the encoded
+//! plaintexts), `error`.
 
 use std::time::Duration;
 
@@ -40,6 +41,7 @@ mod keys;
 mod ops;
 mod plan;
 mod session;
+mod values;
 
 pub use cache::DEFAULT_CACHE_BUDGET;
 pub use error::RunError;

@@ -18,11 +18,11 @@ use std::collections::HashMap;
 
 use orion_ckks::{Ciphertext, CkksError, Polynomial};
 use orion_dialects::ckks::interp::{op_block, op_layout, pack_tensor, unpack_tensor};
-use orion_dialects::ckks::{polynomial as poly_attrs, CtType};
+use orion_dialects::ckks::polynomial as poly_attrs;
 use orion_dialects::{Attribute, Func, Module, Op};
 
-use super::exec::{Env, Val};
 use super::keys::bootstrap_log_slots;
+use super::values::{result_ct_type, Env, Val};
 use super::{RunError, Session};
 
 /// An op and the function and module it belongs to.
@@ -62,45 +62,6 @@ fn operand<'a>(op: &Op, env: &'a Env, k: usize) -> Result<&'a Val, RunError> {
     env.get(v.0 as usize)
         .and_then(Option::as_ref)
         .ok_or_else(|| RunError::op(op, format!("operand #{k} is undefined")))
-}
-
-/// The type of `op`'s ciphertext result.
-pub(super) fn result_ct_type(op: &Op, func: &Func) -> Result<CtType, RunError> {
-    let r = op
-        .results
-        .first()
-        .ok_or_else(|| RunError::op(op, "has no result"))?;
-    let ty = func
-        .values
-        .get(r.0 as usize)
-        .map(|d| &d.ty)
-        .ok_or_else(|| RunError::op(op, "result outside the value table"))?;
-    CtType::from_type(ty).map_err(|m| RunError::op(op, m))
-}
-
-/// The actual level and degree of a result must be those of its type.
-pub(super) fn check_result(op: &Op, func: &Func, ct: &Ciphertext) -> Result<(), RunError> {
-    let ty = result_ct_type(op, func)?;
-    if ty.level != ct.level {
-        return Err(RunError::op(
-            op,
-            format!(
-                "level mismatch: the result is at level {} but its type says level {}",
-                ct.level, ty.level
-            ),
-        ));
-    }
-    if ty.degree != ct.degree() {
-        return Err(RunError::op(
-            op,
-            format!(
-                "degree mismatch: the result has degree {} but its type says degree {}",
-                ct.degree(),
-                ty.degree
-            ),
-        ));
-    }
-    Ok(())
 }
 
 impl Session {
