@@ -42,6 +42,20 @@ else
     exit 1
 fi
 
+# The crate graph of docs/architecture.md: what each crate may not depend on.
+step "crate dependency rules"
+forbid() { # crate, forbidden dependency
+    if cargo tree -q -p "$1" -e normal,build --prefix none | grep -q "^$2 "; then
+        echo "test-all.sh: $1 depends on $2 (see docs/architecture.md)" >&2
+        exit 1
+    fi
+}
+for dep in orion-dialects orion-compiler orion-runtime orion-tools; do forbid orion-ckks "$dep"; done
+for dep in orion-ckks orion-compiler orion-runtime orion-tools; do forbid orion-dialects "$dep"; done
+for dep in orion-ckks orion-runtime orion-tools; do forbid orion-compiler "$dep"; done
+for dep in orion-compiler orion-tools; do forbid orion-runtime "$dep"; done
+echo "ok"
+
 step "cargo build --release --workspace"
 cargo build --release --workspace
 

@@ -2,7 +2,7 @@
 //! slots on Orion's ResNet chain extended for bootstrapping
 //! (`BootstrapParams::resnet_n16`).
 //!
-//!     cargo run --release -p orion-runtime --example bootstrap_bench -- \
+//!     cargo run --release -p orion-ckks --example bootstrap_bench -- \
 //!         [--threads N] [--reps 3] [--log-slots 15] [--small] [--quiet] [--lazy] [--chained] [--real]
 //!
 //! Prints the bootstrapping key generation time, the setup time (encoding
@@ -27,6 +27,9 @@ use orion_ckks::progress::ProgressSink;
 use orion_ckks::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
+
+mod common;
+use common::load1;
 
 /// Key generation's stages, one line each on stderr.
 struct StageLog;
@@ -64,13 +67,6 @@ struct Args {
     /// Real inputs in [-1, 1] instead of complex ones.
     #[arg(long)]
     real: bool,
-}
-
-fn load1() -> f64 {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|s| s.split_whitespace().next()?.parse().ok())
-        .unwrap_or(f64::NAN)
 }
 
 /// Peak resident memory in MB (VmHWM of /proc/self/status).

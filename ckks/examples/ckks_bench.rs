@@ -1,7 +1,7 @@
 //! Timings of the CKKS primitives (medians over repeated runs).
 //!
-//!     cargo run -p orion-runtime --release --example ckks_bench            # MNIST set, N = 2^13
-//!     cargo run -p orion-runtime --release --example ckks_bench -- 16      # N = 2^16, log_q [55, 40 x 10], log_p [61 x 3]
+//!     cargo run -p orion-ckks --release --example ckks_bench            # MNIST set, N = 2^13
+//!     cargo run -p orion-ckks --release --example ckks_bench -- 16      # N = 2^16, log_q [55, 40 x 10], log_p [61 x 3]
 //!     RAYON_NUM_THREADS=1 cargo run ...                                    # single thread
 //!
 //! The machines are noisy: the medians are what to quote.
@@ -10,34 +10,18 @@ use std::time::Instant;
 
 use orion_ckks::*;
 
-fn median_ms<F: FnMut()>(reps: usize, mut f: F) -> f64 {
-    f(); // warm-up
-    let mut t: Vec<f64> = (0..reps)
-        .map(|_| {
-            let s = Instant::now();
-            f();
-            s.elapsed().as_secs_f64() * 1e3
-        })
-        .collect();
-    t.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    t[reps / 2]
+mod common;
+use common::{resnet_params, time_ms};
+
+/// Median wall time of `f` in ms over `reps` runs.
+fn median_ms<F: FnMut()>(reps: usize, f: F) -> f64 {
+    time_ms(reps, f).0
 }
 
 fn main() -> Result<(), CkksError> {
     let big = std::env::args().nth(1).as_deref() == Some("16");
     let params = if big {
-        CkksParams {
-            log_n: 16,
-            log_q: std::iter::once(55)
-                .chain(std::iter::repeat_n(40, 10))
-                .collect(),
-            log_p: vec![61, 61, 61],
-            log_scale: 40,
-            secret: SecretDist::Ternary {
-                hamming_weight: Some(192),
-            },
-            insecure_ok: false,
-        }
+        resnet_params()
     } else {
         CkksParams::mnist_mlp()
     };

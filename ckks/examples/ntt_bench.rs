@@ -1,7 +1,7 @@
 //! Median time of one forward NTT per ring degree and prime size, the unit
 //! cost that the CKKS operations are made of (compare with `ckks_bench`).
 //!
-//!     cargo run -p orion-runtime --release --example ntt_bench
+//!     cargo run -p orion-ckks --release --example ntt_bench
 
 use std::time::Instant;
 

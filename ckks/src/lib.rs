@@ -65,6 +65,11 @@ pub mod serialize;
 #[cfg(test)]
 mod tests;
 
+/// The README's example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctest;
+
 pub use circuits::linear_transform::LinearTransform;
 pub use circuits::polynomial::{PolyBasis, Polynomial};
 pub use error::CkksError;

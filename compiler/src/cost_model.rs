@@ -1,6 +1,6 @@
 //! What CKKS operations cost, per level, for decisions such as where to
 //! bootstrap. The figures are medians our runtime measured (single thread,
-//! `runtime/examples/ckks_ops.rs`, docs/bench-ckks.md: LogN 16, 2^15 slots,
+//! `ckks/examples/ckks_ops.rs`, docs/bench-ckks.md: LogN 16, 2^15 slots,
 //! three special primes), at the top level (10) and at level 5; in between
 //! and below, the cost is interpolated linearly in the number of limbs
 //! (`l + 1`), which is how every per-limb loop of the runtime scales. Other

@@ -303,167 +303,40 @@ impl Importer<'_> {
             .map(|(_, n)| *n)
             .unwrap_or("");
         let attr = |k: &str| node.attribute.iter().find(|a| a.name == k);
-        let mut attrs: Vec<(String, Attribute)> = Vec::new();
         let mut data: Vec<&String> = data_inputs(node).iter().filter(|s| !s.is_empty()).collect();
-        match node.op_type.as_str() {
+        let attrs = match node.op_type.as_str() {
             "Identity" | "Dropout" => {
                 let v = self.operand(data[0])?;
                 self.values.insert(out_name.clone(), v);
                 return Ok(());
             }
-            "Constant" => {
-                // Materialised lazily by `operand` when a node uses it.
-                return Ok(());
-            }
-            "Gemm" => {
-                for (onnx, ours) in [("transA", "trans_a"), ("transB", "trans_b")] {
-                    if let Some(a) = attr(onnx) {
-                        attrs.push((ours.into(), Attribute::Bool(a.i != 0)));
-                    }
-                }
-                for k in ["alpha", "beta"] {
-                    if let Some(a) = attr(k) {
-                        attrs.push((k.into(), Attribute::Float(a.f as f64)));
-                    }
-                }
-            }
-            "Flatten" => attrs.push((
+            // Materialised lazily by `operand` when a node uses it.
+            "Constant" => return Ok(()),
+            "Gemm" => gemm_attrs(node),
+            "Flatten" => vec![(
                 "axis".into(),
                 Attribute::Int(attr("axis").map_or(1, |a| a.i)),
-            )),
+            )],
             "BatchNormalization" => {
-                attrs.push((
+                data.truncate(5);
+                vec![(
                     "epsilon".into(),
                     Attribute::Float(attr("epsilon").map_or(1e-5, |a| a.f) as f64),
-                ));
-                data.truncate(5);
+                )]
             }
-            "Conv" => {
-                if data.len() < 2 {
-                    return Err("needs an input and a weight".into());
-                }
-                let x = self.spatial_input(data[0], "Conv")?;
-                let w = self
-                    .tensor_type(data[1])?
-                    .shape()
-                    .map(<[usize]>::to_vec)
-                    .unwrap_or_default();
-                if w.len() != 4 {
-                    return Err(format!(
-                        "weight '{}' must be 4-D [M, C/group, kh, kw], got shape {w:?}",
-                        data[1]
-                    ));
-                }
-                let kernel = [w[2], w[3]];
-                if let Some(ks) = attr("kernel_shape") {
-                    if ks.ints != [w[2] as i64, w[3] as i64] {
-                        return Err(format!(
-                            "kernel_shape {:?} does not match the weight shape {w:?}",
-                            ks.ints
-                        ));
-                    }
-                }
-                let strides = pair_attr(node, "strides")?;
-                let dilations = pair_attr(node, "dilations")?;
-                let groups = attr("group").map_or(1, |a| a.i);
-                if groups < 1 {
-                    return Err(format!("group = {groups} must be positive"));
-                }
-                let pads = resolve_pads(node, [x[2], x[3]], kernel, strides, dilations)?;
-                attrs = Conv2dAttrs {
-                    strides,
-                    pads,
-                    dilations,
-                    groups: groups as usize,
-                }
-                .to_attrs();
-            }
-            "AveragePool" => {
-                let x = self.spatial_input(data[0], "AveragePool")?;
-                let kernel = match attr("kernel_shape") {
-                    Some(a) if a.ints.len() == 2 && a.ints.iter().all(|&k| k >= 1) => {
-                        [a.ints[0] as usize, a.ints[1] as usize]
-                    }
-                    Some(a) => {
-                        return Err(format!(
-                            "kernel_shape must be 2 positive integers, got {:?}",
-                            a.ints
-                        ))
-                    }
-                    None => return Err("needs the kernel_shape attribute".into()),
-                };
-                let strides = pair_attr(node, "strides")?;
-                if pair_attr(node, "dilations")? != [1, 1] {
-                    return Err(format!(
-                        "dilations {:?} are not supported for pooling (only [1, 1])",
-                        attr("dilations")
-                            .map(|a| a.ints.clone())
-                            .unwrap_or_default()
-                    ));
-                }
-                let pads = resolve_pads(node, [x[2], x[3]], kernel, strides, [1, 1])?;
-                if attr("ceil_mode").is_some_and(|a| a.i != 0) {
-                    // ceil_mode only matters when it adds a partial window.
-                    for (i, &len) in [x[2], x[3]].iter().enumerate() {
-                        let span = len + pads[i] + pads[i + 2] - kernel[i];
-                        if span % strides[i] != 0 {
-                            return Err(format!(
-                                "ceil_mode = 1 is not supported: it adds a partial window along {} (input {len}, kernel {}, stride {}, pads {:?})",
-                                ["H", "W"][i],
-                                kernel[i],
-                                strides[i],
-                                pads
-                            ));
-                        }
-                    }
-                }
-                let count_include_pad = attr("count_include_pad").is_some_and(|a| a.i != 0);
-                attrs = PoolAttrs {
-                    kernel,
-                    strides,
-                    pads,
-                    count_include_pad,
-                }
-                .to_attrs();
-            }
+            "Conv" => self.conv_attrs(node, &data)?,
+            "AveragePool" => self.avgpool_attrs(node, &data)?,
             "GlobalAveragePool" => {
                 self.spatial_input(data[0], "GlobalAveragePool")?;
+                Vec::new()
             }
             "ReduceMean" => {
-                self.spatial_input(data[0], "ReduceMean")?;
-                // Opset 18 moved `axes` from an attribute to an input.
-                let axes: Vec<i64> = match (attr("axes"), node.input.get(1)) {
-                    (Some(a), _) => a.ints.clone(),
-                    (None, Some(n)) if !n.is_empty() => {
-                        let t = self.constant(n).ok_or("the axes must be a constant")?;
-                        f32_values(&t)?.iter().map(|&v| v as i64).collect()
-                    }
-                    _ => Vec::new(),
-                };
-                let mut axes: Vec<i64> = axes.iter().map(|&a| a.rem_euclid(4)).collect();
-                axes.sort_unstable();
-                let keepdims = attr("keepdims").map_or(1, |a| a.i);
-                if axes != [2, 3] || keepdims != 1 {
-                    return Err(format!(
-                        "ReduceMean over axes {axes:?} with keepdims = {keepdims} is not supported; \
-                         only a global average pool (axes [2, 3], keepdims = 1) is"
-                    ));
-                }
+                self.check_reduce_mean(node, &data)?;
+                Vec::new()
             }
-            "Pow" => {
-                let e = node
-                    .input
-                    .get(1)
-                    .and_then(|n| self.constant(n))
-                    .ok_or("the exponent must be a constant")?;
-                let e = f32_values(&e)?;
-                if e.len() != 1 {
-                    return Err("the exponent must be a scalar".into());
-                }
-                attrs.push(("exponent".into(), Attribute::Float(e[0] as f64)));
-            }
-            _ => {}
-        }
+            "Pow" => self.pow_attrs(node)?,
+            _ => Vec::new(),
+        };
         let operands = data
             .iter()
             .map(|n| self.operand(n))
@@ -496,6 +369,165 @@ impl Importer<'_> {
         self.values.insert(out_name.clone(), v);
         Ok(())
     }
+
+    /// A `Conv`'s attributes, checked against its input and weight shapes.
+    fn conv_attrs(
+        &self,
+        node: &NodeProto,
+        data: &[&String],
+    ) -> Result<Vec<(String, Attribute)>, String> {
+        let attr = |k: &str| node.attribute.iter().find(|a| a.name == k);
+        if data.len() < 2 {
+            return Err("needs an input and a weight".into());
+        }
+        let x = self.spatial_input(data[0], "Conv")?;
+        let w = self
+            .tensor_type(data[1])?
+            .shape()
+            .map(<[usize]>::to_vec)
+            .unwrap_or_default();
+        if w.len() != 4 {
+            return Err(format!(
+                "weight '{}' must be 4-D [M, C/group, kh, kw], got shape {w:?}",
+                data[1]
+            ));
+        }
+        let kernel = [w[2], w[3]];
+        if let Some(ks) = attr("kernel_shape") {
+            if ks.ints != [w[2] as i64, w[3] as i64] {
+                return Err(format!(
+                    "kernel_shape {:?} does not match the weight shape {w:?}",
+                    ks.ints
+                ));
+            }
+        }
+        let strides = pair_attr(node, "strides")?;
+        let dilations = pair_attr(node, "dilations")?;
+        let groups = attr("group").map_or(1, |a| a.i);
+        if groups < 1 {
+            return Err(format!("group = {groups} must be positive"));
+        }
+        let pads = resolve_pads(node, [x[2], x[3]], kernel, strides, dilations)?;
+        Ok(Conv2dAttrs {
+            strides,
+            pads,
+            dilations,
+            groups: groups as usize,
+        }
+        .to_attrs())
+    }
+
+    /// An `AveragePool`'s attributes; dilations and a `ceil_mode` that adds
+    /// a partial window are refused.
+    fn avgpool_attrs(
+        &self,
+        node: &NodeProto,
+        data: &[&String],
+    ) -> Result<Vec<(String, Attribute)>, String> {
+        let attr = |k: &str| node.attribute.iter().find(|a| a.name == k);
+        let x = self.spatial_input(data[0], "AveragePool")?;
+        let kernel = match attr("kernel_shape") {
+            Some(a) if a.ints.len() == 2 && a.ints.iter().all(|&k| k >= 1) => {
+                [a.ints[0] as usize, a.ints[1] as usize]
+            }
+            Some(a) => {
+                return Err(format!(
+                    "kernel_shape must be 2 positive integers, got {:?}",
+                    a.ints
+                ))
+            }
+            None => return Err("needs the kernel_shape attribute".into()),
+        };
+        let strides = pair_attr(node, "strides")?;
+        if pair_attr(node, "dilations")? != [1, 1] {
+            return Err(format!(
+                "dilations {:?} are not supported for pooling (only [1, 1])",
+                attr("dilations")
+                    .map(|a| a.ints.clone())
+                    .unwrap_or_default()
+            ));
+        }
+        let pads = resolve_pads(node, [x[2], x[3]], kernel, strides, [1, 1])?;
+        if attr("ceil_mode").is_some_and(|a| a.i != 0) {
+            // ceil_mode only matters when it adds a partial window.
+            for (i, &len) in [x[2], x[3]].iter().enumerate() {
+                let span = len + pads[i] + pads[i + 2] - kernel[i];
+                if span % strides[i] != 0 {
+                    return Err(format!(
+                        "ceil_mode = 1 is not supported: it adds a partial window along {} (input {len}, kernel {}, stride {}, pads {:?})",
+                        ["H", "W"][i],
+                        kernel[i],
+                        strides[i],
+                        pads
+                    ));
+                }
+            }
+        }
+        let count_include_pad = attr("count_include_pad").is_some_and(|a| a.i != 0);
+        Ok(PoolAttrs {
+            kernel,
+            strides,
+            pads,
+            count_include_pad,
+        }
+        .to_attrs())
+    }
+
+    /// A `ReduceMean` is imported only as a global average pool.
+    fn check_reduce_mean(&self, node: &NodeProto, data: &[&String]) -> Result<(), String> {
+        let attr = |k: &str| node.attribute.iter().find(|a| a.name == k);
+        self.spatial_input(data[0], "ReduceMean")?;
+        // Opset 18 moved `axes` from an attribute to an input.
+        let axes: Vec<i64> = match (attr("axes"), node.input.get(1)) {
+            (Some(a), _) => a.ints.clone(),
+            (None, Some(n)) if !n.is_empty() => {
+                let t = self.constant(n).ok_or("the axes must be a constant")?;
+                f32_values(&t)?.iter().map(|&v| v as i64).collect()
+            }
+            _ => Vec::new(),
+        };
+        let mut axes: Vec<i64> = axes.iter().map(|&a| a.rem_euclid(4)).collect();
+        axes.sort_unstable();
+        let keepdims = attr("keepdims").map_or(1, |a| a.i);
+        if axes != [2, 3] || keepdims != 1 {
+            return Err(format!(
+                "ReduceMean over axes {axes:?} with keepdims = {keepdims} is not supported; \
+                 only a global average pool (axes [2, 3], keepdims = 1) is"
+            ));
+        }
+        Ok(())
+    }
+
+    /// A `Pow` by a constant scalar exponent.
+    fn pow_attrs(&self, node: &NodeProto) -> Result<Vec<(String, Attribute)>, String> {
+        let e = node
+            .input
+            .get(1)
+            .and_then(|n| self.constant(n))
+            .ok_or("the exponent must be a constant")?;
+        let e = f32_values(&e)?;
+        if e.len() != 1 {
+            return Err("the exponent must be a scalar".into());
+        }
+        Ok(vec![("exponent".into(), Attribute::Float(e[0] as f64))])
+    }
+}
+
+/// A `Gemm`'s transposes and scale factors.
+fn gemm_attrs(node: &NodeProto) -> Vec<(String, Attribute)> {
+    let attr = |k: &str| node.attribute.iter().find(|a| a.name == k);
+    let mut attrs = Vec::new();
+    for (onnx, ours) in [("transA", "trans_a"), ("transB", "trans_b")] {
+        if let Some(a) = attr(onnx) {
+            attrs.push((ours.into(), Attribute::Bool(a.i != 0)));
+        }
+    }
+    for k in ["alpha", "beta"] {
+        if let Some(a) = attr(k) {
+            attrs.push((k.into(), Attribute::Float(a.f as f64)));
+        }
+    }
+    attrs
 }
 
 /// Shape-independent checks of Conv / AveragePool attributes, made before

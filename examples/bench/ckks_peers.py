@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The CKKS operations of runtime/examples/ckks_ops.rs through the peers, at
+"""The CKKS operations of ckks/examples/ckks_ops.rs through the peers, at
 Orion's ResNet parameters (N = 2^16, 10 levels of 40 bits over a 55-bit q0,
 scale 2^40, Hamming-weight-192 ternary secret), one operation at a time.
 

@@ -20,7 +20,7 @@ PYTHON=${PYTHON:-python3.11}
 OUT=${OUT:-$(mktemp -d)}
 mkdir -p "$OUT"
 
-cargo build --release -p orion-runtime --example bootstrap_bench
+cargo build --release -p orion-ckks --example bootstrap_bench
 BIN=${CARGO_TARGET_DIR:-target}/release/examples/bootstrap_bench
 
 load() { cut -d' ' -f1 /proc/loadavg; }

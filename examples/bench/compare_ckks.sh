@@ -50,8 +50,8 @@ TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 echo "== machine: $(nproc) cores, $(uname -m), $(date -u +%Y-%m-%dT%H:%MZ), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'), logs in $OUT"
 
 if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
-  echo "== cargo build --release -p orion-runtime --example ckks_ops"
-  cargo build --release -p orion-runtime --example ckks_ops
+  echo "== cargo build --release -p orion-ckks --example ckks_ops"
+  cargo build --release -p orion-ckks --example ckks_ops
 fi
 OURS="$TARGET/release/examples/ckks_ops"
 

@@ -40,6 +40,98 @@ pub(crate) struct RescaleConsts {
     pub(crate) half_ql_mod_qi: Vec<u64>,
 }
 
+/// Checks the shape of a parameter set (sizes, ranges; not yet the
+/// security bound, which needs the primes); returns that bound, in bits.
+fn validate(params: &CkksParams, root_log: u32) -> Result<u32, CkksError> {
+    let log_n = params.log_n;
+    let bound = max_log_qp_128(log_n).ok_or_else(|| {
+        CkksError::InvalidParams(format!(
+            "log_n = {log_n} is outside the supported range 10..=17"
+        ))
+    })?;
+    if params.log_q.is_empty() {
+        return Err(CkksError::InvalidParams("log_q is empty".into()));
+    }
+    if params.log_p.is_empty() {
+        return Err(CkksError::InvalidParams(
+            "log_p is empty: hybrid key switching needs at least one special prime".into(),
+        ));
+    }
+    if params.log_p.len() > 60 {
+        return Err(CkksError::InvalidParams(
+            "more than 60 special primes".into(),
+        ));
+    }
+    let min_bits = root_log + 2;
+    for &b in params.log_q.iter().chain(&params.log_p) {
+        if b < min_bits || b > 61 {
+            return Err(CkksError::InvalidParams(format!(
+                "prime size {b} bits is outside {min_bits}..=61 for N = 2^{log_n}"
+            )));
+        }
+    }
+    if params.log_scale == 0 || params.log_scale > 62 {
+        return Err(CkksError::InvalidParams(format!(
+            "log_scale = {} is outside 1..=62",
+            params.log_scale
+        )));
+    }
+    let n = 1usize << log_n;
+    if let crate::ring::params::SecretDist::Ternary {
+        hamming_weight: Some(h),
+    } = params.secret
+    {
+        if h == 0 || h > n {
+            return Err(CkksError::InvalidParams(format!(
+                "hamming weight {h} is outside 1..={n}"
+            )));
+        }
+    }
+
+    Ok(bound)
+}
+
+/// Each prime's reduction constants and NTT plan (with the twist of the
+/// conjugate-invariant ring's transform if it is that ring).
+fn prime_tables(q: &[u64], p: &[u64], n: usize, ring: Ring) -> Result<Vec<PrimeTable>, CkksError> {
+    q.iter()
+        .chain(p)
+        .map(|&x| {
+            let plan = Plan::try_new(n, x).ok_or_else(|| {
+                CkksError::InvalidParams(format!("tfhe-ntt cannot build a plan for prime {x}"))
+            })?;
+            let m = Modulus::new(x);
+            let ci = (ring == Ring::ConjugateInvariant).then(|| {
+                let mut xpoly = vec![0u64; n];
+                xpoly[1] = 1;
+                plan.fwd(&mut xpoly);
+                CiTwist::new(&m, xpoly[0], n)
+            });
+            Ok(PrimeTable { m, plan, ci })
+        })
+        .collect()
+}
+
+/// The constants of a rescale at each level `l >= 1` (index 0 unused).
+fn rescale_consts(q: &[u64], primes: &[PrimeTable]) -> Vec<RescaleConsts> {
+    let mut rescale = vec![RescaleConsts {
+        inv_ql: vec![],
+        half_ql_mod_qi: vec![],
+    }];
+    for (l, &ql) in q.iter().enumerate().skip(1) {
+        let inv_ql = primes[..l]
+            .iter()
+            .map(|t| ShoupConst::new(&t.m, t.m.inv(t.m.reduce(ql))))
+            .collect();
+        let half_ql_mod_qi = primes[..l].iter().map(|t| t.m.reduce(ql / 2)).collect();
+        rescale.push(RescaleConsts {
+            inv_ql,
+            half_ql_mod_qi,
+        });
+    }
+    rescale
+}
+
 /// The CKKS context. See the module documentation.
 pub struct Context {
     params: CkksParams,
@@ -101,50 +193,8 @@ impl Context {
         let log_n = params.log_n;
         // The conjugate-invariant transform needs 4N-th roots of unity.
         let root_log = log_n + u32::from(ring == Ring::ConjugateInvariant);
-        let bound = max_log_qp_128(log_n).ok_or_else(|| {
-            CkksError::InvalidParams(format!(
-                "log_n = {log_n} is outside the supported range 10..=17"
-            ))
-        })?;
-        if params.log_q.is_empty() {
-            return Err(CkksError::InvalidParams("log_q is empty".into()));
-        }
-        if params.log_p.is_empty() {
-            return Err(CkksError::InvalidParams(
-                "log_p is empty: hybrid key switching needs at least one special prime".into(),
-            ));
-        }
-        if params.log_p.len() > 60 {
-            return Err(CkksError::InvalidParams(
-                "more than 60 special primes".into(),
-            ));
-        }
-        let min_bits = root_log + 2;
-        for &b in params.log_q.iter().chain(&params.log_p) {
-            if b < min_bits || b > 61 {
-                return Err(CkksError::InvalidParams(format!(
-                    "prime size {b} bits is outside {min_bits}..=61 for N = 2^{log_n}"
-                )));
-            }
-        }
-        if params.log_scale == 0 || params.log_scale > 62 {
-            return Err(CkksError::InvalidParams(format!(
-                "log_scale = {} is outside 1..=62",
-                params.log_scale
-            )));
-        }
+        let bound = validate(&params, root_log)?;
         let n = 1usize << log_n;
-        if let crate::ring::params::SecretDist::Ternary {
-            hamming_weight: Some(h),
-        } = params.secret
-        {
-            if h == 0 || h > n {
-                return Err(CkksError::InvalidParams(format!(
-                    "hamming weight {h} is outside 1..={n}"
-                )));
-            }
-        }
-
         let q = generate_primes(root_log, &params.log_q, &[])?;
         let p = generate_primes(root_log, &params.log_p, &q)?;
         let log_qp: f64 = q.iter().chain(&p).map(|&x| (x as f64).log2()).sum();
@@ -161,45 +211,13 @@ impl Context {
             }
         }
 
-        let primes: Vec<PrimeTable> = q
-            .iter()
-            .chain(&p)
-            .map(|&x| {
-                let plan = Plan::try_new(n, x).ok_or_else(|| {
-                    CkksError::InvalidParams(format!("tfhe-ntt cannot build a plan for prime {x}"))
-                })?;
-                let m = Modulus::new(x);
-                let ci = (ring == Ring::ConjugateInvariant).then(|| {
-                    let mut xpoly = vec![0u64; n];
-                    xpoly[1] = 1;
-                    plan.fwd(&mut xpoly);
-                    CiTwist::new(&m, xpoly[0], n)
-                });
-                Ok(PrimeTable { m, plan, ci })
-            })
-            .collect::<Result<_, CkksError>>()?;
-
+        let primes = prime_tables(&q, &p, n, ring)?;
         let nq = q.len();
         let np = p.len();
         let alpha = np;
         let dnum = nq.div_ceil(alpha);
 
-        // Rescale constants.
-        let mut rescale = vec![RescaleConsts {
-            inv_ql: vec![],
-            half_ql_mod_qi: vec![],
-        }];
-        for (l, &ql) in q.iter().enumerate().skip(1) {
-            let inv_ql = primes[..l]
-                .iter()
-                .map(|t| ShoupConst::new(&t.m, t.m.inv(t.m.reduce(ql))))
-                .collect();
-            let half_ql_mod_qi = primes[..l].iter().map(|t| t.m.reduce(ql / 2)).collect();
-            rescale.push(RescaleConsts {
-                inv_ql,
-                half_ql_mod_qi,
-            });
-        }
+        let rescale = rescale_consts(&q, &primes);
 
         // P-related constants.
         let p_mod: Vec<u64> = primes

@@ -1,5 +1,5 @@
 //! Kernel timings at Orion's ResNet parameters (N = 2^16, 11 + 3 primes),
-//! not tests: `cargo test --release -p orion-runtime --lib ckks::bench --
+//! not tests: `cargo test --release -p orion-ckks --lib tests::kernels_bench --
 //! --ignored --nocapture --test-threads 1`. Each figure is the minimum over
 //! the repetitions, which is robust to a loaded machine (a run that got a
 //! whole core); the CKKS library runs on one thread here.

@@ -377,7 +377,6 @@ impl Pass for LowerToCkks {
                 .func
                 .add_arg(old.ty(a).clone(), old.values[a.0 as usize].name.clone())]);
         }
-        let top = CtType::new(self.params.max_level(), self.params.log_scale as i64);
         for op in &old.body {
             let args: Vec<Vec<ValueId>> = op
                 .operands
@@ -388,131 +387,8 @@ impl Pass for LowerToCkks {
                         .ok_or_else(|| op_err(op, "uses a value that was not lowered"))
                 })
                 .collect::<Result<_, _>>()?;
-            let loc = &op.loc;
-            // Operand #i's block j, and an op applied block by block.
-            let per_block = |b: &mut Builder, f: &mut dyn FnMut(&mut Builder, usize) -> ValueId| {
-                (0..args[0].len()).map(|j| f(b, j)).collect::<Vec<_>>()
-            };
-            let out: Vec<ValueId> = match op.name.as_str() {
-                "pack.pack" => {
-                    let layout =
-                        VecLayout::from_type(old.ty(op.result())).map_err(|m| op_err(op, m))?;
-                    let blocks = layout.blocks();
-                    (0..blocks)
-                        .map(|j| {
-                            let mut attrs =
-                                vec![("layout".into(), Attribute::Type(layout.to_type()))];
-                            if blocks > 1 {
-                                attrs.push(("block".into(), Attribute::Int(j as i64)));
-                            }
-                            b.emit("ckks.encrypt", args[0].clone(), attrs, top, loc)
-                        })
-                        .collect()
-                }
-                "pack.unpack" => {
-                    let layout =
-                        VecLayout::from_type(old.ty(op.operands[0])).map_err(|m| op_err(op, m))?;
-                    let attrs = vec![("layout".into(), Attribute::Type(layout.to_type()))];
-                    b.func.push_op(
-                        "ckks.decrypt",
-                        args[0].clone(),
-                        attrs,
-                        vec![old.ty(op.result()).clone()],
-                        loc.clone(),
-                    )
-                }
-                "pack.linear" => {
-                    let input =
-                        VecLayout::from_type(old.ty(op.operands[0])).map_err(|m| op_err(op, m))?;
-                    let output =
-                        VecLayout::from_type(old.ty(op.result())).map_err(|m| op_err(op, m))?;
-                    let decrypted = op.results.iter().all(|r| {
-                        old.body
-                            .iter()
-                            .filter(|u| u.operands.contains(r))
-                            .all(|u| u.name == "pack.unpack")
-                    });
-                    let headroom = if decrypted {
-                        b.output_headroom(args[0][0], self.output_bound)
-                    } else {
-                        0
-                    };
-                    b.linear(&args[0], op, (&input, &output), module, headroom)?
-                }
-                "pack.square" => per_block(&mut b, &mut |b, j| {
-                    b.mul_relin_rescale(args[0][j], args[0][j], loc)
-                }),
-                "pack.add" => per_block(&mut b, &mut |b, j| {
-                    let (l, r) = b.same_level(args[0][j], args[1][j], loc);
-                    b.add(l, r, loc)
-                }),
-                "pack.mul" => per_block(&mut b, &mut |b, j| {
-                    let (l, r) = b.same_level(args[0][j], args[1][j], loc);
-                    b.mul_relin_rescale(l, r, loc)
-                }),
-                "pack.bootstrap" => {
-                    let bound = op
-                        .attr("bound")
-                        .cloned()
-                        .ok_or_else(|| op_err(op, "needs a 'bound'"))?;
-                    let mut attrs = vec![("bound".to_string(), bound)];
-                    // A layout that repeats with a period below the slot
-                    // count is bootstrapped as that many sparse slots
-                    // (cheaper: smaller DFTs, and the real and imaginary
-                    // parts share one EvalMod).
-                    let layout =
-                        VecLayout::from_type(old.ty(op.operands[0])).map_err(|m| op_err(op, m))?;
-                    if layout.period < layout.slots {
-                        let log_slots = layout.period.max(2).trailing_zeros();
-                        attrs.push(("log_slots".into(), Attribute::Int(log_slots as i64)));
-                    }
-                    let ty = CtType::new(self.params.max_level(), self.params.log_scale as i64);
-                    per_block(&mut b, &mut |b, j| {
-                        b.emit("ckks.bootstrap", vec![args[0][j]], attrs.clone(), ty, loc)
-                    })
-                }
-                "pack.polynomial" => {
-                    let p = ckks_poly::from_op(op).map_err(|m| op_err(op, m))?;
-                    let t = b.ct(args[0][0]);
-                    let depth = ckks_poly::depth(&p);
-                    let level = t.level.checked_sub(depth).ok_or_else(|| {
-                        op_err(
-                            op,
-                            format!("needs {depth} levels, its operand is at level {}", t.level),
-                        )
-                    })?;
-                    let mut attrs: Vec<(String, Attribute)> = op
-                        .attrs
-                        .iter()
-                        .filter(|(k, _)| matches!(k.as_str(), "basis" | "coeffs" | "domain"))
-                        .cloned()
-                        .collect();
-                    let mut ty = CtType::new(level, t.log_scale);
-                    if let Some(product) = exact_product_level(&old, op, level, &map, &b) {
-                        attrs.push((
-                            "result_scale".into(),
-                            Attribute::String(ckks_poly::RESULT_SCALE_LEVEL_PRIME.into()),
-                        ));
-                        if product < level {
-                            attrs.push(("prime_level".into(), Attribute::Int(product as i64)));
-                        }
-                        ty.log_scale = self.params.log_q[product] as i64;
-                    }
-                    per_block(&mut b, &mut |b, j| {
-                        b.emit("ckks.polynomial", vec![args[0][j]], attrs.clone(), ty, loc)
-                    })
-                }
-                "func.return" => {
-                    b.func.push_op(
-                        "func.return",
-                        args.concat(),
-                        vec![],
-                        vec![],
-                        Location::Unknown,
-                    );
-                    continue;
-                }
-                other => return Err(op_err(op, format!("has no ckks lowering yet ('{other}')"))),
+            let Some(out) = self.lower_op(&mut b, module, (&old, &map), op, &args)? else {
+                continue;
             };
             map[op.result().0 as usize] = Some(out);
         }
@@ -522,6 +398,177 @@ impl Pass for LowerToCkks {
         *module.main_mut().expect("main") = b.func;
         Ok(stats)
     }
+}
+
+impl LowerToCkks {
+    /// Lowers one op to the ciphertexts of its result, one per block of its
+    /// layout (`None` for the return, which ends the function).
+    fn lower_op(
+        &self,
+        b: &mut Builder,
+        module: &Module,
+        (old, map): (&Func, &[Option<Vec<ValueId>>]),
+        op: &Op,
+        args: &[Vec<ValueId>],
+    ) -> Result<Option<Vec<ValueId>>, Diagnostic> {
+        let top = CtType::new(self.params.max_level(), self.params.log_scale as i64);
+        let loc = &op.loc;
+        // Operand #i's block j, and an op applied block by block.
+        let per_block = |b: &mut Builder, f: &mut dyn FnMut(&mut Builder, usize) -> ValueId| {
+            (0..args[0].len()).map(|j| f(b, j)).collect::<Vec<_>>()
+        };
+        Ok(Some(match op.name.as_str() {
+            "pack.pack" => {
+                let layout =
+                    VecLayout::from_type(old.ty(op.result())).map_err(|m| op_err(op, m))?;
+                encrypt_blocks(b, &layout, &args[0], top, loc)
+            }
+            "pack.unpack" => {
+                let layout =
+                    VecLayout::from_type(old.ty(op.operands[0])).map_err(|m| op_err(op, m))?;
+                let attrs = vec![("layout".into(), Attribute::Type(layout.to_type()))];
+                b.func.push_op(
+                    "ckks.decrypt",
+                    args[0].clone(),
+                    attrs,
+                    vec![old.ty(op.result()).clone()],
+                    loc.clone(),
+                )
+            }
+            "pack.linear" => {
+                let input =
+                    VecLayout::from_type(old.ty(op.operands[0])).map_err(|m| op_err(op, m))?;
+                let output =
+                    VecLayout::from_type(old.ty(op.result())).map_err(|m| op_err(op, m))?;
+                let decrypted = op.results.iter().all(|r| {
+                    old.body
+                        .iter()
+                        .filter(|u| u.operands.contains(r))
+                        .all(|u| u.name == "pack.unpack")
+                });
+                let headroom = if decrypted {
+                    b.output_headroom(args[0][0], self.output_bound)
+                } else {
+                    0
+                };
+                b.linear(&args[0], op, (&input, &output), module, headroom)?
+            }
+            "pack.square" => per_block(b, &mut |b, j| {
+                b.mul_relin_rescale(args[0][j], args[0][j], loc)
+            }),
+            "pack.add" => per_block(b, &mut |b, j| {
+                let (l, r) = b.same_level(args[0][j], args[1][j], loc);
+                b.add(l, r, loc)
+            }),
+            "pack.mul" => per_block(b, &mut |b, j| {
+                let (l, r) = b.same_level(args[0][j], args[1][j], loc);
+                b.mul_relin_rescale(l, r, loc)
+            }),
+            "pack.bootstrap" => self.bootstrap(b, old, op, &args[0])?,
+            "pack.polynomial" => self.polynomial(b, (old, map), op, &args[0])?,
+            "func.return" => {
+                b.func.push_op(
+                    "func.return",
+                    args.concat(),
+                    vec![],
+                    vec![],
+                    Location::Unknown,
+                );
+                return Ok(None);
+            }
+            other => return Err(op_err(op, format!("has no ckks lowering yet ('{other}')"))),
+        }))
+    }
+
+    /// `pack.bootstrap`: one `ckks.bootstrap` per block; a layout that
+    /// repeats with a period below the slot count is bootstrapped as that
+    /// many sparse slots (cheaper: smaller DFTs, and the real and imaginary
+    /// parts share one EvalMod).
+    fn bootstrap(
+        &self,
+        b: &mut Builder,
+        old: &Func,
+        op: &Op,
+        blocks: &[ValueId],
+    ) -> Result<Vec<ValueId>, Diagnostic> {
+        let bound = op
+            .attr("bound")
+            .cloned()
+            .ok_or_else(|| op_err(op, "needs a 'bound'"))?;
+        let mut attrs = vec![("bound".to_string(), bound)];
+        let layout = VecLayout::from_type(old.ty(op.operands[0])).map_err(|m| op_err(op, m))?;
+        if layout.period < layout.slots {
+            let log_slots = layout.period.max(2).trailing_zeros();
+            attrs.push(("log_slots".into(), Attribute::Int(log_slots as i64)));
+        }
+        let ty = CtType::new(self.params.max_level(), self.params.log_scale as i64);
+        Ok(blocks
+            .iter()
+            .map(|&x| b.emit("ckks.bootstrap", vec![x], attrs.clone(), ty, &op.loc))
+            .collect())
+    }
+
+    /// `pack.polynomial`: one `ckks.polynomial` per block, its result typed
+    /// at the level its depth leaves; landing at a prime's scale when an
+    /// exact product follows (see `exact_product_level`).
+    fn polynomial(
+        &self,
+        b: &mut Builder,
+        (old, map): (&Func, &[Option<Vec<ValueId>>]),
+        op: &Op,
+        blocks: &[ValueId],
+    ) -> Result<Vec<ValueId>, Diagnostic> {
+        let p = ckks_poly::from_op(op).map_err(|m| op_err(op, m))?;
+        let t = b.ct(blocks[0]);
+        let depth = ckks_poly::depth(&p);
+        let level = t.level.checked_sub(depth).ok_or_else(|| {
+            op_err(
+                op,
+                format!("needs {depth} levels, its operand is at level {}", t.level),
+            )
+        })?;
+        let mut attrs: Vec<(String, Attribute)> = op
+            .attrs
+            .iter()
+            .filter(|(k, _)| matches!(k.as_str(), "basis" | "coeffs" | "domain"))
+            .cloned()
+            .collect();
+        let mut ty = CtType::new(level, t.log_scale);
+        if let Some(product) = exact_product_level(old, op, level, map, b) {
+            attrs.push((
+                "result_scale".into(),
+                Attribute::String(ckks_poly::RESULT_SCALE_LEVEL_PRIME.into()),
+            ));
+            if product < level {
+                attrs.push(("prime_level".into(), Attribute::Int(product as i64)));
+            }
+            ty.log_scale = self.params.log_q[product] as i64;
+        }
+        Ok(blocks
+            .iter()
+            .map(|&x| b.emit("ckks.polynomial", vec![x], attrs.clone(), ty, &op.loc))
+            .collect())
+    }
+}
+
+/// `pack.pack`: one `ckks.encrypt` per block of the layout, at the top.
+fn encrypt_blocks(
+    b: &mut Builder,
+    layout: &VecLayout,
+    tensor: &[ValueId],
+    top: CtType,
+    loc: &Location,
+) -> Vec<ValueId> {
+    let blocks = layout.blocks();
+    (0..blocks)
+        .map(|j| {
+            let mut attrs = vec![("layout".into(), Attribute::Type(layout.to_type()))];
+            if blocks > 1 {
+                attrs.push(("block".into(), Attribute::Int(j as i64)));
+            }
+            b.emit("ckks.encrypt", tensor.to_vec(), attrs, top, loc)
+        })
+        .collect()
 }
 
 /// The level of the product a polynomial (result at `level`) feeds, if its

@@ -103,272 +103,358 @@ impl Pass for Pack {
             .main()
             .cloned()
             .ok_or_else(|| Diagnostic::new(Location::Unknown, "module has no func.func @main"))?;
-        let mut new = Func::new("main");
-        new.loc = old.loc.clone();
-        // Packed value of each old value (None for constants and unpacked tensors).
-        let mut packed: Vec<Option<ValueId>> = vec![None; old.values.len()];
-        let mut tensor_of: Vec<Option<ValueId>> = vec![None; old.values.len()];
-        let mut constants: Vec<Option<Attribute>> = vec![None; old.values.len()];
-        let mut stats = LinearStats::default();
-        for &a in &old.args {
-            let v = new.add_arg(old.ty(a).clone(), old.values[a.0 as usize].name.clone());
-            tensor_of[a.0 as usize] = Some(v);
-        }
+        let mut packer = Packer::new(self, module, &old);
         for op in &old.body {
-            // For a binary op: operand 1 is computed, operand 0 not yet packed.
-            let second_first = op.operands.len() == 2
-                && packed[op.operands[1].0 as usize].is_some()
-                && packed[op.operands[0].0 as usize].is_none();
-            // The packed operand #i, packing a function argument on first use
-            // (in layout `want` if given, else 1-D).
-            let mut operand = |new: &mut Func,
-                               i: usize,
-                               want: Option<VecLayout>|
-             -> Result<ValueId, Diagnostic> {
-                let v = op.operands[i];
-                if let Some(p) = packed[v.0 as usize] {
-                    return Ok(p);
-                }
-                let t = tensor_of[v.0 as usize].ok_or_else(|| {
-                    op_err(
-                        op,
-                        format!("operand #{i} must be a computed tensor, not a constant"),
-                    )
-                })?;
-                let n = new.ty(t).num_elements().unwrap_or(0);
-                let layout = match want {
-                    Some(l) if l.size == n => l,
-                    _ => VecLayout::replicated(self.slots, n)
-                        .map_err(|m| op_err(op, format!("input does not fit: {m}")))?,
-                };
-                let p = new.push_op(
-                    "pack.pack",
-                    vec![t],
-                    vec![],
-                    vec![layout.to_type()],
-                    Location::Unknown,
-                )[0];
-                packed[v.0 as usize] = Some(p);
-                Ok(p)
-            };
-            let result = op.results.first().copied();
-            match op.name.as_str() {
-                "nn.constant" => {
-                    constants[op.result().0 as usize] = op.attr("value").cloned();
-                }
-                "nn.flatten" | "nn.reshape" => {
-                    let p = operand(&mut new, 0, None)?;
-                    packed[op.result().0 as usize] = Some(p);
-                }
-                "nn.gemm" | "nn.matmul" => {
-                    let x = operand(&mut new, 0, None)?;
-                    let in_shape = old.ty(op.operands[0]).shape().unwrap_or(&[]).to_vec();
-                    if in_shape.len() != 2 || in_shape[0] != 1 {
-                        return Err(op_err(
-                            op,
-                            format!("packs batch-1 inputs of shape [1, n] only, got {in_shape:?}"),
-                        ));
-                    }
-                    let (weights, bias) = linear_operands(module, op, &constants)?;
-                    let mut attrs = vec![("weights".to_string(), weights)];
-                    if let Some(b) = bias {
-                        attrs.push(("bias".to_string(), b));
-                    }
-                    let n = old.ty(op.result()).num_elements().unwrap_or(0);
-                    let mut out = VecLayout::replicated(self.slots, n)
-                        .map_err(|m| op_err(op, format!("result: {m}")))?;
-                    if self.embedding == Embedding::Square {
-                        let input = VecLayout::from_type(new.ty(x)).map_err(|m| op_err(op, m))?;
-                        out.period = out.period.max(input.period);
-                    }
-                    attrs.push((
-                        "embedding".to_string(),
-                        Attribute::String(self.embedding.name().into()),
-                    ));
-                    let r = linear(&mut new, module, op, x, attrs, &out, &mut stats)?;
-                    packed[op.result().0 as usize] = Some(r);
-                }
-                "nn.conv2d" | "nn.avgpool" | "nn.global_avgpool" => {
-                    let x = operand(&mut new, 0, None)?;
-                    let shape = old.ty(op.operands[0]).shape().unwrap_or(&[]).to_vec();
-                    if shape.len() != 4 || shape[0] != 1 {
-                        return Err(op_err(
-                            op,
-                            format!("packs batch-1 NCHW inputs only, got shape {shape:?}"),
-                        ));
-                    }
-                    let input_shape = (
-                        "input_shape".to_string(),
-                        Attribute::I64Array(shape.iter().map(|&v| v as i64).collect()),
-                    );
-                    let mut attrs = Vec::new();
-                    let strides = match op.name.as_str() {
-                        "nn.conv2d" => {
-                            let conv = Conv2dAttrs::from_op(op).map_err(|m| op_err(op, m))?;
-                            attrs.push(("map".to_string(), Attribute::String("conv2d".into())));
-                            attrs.push((
-                                "weights".to_string(),
-                                constant_operand(op, 1, &constants)?,
-                            ));
-                            if op.operands.len() > 2 {
-                                attrs.push((
-                                    "bias".to_string(),
-                                    constant_operand(op, 2, &constants)?,
-                                ));
-                            }
-                            attrs.push(input_shape);
-                            attrs.extend(conv.to_attrs());
-                            conv.strides
-                        }
-                        _ => {
-                            let pool = if op.name == "nn.avgpool" {
-                                PoolAttrs::from_op(op).map_err(|m| op_err(op, m))?
-                            } else {
-                                PoolAttrs {
-                                    kernel: [shape[2], shape[3]],
-                                    strides: [1, 1],
-                                    pads: [0; 4],
-                                    count_include_pad: true,
-                                }
-                            };
-                            attrs.push(("map".to_string(), Attribute::String("avgpool".into())));
-                            attrs.push(input_shape);
-                            attrs.extend(pool.to_attrs());
-                            pool.strides
-                        }
-                    };
-                    let out_shape = match old.ty(op.result()).shape() {
-                        Some(&[1, c, h, w]) => [c, h, w],
-                        other => {
-                            return Err(op_err(
-                                op,
-                                format!("result must be [1, C, H, W], got {other:?}"),
-                            ))
-                        }
-                    };
-                    fits(out_shape.iter().product(), self.slots)
-                        .map_err(|m| op_err(op, format!("result: {m}")))?;
-                    let input = VecLayout::from_type(new.ty(x)).map_err(|m| op_err(op, m))?;
-                    let in_shape = [shape[1], shape[2], shape[3]];
-                    let out = strided_layout(self.slots, &input, in_shape, out_shape, strides)
-                        .map_err(|m| op_err(op, format!("result: {m}")))?;
-                    let r = linear(&mut new, module, op, x, attrs, &out, &mut stats)?;
-                    packed[op.result().0 as usize] = Some(r);
-                }
-                "nn.square" | "nn.polynomial" => {
-                    let x = operand(&mut new, 0, None)?;
-                    let name = if op.name == "nn.square" {
-                        "pack.square"
-                    } else {
-                        "pack.polynomial"
-                    };
-                    let attrs: Vec<_> = op
-                        .attrs
-                        .iter()
-                        .filter(|(k, _)| k != "range")
-                        .cloned()
-                        .collect();
-                    let ty = new.ty(x).clone();
-                    let r = new.push_op(name, vec![x], attrs, vec![ty], op.loc.clone())[0];
-                    packed[op.result().0 as usize] = Some(r);
-                }
-                "nn.mul"
-                    if op
-                        .operands
-                        .iter()
-                        .any(|v| constants[v.0 as usize].is_some()) =>
-                {
-                    // A product by a scalar constant (the 1/B of an activation
-                    // approximation): the polynomial c * x.
-                    let (xi, ci) = if constants[op.operands[1].0 as usize].is_some() {
-                        (0, 1)
-                    } else {
-                        (1, 0)
-                    };
-                    let c = constant_operand(op, ci, &constants)?;
-                    let c = match module.resource_f32(&c).map_err(|m| op_err(op, m))?[..] {
-                        [c] => c as f64,
-                        _ => {
-                            return Err(op_err(
-                                op,
-                                "multiplies by a constant tensor; only a scalar (one element) can be packed",
-                            ))
-                        }
-                    };
-                    let x = operand(&mut new, xi, None)?;
-                    let ty = new.ty(x).clone();
-                    let attrs = vec![("coeffs".to_string(), Attribute::F64Array(vec![0.0, c]))];
-                    let r =
-                        new.push_op("pack.polynomial", vec![x], attrs, vec![ty], op.loc.clone())[0];
-                    packed[op.result().0 as usize] = Some(r);
-                }
-                "nn.add" | "nn.mul" => {
-                    // Pack a network input in the layout of the other operand.
-                    let (a, b) = if second_first {
-                        let b = operand(&mut new, 1, None)?;
-                        let want = VecLayout::from_type(new.ty(b)).ok();
-                        (operand(&mut new, 0, want)?, b)
-                    } else {
-                        let a = operand(&mut new, 0, None)?;
-                        let want = VecLayout::from_type(new.ty(a)).ok();
-                        (a, operand(&mut new, 1, want)?)
-                    };
-                    if new.ty(a) != new.ty(b) {
-                        return Err(op_err(
-                            op,
-                            format!(
-                                "combines values of different layouts ({} and {}); both operands \
-                                 must be packed alike (e.g. a residual add whose branches have \
-                                 different strides)",
-                                new.ty(a),
-                                new.ty(b)
-                            ),
-                        ));
-                    }
-                    let ty = new.ty(a).clone();
-                    let name = if op.name == "nn.add" {
-                        "pack.add"
-                    } else {
-                        "pack.mul"
-                    };
-                    let r = new.push_op(name, vec![a, b], vec![], vec![ty], op.loc.clone())[0];
-                    packed[op.result().0 as usize] = Some(r);
-                }
-                "nn.relu" | "nn.sigmoid" | "nn.silu" | "nn.gelu" => {
-                    return Err(op_err(op, "must be approximated by a polynomial before packing (run approximate-activations)"));
-                }
-                "func.return" => {
-                    let mut outs = Vec::new();
-                    for (i, &v) in op.operands.iter().enumerate() {
-                        let p = operand(&mut new, i, None)?;
-                        let ty = old.ty(v).clone();
-                        outs.push(
-                            new.push_op(
-                                "pack.unpack",
-                                vec![p],
-                                vec![],
-                                vec![ty],
-                                Location::Unknown,
-                            )[0],
-                        );
-                    }
-                    new.push_op("func.return", outs, vec![], vec![], Location::Unknown);
-                }
-                other => {
-                    return Err(op_err(
-                        op,
-                        format!("cannot be packed yet ('{other}' has no pack lowering)"),
-                    ))
-                }
-            }
-            let _ = result;
+            packer.pack_op(op)?;
         }
+        let (new, stats) = (packer.new, packer.stats);
         *module.main_mut().expect("main") = new;
         Ok(vec![
             ("linear-layers".into(), stats.linears),
             ("diagonals".into(), stats.diagonals),
             ("rotations".into(), stats.rotations),
         ])
+    }
+}
+
+/// An op's attribute list.
+type Attrs = Vec<(String, Attribute)>;
+
+/// The state of one run: the packed function being built, and for each
+/// value of the old one its packed value, its unpacked tensor (an
+/// argument) or its constant.
+struct Packer<'a> {
+    pass: &'a Pack,
+    module: &'a mut Module,
+    old: &'a Func,
+    new: Func,
+    /// Packed value of each old value (None for constants and unpacked tensors).
+    packed: Vec<Option<ValueId>>,
+    tensor_of: Vec<Option<ValueId>>,
+    constants: Vec<Option<Attribute>>,
+    stats: LinearStats,
+}
+
+impl<'a> Packer<'a> {
+    fn new(pass: &'a Pack, module: &'a mut Module, old: &'a Func) -> Self {
+        let mut new = Func::new("main");
+        new.loc = old.loc.clone();
+        let mut tensor_of = vec![None; old.values.len()];
+        for &a in &old.args {
+            let v = new.add_arg(old.ty(a).clone(), old.values[a.0 as usize].name.clone());
+            tensor_of[a.0 as usize] = Some(v);
+        }
+        Packer {
+            pass,
+            module,
+            old,
+            new,
+            packed: vec![None; old.values.len()],
+            tensor_of,
+            constants: vec![None; old.values.len()],
+            stats: LinearStats::default(),
+        }
+    }
+
+    /// The packed operand #i, packing a function argument on first use
+    /// (in layout `want` if given, else 1-D).
+    fn operand(
+        &mut self,
+        op: &Op,
+        i: usize,
+        want: Option<VecLayout>,
+    ) -> Result<ValueId, Diagnostic> {
+        let v = op.operands[i];
+        if let Some(p) = self.packed[v.0 as usize] {
+            return Ok(p);
+        }
+        let t = self.tensor_of[v.0 as usize].ok_or_else(|| {
+            op_err(
+                op,
+                format!("operand #{i} must be a computed tensor, not a constant"),
+            )
+        })?;
+        let n = self.new.ty(t).num_elements().unwrap_or(0);
+        let layout = match want {
+            Some(l) if l.size == n => l,
+            _ => VecLayout::replicated(self.pass.slots, n)
+                .map_err(|m| op_err(op, format!("input does not fit: {m}")))?,
+        };
+        let p = self.new.push_op(
+            "pack.pack",
+            vec![t],
+            vec![],
+            vec![layout.to_type()],
+            Location::Unknown,
+        )[0];
+        self.packed[v.0 as usize] = Some(p);
+        Ok(p)
+    }
+
+    /// Records `r` as the packed value of `op`'s result.
+    fn define(&mut self, op: &Op, r: ValueId) {
+        self.packed[op.result().0 as usize] = Some(r);
+    }
+
+    fn pack_op(&mut self, op: &Op) -> Result<(), Diagnostic> {
+        match op.name.as_str() {
+            "nn.constant" => {
+                self.constants[op.result().0 as usize] = op.attr("value").cloned();
+            }
+            "nn.flatten" | "nn.reshape" => {
+                let p = self.operand(op, 0, None)?;
+                self.define(op, p);
+            }
+            "nn.gemm" | "nn.matmul" => self.gemm(op)?,
+            "nn.conv2d" | "nn.avgpool" | "nn.global_avgpool" => self.linear_map(op)?,
+            "nn.square" | "nn.polynomial" => self.polynomial(op)?,
+            "nn.mul"
+                if op
+                    .operands
+                    .iter()
+                    .any(|v| self.constants[v.0 as usize].is_some()) =>
+            {
+                self.scalar_mul(op)?
+            }
+            "nn.add" | "nn.mul" => self.binary(op)?,
+            "nn.relu" | "nn.sigmoid" | "nn.silu" | "nn.gelu" => {
+                return Err(op_err(op, "must be approximated by a polynomial before packing (run approximate-activations)"));
+            }
+            "func.return" => self.ret(op)?,
+            other => {
+                return Err(op_err(
+                    op,
+                    format!("cannot be packed yet ('{other}' has no pack lowering)"),
+                ))
+            }
+        }
+        Ok(())
+    }
+
+    /// A gemm: a diagonal (BSGS) matrix-vector product in the embedding
+    /// the pass was given.
+    fn gemm(&mut self, op: &Op) -> Result<(), Diagnostic> {
+        let x = self.operand(op, 0, None)?;
+        let in_shape = self.old.ty(op.operands[0]).shape().unwrap_or(&[]).to_vec();
+        if in_shape.len() != 2 || in_shape[0] != 1 {
+            return Err(op_err(
+                op,
+                format!("packs batch-1 inputs of shape [1, n] only, got {in_shape:?}"),
+            ));
+        }
+        let (weights, bias) = linear_operands(self.module, op, &self.constants)?;
+        let mut attrs = vec![("weights".to_string(), weights)];
+        if let Some(b) = bias {
+            attrs.push(("bias".to_string(), b));
+        }
+        let n = self.old.ty(op.result()).num_elements().unwrap_or(0);
+        let mut out = VecLayout::replicated(self.pass.slots, n)
+            .map_err(|m| op_err(op, format!("result: {m}")))?;
+        if self.pass.embedding == Embedding::Square {
+            let input = VecLayout::from_type(self.new.ty(x)).map_err(|m| op_err(op, m))?;
+            out.period = out.period.max(input.period);
+        }
+        attrs.push((
+            "embedding".to_string(),
+            Attribute::String(self.pass.embedding.name().into()),
+        ));
+        let r = linear(
+            &mut self.new,
+            &*self.module,
+            op,
+            x,
+            attrs,
+            &out,
+            &mut self.stats,
+        )?;
+        self.define(op, r);
+        Ok(())
+    }
+
+    /// A conv, avgpool or global avgpool: one sparse linear map from the
+    /// input's multiplexed layout to the strided one of its result.
+    fn linear_map(&mut self, op: &Op) -> Result<(), Diagnostic> {
+        let x = self.operand(op, 0, None)?;
+        let shape = self.old.ty(op.operands[0]).shape().unwrap_or(&[]).to_vec();
+        if shape.len() != 4 || shape[0] != 1 {
+            return Err(op_err(
+                op,
+                format!("packs batch-1 NCHW inputs only, got shape {shape:?}"),
+            ));
+        }
+        let (attrs, strides) = self.map_attrs(op, &shape)?;
+        let out_shape = match self.old.ty(op.result()).shape() {
+            Some(&[1, c, h, w]) => [c, h, w],
+            other => {
+                return Err(op_err(
+                    op,
+                    format!("result must be [1, C, H, W], got {other:?}"),
+                ))
+            }
+        };
+        let slots = self.pass.slots;
+        fits(out_shape.iter().product(), slots).map_err(|m| op_err(op, format!("result: {m}")))?;
+        let input = VecLayout::from_type(self.new.ty(x)).map_err(|m| op_err(op, m))?;
+        let in_shape = [shape[1], shape[2], shape[3]];
+        let out = strided_layout(slots, &input, in_shape, out_shape, strides)
+            .map_err(|m| op_err(op, format!("result: {m}")))?;
+        let r = linear(
+            &mut self.new,
+            &*self.module,
+            op,
+            x,
+            attrs,
+            &out,
+            &mut self.stats,
+        )?;
+        self.define(op, r);
+        Ok(())
+    }
+
+    /// The `pack.linear` attributes of a conv or pool reading an NCHW input
+    /// of `shape`, and its strides.
+    fn map_attrs(&self, op: &Op, shape: &[usize]) -> Result<(Attrs, [usize; 2]), Diagnostic> {
+        let input_shape = (
+            "input_shape".to_string(),
+            Attribute::I64Array(shape.iter().map(|&v| v as i64).collect()),
+        );
+        let mut attrs = Vec::new();
+        if op.name == "nn.conv2d" {
+            let conv = Conv2dAttrs::from_op(op).map_err(|m| op_err(op, m))?;
+            attrs.push(("map".to_string(), Attribute::String("conv2d".into())));
+            attrs.push((
+                "weights".to_string(),
+                constant_operand(op, 1, &self.constants)?,
+            ));
+            if op.operands.len() > 2 {
+                attrs.push((
+                    "bias".to_string(),
+                    constant_operand(op, 2, &self.constants)?,
+                ));
+            }
+            attrs.push(input_shape);
+            attrs.extend(conv.to_attrs());
+            return Ok((attrs, conv.strides));
+        }
+        let pool = if op.name == "nn.avgpool" {
+            PoolAttrs::from_op(op).map_err(|m| op_err(op, m))?
+        } else {
+            PoolAttrs {
+                kernel: [shape[2], shape[3]],
+                strides: [1, 1],
+                pads: [0; 4],
+                count_include_pad: true,
+            }
+        };
+        attrs.push(("map".to_string(), Attribute::String("avgpool".into())));
+        attrs.push(input_shape);
+        attrs.extend(pool.to_attrs());
+        Ok((attrs, pool.strides))
+    }
+
+    /// `nn.square` / `nn.polynomial`: the same op on the packed vector.
+    fn polynomial(&mut self, op: &Op) -> Result<(), Diagnostic> {
+        let x = self.operand(op, 0, None)?;
+        let name = if op.name == "nn.square" {
+            "pack.square"
+        } else {
+            "pack.polynomial"
+        };
+        let attrs: Vec<_> = op
+            .attrs
+            .iter()
+            .filter(|(k, _)| k != "range")
+            .cloned()
+            .collect();
+        let ty = self.new.ty(x).clone();
+        let r = self
+            .new
+            .push_op(name, vec![x], attrs, vec![ty], op.loc.clone())[0];
+        self.define(op, r);
+        Ok(())
+    }
+
+    /// A product by a scalar constant (the 1/B of an activation
+    /// approximation): the polynomial c * x.
+    fn scalar_mul(&mut self, op: &Op) -> Result<(), Diagnostic> {
+        let (xi, ci) = if self.constants[op.operands[1].0 as usize].is_some() {
+            (0, 1)
+        } else {
+            (1, 0)
+        };
+        let c = constant_operand(op, ci, &self.constants)?;
+        let c =
+            match self.module.resource_f32(&c).map_err(|m| op_err(op, m))?[..] {
+                [c] => c as f64,
+                _ => return Err(op_err(
+                    op,
+                    "multiplies by a constant tensor; only a scalar (one element) can be packed",
+                )),
+            };
+        let x = self.operand(op, xi, None)?;
+        let ty = self.new.ty(x).clone();
+        let attrs = vec![("coeffs".to_string(), Attribute::F64Array(vec![0.0, c]))];
+        let r = self
+            .new
+            .push_op("pack.polynomial", vec![x], attrs, vec![ty], op.loc.clone())[0];
+        self.define(op, r);
+        Ok(())
+    }
+
+    /// `nn.add` / `nn.mul` of two computed values in one layout; a network
+    /// input used there is packed in its partner's layout.
+    fn binary(&mut self, op: &Op) -> Result<(), Diagnostic> {
+        // Operand 1 computed, operand 0 not yet packed: take 1's layout.
+        let second_first = self.packed[op.operands[1].0 as usize].is_some()
+            && self.packed[op.operands[0].0 as usize].is_none();
+        let (a, b) = if second_first {
+            let b = self.operand(op, 1, None)?;
+            let want = VecLayout::from_type(self.new.ty(b)).ok();
+            (self.operand(op, 0, want)?, b)
+        } else {
+            let a = self.operand(op, 0, None)?;
+            let want = VecLayout::from_type(self.new.ty(a)).ok();
+            (a, self.operand(op, 1, want)?)
+        };
+        if self.new.ty(a) != self.new.ty(b) {
+            return Err(op_err(
+                op,
+                format!(
+                    "combines values of different layouts ({} and {}); both operands \
+                     must be packed alike (e.g. a residual add whose branches have \
+                     different strides)",
+                    self.new.ty(a),
+                    self.new.ty(b)
+                ),
+            ));
+        }
+        let ty = self.new.ty(a).clone();
+        let name = if op.name == "nn.add" {
+            "pack.add"
+        } else {
+            "pack.mul"
+        };
+        let r = self
+            .new
+            .push_op(name, vec![a, b], vec![], vec![ty], op.loc.clone())[0];
+        self.define(op, r);
+        Ok(())
+    }
+
+    /// `func.return`: every result unpacked back to its tensor.
+    fn ret(&mut self, op: &Op) -> Result<(), Diagnostic> {
+        let mut outs = Vec::new();
+        for (i, &v) in op.operands.iter().enumerate() {
+            let p = self.operand(op, i, None)?;
+            let ty = self.old.ty(v).clone();
+            outs.push(
+                self.new
+                    .push_op("pack.unpack", vec![p], vec![], vec![ty], Location::Unknown)[0],
+            );
+        }
+        self.new
+            .push_op("func.return", outs, vec![], vec![], Location::Unknown);
+        Ok(())
     }
 }
 

@@ -27,7 +27,7 @@ pub mod types;
 pub use params::ParamsAttr;
 pub use types::{CtType, PtType};
 
-use crate::ir::{Attribute, Func, Module, Op};
+use crate::ir::{Attribute, Func, Module, Op, Type};
 use crate::pack::VecLayout;
 
 fn ct(func: &Func, op: &Op, i: usize) -> Result<CtType, String> {
@@ -71,85 +71,30 @@ fn same_scale(a: i64, b: i64) -> Result<(), String> {
     Ok(())
 }
 
+/// `t`, if its level is within the parameters' chain.
+fn check_level(params: &ParamsAttr, t: CtType) -> Result<CtType, String> {
+    if t.level > params.max_level() {
+        return Err(format!(
+            "level {} exceeds the parameters' top level {} (log_q has {} primes)",
+            t.level,
+            params.max_level(),
+            params.log_q.len()
+        ));
+    }
+    Ok(t)
+}
+
 /// The result type an op must have, from its operands and the parameters.
 fn expected_result(
     op: &Op,
     func: &Func,
     params: &ParamsAttr,
     module: &Module,
-) -> Result<crate::ir::Type, String> {
-    let check_level = |t: CtType| -> Result<CtType, String> {
-        if t.level > params.max_level() {
-            return Err(format!(
-                "level {} exceeds the parameters' top level {} (log_q has {} primes)",
-                t.level,
-                params.max_level(),
-                params.log_q.len()
-            ));
-        }
-        Ok(t)
-    };
+) -> Result<Type, String> {
     match op.name.as_str() {
-        "ckks.encrypt" => {
-            counts(op, 1)?;
-            let layout = layout_attr(op)?;
-            if layout.slots != params.slots() {
-                return Err(format!(
-                    "layout has {} slots, the parameters give {}",
-                    layout.slots,
-                    params.slots()
-                ));
-            }
-            let n = func
-                .ty(op.operands[0])
-                .num_elements()
-                .ok_or("operand must be a tensor")?;
-            if n != layout.size {
-                return Err(format!(
-                    "encrypts {n} elements into a layout of size {}",
-                    layout.size
-                ));
-            }
-            interp::op_block(op, &layout)?;
-            let t = check_level(CtType::from_type(func.ty(op.result()))?)?;
-            if t.degree != 1 {
-                return Err("a fresh ciphertext has degree 1".into());
-            }
-            Ok(t.to_type())
-        }
-        "ckks.decrypt" => {
-            let layout = layout_attr(op)?;
-            counts(op, layout.blocks())?;
-            for i in 0..layout.blocks() {
-                ct(func, op, i)?;
-            }
-            let n = func
-                .ty(op.result())
-                .num_elements()
-                .ok_or("result must be a tensor")?;
-            if n != layout.size {
-                return Err(format!(
-                    "decrypts a layout of size {} into {n} elements",
-                    layout.size
-                ));
-            }
-            Ok(func.ty(op.result()).clone())
-        }
-        "ckks.encode" => {
-            counts(op, 0)?;
-            let value = op.attr("value").ok_or("needs a 'value' attribute")?;
-            let slots = plaintext::materialize(value, module)?;
-            if slots.len() != params.slots() {
-                return Err(format!(
-                    "encodes {} slots, the parameters give {}",
-                    slots.len(),
-                    params.slots()
-                ));
-            }
-            let t = PtType::from_type(func.ty(op.result()))?;
-            check_level(CtType::new(t.level, t.log_scale))?;
-            Ok(t.to_type())
-        }
+        "ckks.encrypt" => encrypt_result(op, func, params),
+        "ckks.decrypt" => decrypt_result(op, func),
+        "ckks.encode" => encode_result(op, func, params, module),
         "ckks.add" | "ckks.sub" => {
             counts(op, 2)?;
             let (a, b) = (ct(func, op, 0)?, ct(func, op, 1)?);
@@ -200,7 +145,7 @@ fn expected_result(
         }
         "ckks.rescale" => {
             counts(op, 1)?;
-            let a = check_level(ct(func, op, 0)?)?;
+            let a = check_level(params, ct(func, op, 0)?)?;
             if a.level == 0 {
                 return Err("cannot rescale a ciphertext at level 0: the network needs more levels than the parameters give".into());
             }
@@ -241,58 +186,135 @@ fn expected_result(
                 .ok_or("needs an integer 'offset'")?;
             Ok(a.to_type())
         }
-        "ckks.polynomial" => {
-            counts(op, 1)?;
-            let a = check_level(ct(func, op, 0)?)?;
-            if a.degree != 1 {
-                return Err("operand must be relinearized (degree 1)".into());
-            }
-            let p = polynomial::from_op(op)?;
-            let depth = polynomial::depth(&p);
-            if depth > a.level {
-                return Err(format!(
-                    "a polynomial of degree {} needs {depth} levels but its operand is at level {}: \
-                     the network needs more levels than the parameters give",
-                    polynomial::degree(&p),
-                    a.level
-                ));
-            }
-            let level = a.level - depth;
-            let log_scale = match polynomial::result_scale(op)? {
-                polynomial::RESULT_SCALE_LEVEL_PRIME => {
-                    params.log_q[polynomial::prime_level(op, level)?] as i64
-                }
-                _ => {
-                    if op.attr("prime_level").is_some() {
-                        return Err("'prime_level' needs result_scale = \"level_prime\"".into());
-                    }
-                    a.log_scale
-                }
-            };
-            Ok(CtType::new(level, log_scale).to_type())
-        }
-        "ckks.bootstrap" => {
-            counts(op, 1)?;
-            let a = check_level(ct(func, op, 0)?)?;
-            if a.degree != 1 {
-                return Err("operand must be relinearized (degree 1)".into());
-            }
-            crate::pack::bootstrap_bound(op)?;
-            if let Some(k) = op.attr("log_slots") {
-                match k.as_int() {
-                    Some(k) if k >= 1 && k < params.log_n as i64 => {}
-                    _ => {
-                        return Err(format!(
-                            "'log_slots' must be an integer from 1 to {} (log2 of the slots bootstrapped), got {k}",
-                            params.log_n - 1
-                        ))
-                    }
-                }
-            }
-            Ok(CtType::new(params.max_level(), params.log_scale as i64).to_type())
-        }
+        "ckks.polynomial" => polynomial_result(op, func, params),
+        "ckks.bootstrap" => bootstrap_result(op, func, params),
         other => Err(format!("unknown op '{other}' in the ckks dialect")),
     }
+}
+
+/// `ckks.encrypt`: a tensor of the layout's size into a fresh ciphertext.
+fn encrypt_result(op: &Op, func: &Func, params: &ParamsAttr) -> Result<Type, String> {
+    counts(op, 1)?;
+    let layout = layout_attr(op)?;
+    if layout.slots != params.slots() {
+        return Err(format!(
+            "layout has {} slots, the parameters give {}",
+            layout.slots,
+            params.slots()
+        ));
+    }
+    let n = func
+        .ty(op.operands[0])
+        .num_elements()
+        .ok_or("operand must be a tensor")?;
+    if n != layout.size {
+        return Err(format!(
+            "encrypts {n} elements into a layout of size {}",
+            layout.size
+        ));
+    }
+    interp::op_block(op, &layout)?;
+    let t = check_level(params, CtType::from_type(func.ty(op.result()))?)?;
+    if t.degree != 1 {
+        return Err("a fresh ciphertext has degree 1".into());
+    }
+    Ok(t.to_type())
+}
+
+/// `ckks.decrypt`: every block of the layout back into the tensor.
+fn decrypt_result(op: &Op, func: &Func) -> Result<Type, String> {
+    let layout = layout_attr(op)?;
+    counts(op, layout.blocks())?;
+    for i in 0..layout.blocks() {
+        ct(func, op, i)?;
+    }
+    let n = func
+        .ty(op.result())
+        .num_elements()
+        .ok_or("result must be a tensor")?;
+    if n != layout.size {
+        return Err(format!(
+            "decrypts a layout of size {} into {n} elements",
+            layout.size
+        ));
+    }
+    Ok(func.ty(op.result()).clone())
+}
+
+/// `ckks.encode`: a slot vector of the parameters' slot count.
+fn encode_result(
+    op: &Op,
+    func: &Func,
+    params: &ParamsAttr,
+    module: &Module,
+) -> Result<Type, String> {
+    counts(op, 0)?;
+    let value = op.attr("value").ok_or("needs a 'value' attribute")?;
+    let slots = plaintext::materialize(value, module)?;
+    if slots.len() != params.slots() {
+        return Err(format!(
+            "encodes {} slots, the parameters give {}",
+            slots.len(),
+            params.slots()
+        ));
+    }
+    let t = PtType::from_type(func.ty(op.result()))?;
+    check_level(params, CtType::new(t.level, t.log_scale))?;
+    Ok(t.to_type())
+}
+
+/// `ckks.polynomial`: its depth in levels, its result scale.
+fn polynomial_result(op: &Op, func: &Func, params: &ParamsAttr) -> Result<Type, String> {
+    counts(op, 1)?;
+    let a = check_level(params, ct(func, op, 0)?)?;
+    if a.degree != 1 {
+        return Err("operand must be relinearized (degree 1)".into());
+    }
+    let p = polynomial::from_op(op)?;
+    let depth = polynomial::depth(&p);
+    if depth > a.level {
+        return Err(format!(
+            "a polynomial of degree {} needs {depth} levels but its operand is at level {}: \
+             the network needs more levels than the parameters give",
+            polynomial::degree(&p),
+            a.level
+        ));
+    }
+    let level = a.level - depth;
+    let log_scale = match polynomial::result_scale(op)? {
+        polynomial::RESULT_SCALE_LEVEL_PRIME => {
+            params.log_q[polynomial::prime_level(op, level)?] as i64
+        }
+        _ => {
+            if op.attr("prime_level").is_some() {
+                return Err("'prime_level' needs result_scale = \"level_prime\"".into());
+            }
+            a.log_scale
+        }
+    };
+    Ok(CtType::new(level, log_scale).to_type())
+}
+
+/// `ckks.bootstrap`: back at the top level and the default scale.
+fn bootstrap_result(op: &Op, func: &Func, params: &ParamsAttr) -> Result<Type, String> {
+    counts(op, 1)?;
+    let a = check_level(params, ct(func, op, 0)?)?;
+    if a.degree != 1 {
+        return Err("operand must be relinearized (degree 1)".into());
+    }
+    crate::pack::bootstrap_bound(op)?;
+    if let Some(k) = op.attr("log_slots") {
+        match k.as_int() {
+            Some(k) if k >= 1 && k < params.log_n as i64 => {}
+            _ => {
+                return Err(format!(
+                    "'log_slots' must be an integer from 1 to {} (log2 of the slots bootstrapped), got {k}",
+                    params.log_n - 1
+                ))
+            }
+        }
+    }
+    Ok(CtType::new(params.max_level(), params.log_scale as i64).to_type())
 }
 
 pub fn verify_op(op: &Op, func: &Func, module: &Module) -> Result<(), String> {

@@ -37,16 +37,92 @@ fn bool_attr(op: &Op, key: &str) -> Result<bool, String> {
     }
 }
 
+/// A tensor of f32 of `shape`.
+fn f32_tensor(shape: Vec<usize>) -> Type {
+    Type::Tensor {
+        shape,
+        elem: ElemType::F32,
+    }
+}
+
+/// `nn.gemm`: `[m, k] x [k, n] (+ c)`, either operand transposed.
+fn gemm_shape(op: &Op, types: &[Type]) -> Result<Vec<Type>, String> {
+    expect_operands(op, types, &[2, 3])?;
+    let (a, b) = (shape_of(&types[0])?, shape_of(&types[1])?);
+    if a.len() != 2 || b.len() != 2 {
+        return Err(format!("operands must be 2-D, got {:?} and {:?}", a, b));
+    }
+    let (m, ka) = if bool_attr(op, "trans_a")? {
+        (a[1], a[0])
+    } else {
+        (a[0], a[1])
+    };
+    let (kb, n) = if bool_attr(op, "trans_b")? {
+        (b[1], b[0])
+    } else {
+        (b[0], b[1])
+    };
+    if ka != kb {
+        return Err(format!("inner dimensions differ: {ka} vs {kb}"));
+    }
+    if types.len() == 3 {
+        let c = shape_of(&types[2])?;
+        if broadcast_shapes(c, &[m, n]).as_deref() != Some(&[m, n][..]) {
+            return Err(format!(
+                "bias of shape {c:?} does not broadcast to [{m}, {n}]"
+            ));
+        }
+    }
+    Ok(vec![f32_tensor(vec![m, n])])
+}
+
+/// An element-wise unary op: the operand's shape; its attributes checked.
+fn unary_shape(op: &Op, types: &[Type]) -> Result<Vec<Type>, String> {
+    expect_operands(op, types, &[1])?;
+    let s = shape_of(&types[0])?.to_vec();
+    match op.name.as_str() {
+        "nn.pow" => {
+            op.attr("exponent")
+                .and_then(Attribute::as_float)
+                .ok_or("needs a float 'exponent' attribute")?;
+        }
+        "nn.polynomial" => {
+            op.attr("coeffs")
+                .and_then(Attribute::as_f64_list)
+                .filter(|c| !c.is_empty())
+                .ok_or("needs a non-empty 'coeffs' list")?;
+            match op.attr("basis").and_then(Attribute::as_str) {
+                Some("monomial") => {}
+                Some("chebyshev") => {
+                    let d = op
+                        .attr("domain")
+                        .and_then(Attribute::as_f64_list)
+                        .ok_or("in the chebyshev basis needs 'domain' = [lo, hi]")?;
+                    if d.len() != 2 || d[0] >= d[1] {
+                        return Err(format!("'domain' must be [lo, hi] with lo < hi, got {d:?}"));
+                    }
+                }
+                _ => return Err("'basis' must be \"monomial\" or \"chebyshev\"".into()),
+            }
+        }
+        _ => {}
+    }
+    if let Some(r) = op.attr("range") {
+        let r = r
+            .as_f64_list()
+            .ok_or("'range' must be a list of two floats")?;
+        if r.len() != 2 || r[0] > r[1] {
+            return Err(format!("'range' must be [lo, hi] with lo <= hi, got {r:?}"));
+        }
+    }
+    Ok(vec![f32_tensor(s)])
+}
+
 /// `declared` are the result types the op is written with; only ops whose
 /// result shape is not a function of the operands (`nn.reshape`) read them.
 pub fn infer_result_types(op: &Op, types: &[Type], declared: &[Type]) -> Result<Vec<Type>, String> {
     let name = op.name.as_str();
-    let f32_tensor = |s: Vec<usize>| {
-        Ok(vec![Type::Tensor {
-            shape: s,
-            elem: ElemType::F32,
-        }])
-    };
+    let tensor = |s: Vec<usize>| Ok(vec![f32_tensor(s)]);
     match name {
         "nn.constant" => {
             expect_operands(op, types, &[0])?;
@@ -57,35 +133,7 @@ pub fn infer_result_types(op: &Op, types: &[Type], declared: &[Type]) -> Result<
                 _ => Err("needs a dense or dense_resource 'value' attribute".into()),
             }
         }
-        "nn.gemm" => {
-            expect_operands(op, types, &[2, 3])?;
-            let (a, b) = (shape_of(&types[0])?, shape_of(&types[1])?);
-            if a.len() != 2 || b.len() != 2 {
-                return Err(format!("operands must be 2-D, got {:?} and {:?}", a, b));
-            }
-            let (m, ka) = if bool_attr(op, "trans_a")? {
-                (a[1], a[0])
-            } else {
-                (a[0], a[1])
-            };
-            let (kb, n) = if bool_attr(op, "trans_b")? {
-                (b[1], b[0])
-            } else {
-                (b[0], b[1])
-            };
-            if ka != kb {
-                return Err(format!("inner dimensions differ: {ka} vs {kb}"));
-            }
-            if types.len() == 3 {
-                let c = shape_of(&types[2])?;
-                if broadcast_shapes(c, &[m, n]).as_deref() != Some(&[m, n][..]) {
-                    return Err(format!(
-                        "bias of shape {c:?} does not broadcast to [{m}, {n}]"
-                    ));
-                }
-            }
-            f32_tensor(vec![m, n])
-        }
+        "nn.gemm" => gemm_shape(op, types),
         "nn.matmul" => {
             expect_operands(op, types, &[2])?;
             let (a, b) = (shape_of(&types[0])?, shape_of(&types[1])?);
@@ -98,57 +146,16 @@ pub fn infer_result_types(op: &Op, types: &[Type], declared: &[Type]) -> Result<
             if a[1] != b[0] {
                 return Err(format!("inner dimensions differ: {} vs {}", a[1], b[0]));
             }
-            f32_tensor(vec![a[0], b[1]])
+            tensor(vec![a[0], b[1]])
         }
         n if super::BINARY_OPS.contains(&n) => {
             expect_operands(op, types, &[2])?;
             let (a, b) = (shape_of(&types[0])?, shape_of(&types[1])?);
             let s = broadcast_shapes(a, b)
                 .ok_or_else(|| format!("operand shapes {a:?} and {b:?} do not broadcast"))?;
-            f32_tensor(s)
+            tensor(s)
         }
-        n if super::UNARY_OPS.contains(&n) => {
-            expect_operands(op, types, &[1])?;
-            let s = shape_of(&types[0])?.to_vec();
-            match n {
-                "nn.pow" => {
-                    op.attr("exponent")
-                        .and_then(Attribute::as_float)
-                        .ok_or("needs a float 'exponent' attribute")?;
-                }
-                "nn.polynomial" => {
-                    op.attr("coeffs")
-                        .and_then(Attribute::as_f64_list)
-                        .filter(|c| !c.is_empty())
-                        .ok_or("needs a non-empty 'coeffs' list")?;
-                    match op.attr("basis").and_then(Attribute::as_str) {
-                        Some("monomial") => {}
-                        Some("chebyshev") => {
-                            let d = op
-                                .attr("domain")
-                                .and_then(Attribute::as_f64_list)
-                                .ok_or("in the chebyshev basis needs 'domain' = [lo, hi]")?;
-                            if d.len() != 2 || d[0] >= d[1] {
-                                return Err(format!(
-                                    "'domain' must be [lo, hi] with lo < hi, got {d:?}"
-                                ));
-                            }
-                        }
-                        _ => return Err("'basis' must be \"monomial\" or \"chebyshev\"".into()),
-                    }
-                }
-                _ => {}
-            }
-            if let Some(r) = op.attr("range") {
-                let r = r
-                    .as_f64_list()
-                    .ok_or("'range' must be a list of two floats")?;
-                if r.len() != 2 || r[0] > r[1] {
-                    return Err(format!("'range' must be [lo, hi] with lo <= hi, got {r:?}"));
-                }
-            }
-            f32_tensor(s)
-        }
+        n if super::UNARY_OPS.contains(&n) => unary_shape(op, types),
         "nn.flatten" => {
             expect_operands(op, types, &[1])?;
             let s = shape_of(&types[0])?;
@@ -162,7 +169,7 @@ pub fn infer_result_types(op: &Op, types: &[Type], declared: &[Type]) -> Result<
                 return Err(format!("axis {axis} out of range for rank {}", s.len()));
             }
             let (lo, hi) = s.split_at(axis as usize);
-            f32_tensor(vec![lo.iter().product(), hi.iter().product()])
+            tensor(vec![lo.iter().product(), hi.iter().product()])
         }
         "nn.reshape" => {
             expect_operands(op, types, &[1])?;
@@ -181,16 +188,16 @@ pub fn infer_result_types(op: &Op, types: &[Type], declared: &[Type]) -> Result<
             let (x, w) = (shape_of(&types[0])?, shape_of(&types[1])?);
             let bias = types.get(2).map(shape_of).transpose()?;
             let attrs = Conv2dAttrs::from_op(op)?;
-            f32_tensor(attrs.output_shape(x, w, bias)?.to_vec())
+            tensor(attrs.output_shape(x, w, bias)?.to_vec())
         }
         "nn.avgpool" => {
             expect_operands(op, types, &[1])?;
             let attrs = PoolAttrs::from_op(op)?;
-            f32_tensor(attrs.output_shape(shape_of(&types[0])?)?.to_vec())
+            tensor(attrs.output_shape(shape_of(&types[0])?)?.to_vec())
         }
         "nn.global_avgpool" => {
             expect_operands(op, types, &[1])?;
-            f32_tensor(global_avgpool_shape(shape_of(&types[0])?)?.to_vec())
+            tensor(global_avgpool_shape(shape_of(&types[0])?)?.to_vec())
         }
         "nn.batchnorm" => {
             expect_operands(op, types, &[5])?;
@@ -207,7 +214,7 @@ pub fn infer_result_types(op: &Op, types: &[Type], declared: &[Type]) -> Result<
                     ));
                 }
             }
-            f32_tensor(x.to_vec())
+            tensor(x.to_vec())
         }
         other => Err(format!("unknown op '{other}' in the nn dialect")),
     }
