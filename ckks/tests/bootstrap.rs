@@ -268,3 +268,48 @@ fn chained_dft_rotations() {
     let err = Bootstrapper::new(ctx, &sparse, &keys).unwrap_err();
     assert!(err.to_string().contains("chained"), "{err}");
 }
+
+/// Counts what key generation reports through [`Progress`].
+#[derive(Default)]
+struct Counter {
+    total: std::sync::atomic::AtomicU64,
+    steps: std::sync::atomic::AtomicU64,
+    finished: std::sync::atomic::AtomicBool,
+}
+
+impl Progress for Counter {
+    fn start(&self, total: u64) {
+        self.total.store(total, std::sync::atomic::Ordering::SeqCst);
+    }
+    fn step(&self) {
+        self.steps.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+    fn finish(&self) {
+        self.finished
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn key_generation_reports_its_progress() {
+    use std::sync::atomic::Ordering;
+    for dft in [DftStrategy::Bsgs, DftStrategy::Chained] {
+        let bp = BootstrapParams::test_n12().with_dft(dft);
+        let ctx = Context::new(bp.ckks_params()).unwrap();
+        let sk = KeyGenerator::with_seed(&ctx, 9).gen_secret_key();
+        let counter = Arc::new(Counter::default());
+        let opts = KeyGenOptions {
+            seed: Some(9),
+            progress: orion_ckks::progress::ProgressSink::new(counter.clone()),
+        };
+        BootstrapKeys::generate(&ctx, &bp, &sk, &opts).unwrap();
+        let (total, steps) = (
+            counter.total.load(Ordering::SeqCst),
+            counter.steps.load(Ordering::SeqCst),
+        );
+        assert!(total > 2, "{dft:?}: total {total}");
+        // One step per key, the two encapsulation keys included.
+        assert_eq!(steps, total, "{dft:?}");
+        assert!(counter.finished.load(Ordering::SeqCst), "{dft:?}");
+    }
+}

@@ -132,6 +132,11 @@ impl BootstrapKeys {
         };
         bar.message("encapsulation");
         let encapsulation = EncapsulationKeys::generate(ctx, params, sk, seed(4)).map(Arc::new);
+        if encapsulation.is_some() {
+            // Its two keys, counted in the total.
+            bar.step();
+            bar.step();
+        }
         bar.finish();
         Ok(Self {
             relin,
