@@ -191,6 +191,27 @@ impl<'a> Packer<'a> {
         Ok(p)
     }
 
+    /// `op` as a `pack.linear` from `x` to layout `out`.
+    fn linear(
+        &mut self,
+        op: &Op,
+        x: ValueId,
+        attrs: Attrs,
+        out: &VecLayout,
+    ) -> Result<(), Diagnostic> {
+        let r = linear(
+            &mut self.new,
+            &*self.module,
+            op,
+            x,
+            attrs,
+            out,
+            &mut self.stats,
+        )?;
+        self.define(op, r);
+        Ok(())
+    }
+
     /// Records `r` as the packed value of `op`'s result.
     fn define(&mut self, op: &Op, r: ValueId) {
         self.packed[op.result().0 as usize] = Some(r);
@@ -258,17 +279,7 @@ impl<'a> Packer<'a> {
             "embedding".to_string(),
             Attribute::String(self.pass.embedding.name().into()),
         ));
-        let r = linear(
-            &mut self.new,
-            &*self.module,
-            op,
-            x,
-            attrs,
-            &out,
-            &mut self.stats,
-        )?;
-        self.define(op, r);
-        Ok(())
+        self.linear(op, x, attrs, &out)
     }
 
     /// A conv, avgpool or global avgpool: one sparse linear map from the
@@ -298,17 +309,7 @@ impl<'a> Packer<'a> {
         let in_shape = [shape[1], shape[2], shape[3]];
         let out = strided_layout(slots, &input, in_shape, out_shape, strides)
             .map_err(|m| op_err(op, format!("result: {m}")))?;
-        let r = linear(
-            &mut self.new,
-            &*self.module,
-            op,
-            x,
-            attrs,
-            &out,
-            &mut self.stats,
-        )?;
-        self.define(op, r);
-        Ok(())
+        self.linear(op, x, attrs, &out)
     }
 
     /// The `pack.linear` attributes of a conv or pool reading an NCHW input
