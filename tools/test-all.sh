@@ -1,22 +1,27 @@
 #!/usr/bin/env bash
 # The Orion-RS test command: build, unit/integration tests, lit tests.
 #
-#   tools/test-all.sh          # build + cargo test + lit
-#   tools/test-all.sh --lint   # also cargo fmt --check and clippy -D warnings
+#   tools/test-all.sh              # build + cargo test + lit + the Python package's pytest
+#   tools/test-all.sh --lint       # also cargo fmt --check and clippy -D warnings
+#   tools/test-all.sh --no-python  # without the Python package (no wheel build)
 #
 # Needs FileCheck/not/count (Debian: llvm-19-tools), mlir-opt-19
-# (mlir-19-tools) and lit (`pip install lit`, else the copy llvm-19-tools ships).
+# (mlir-19-tools) and lit (`pip install lit`, else the copy llvm-19-tools ships);
+# the Python step makes a venv in target/python-venv and pip-installs maturin,
+# numpy and pytest there.
 # Exits non-zero on the first failure.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
 lint=0
+python=1
 for arg in "$@"; do
     case "$arg" in
         --lint) lint=1 ;;
+        --no-python) python=0 ;;
         -h | --help)
-            sed -n '2,9p' "$0"
+            sed -n '2,12p' "$0"
             exit 0
             ;;
         *)
@@ -50,21 +55,37 @@ forbid() { # crate, forbidden dependency
         exit 1
     fi
 }
-for dep in orion-dialects orion-compiler orion-runtime orion-tools; do forbid orion-ckks "$dep"; done
-for dep in orion-ckks orion-compiler orion-runtime orion-tools; do forbid orion-dialects "$dep"; done
-for dep in orion-ckks orion-runtime orion-tools; do forbid orion-compiler "$dep"; done
-for dep in orion-compiler orion-tools; do forbid orion-runtime "$dep"; done
+for dep in orion-dialects orion-compiler orion-runtime orion-tools orion-python; do forbid orion-ckks "$dep"; done
+for dep in orion-ckks orion-compiler orion-runtime orion-tools orion-python; do forbid orion-dialects "$dep"; done
+for dep in orion-ckks orion-runtime orion-tools orion-python; do forbid orion-compiler "$dep"; done
+for dep in orion-compiler orion-tools orion-python; do forbid orion-runtime "$dep"; done
+forbid orion-python orion-tools
 echo "ok"
 
+# The Python extension module is built by maturin (below): linked as a plain
+# cdylib it would need libpython.
 step "cargo build --release --workspace"
-cargo build --release --workspace
+cargo build --release --workspace --exclude orion-python
 
 step "cargo test --release --workspace"
-ORION_REQUIRE_MLIR_OPT=1 cargo test --release --workspace
+ORION_REQUIRE_MLIR_OPT=1 cargo test --release --workspace --exclude orion-python
 
 step "lit -v tests/lit"
 ORION_REQUIRE_MLIR_OPT=1 ORION_BIN_DIR="${ORION_BIN_DIR:-${CARGO_TARGET_DIR:-$PWD/target}/release}" \
     "${lit_cmd[@]}" -v tests/lit
+
+if [[ $python == 1 ]]; then
+    step "python: maturin build, pytest"
+    venv="${CARGO_TARGET_DIR:-$PWD/target}/python-venv"
+    [[ -x $venv/bin/python ]] || python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet maturin numpy pytest </dev/null
+    wheels="${CARGO_TARGET_DIR:-$PWD/target}/wheels"
+    rm -rf "$wheels"
+    "$venv/bin/maturin" build --release --quiet -m python/Cargo.toml -o "$wheels"
+    "$venv/bin/pip" install --quiet --force-reinstall --no-deps "$wheels"/orion_rs-*.whl
+    ORION_BIN_DIR="${ORION_BIN_DIR:-${CARGO_TARGET_DIR:-$PWD/target}/release}" \
+        "$venv/bin/python" -m pytest -q python/tests
+fi
 
 # Lints last, so that a formatting slip does not hide test results.
 if [[ $lint == 1 ]]; then

@@ -2,6 +2,7 @@
 //! to `ckks`, and the pass manager that runs them.
 
 pub mod approx;
+pub mod compile;
 pub mod cost_model;
 pub mod import_onnx;
 pub mod pack_stats;

@@ -13,10 +13,10 @@
 //! `file:line:col: error: message` (or `error: message`), and exit code 1.
 
 use clap::{Parser, ValueEnum};
+use orion_compiler::compile::{is_pack_level, Preset};
 use orion_compiler::passes::pack::Embedding;
 use orion_compiler::passes::{self, PassOptions, Statistics};
 use orion_compiler::{import_onnx_file, pack_stats, PassManager, PrintIr};
-use orion_dialects::ckks::ParamsAttr;
 use orion_dialects::tensor::Tensor;
 use orion_dialects::verify::verify_module;
 use orion_dialects::{parse_module, print_module, Diagnostic, Module, PrintOptions};
@@ -48,20 +48,12 @@ enum ParamsPreset {
 }
 
 impl ParamsPreset {
-    fn params(self) -> ParamsAttr {
+    fn preset(self) -> Preset {
         match self {
-            ParamsPreset::MnistMlp => ParamsAttr::mnist_mlp(),
-            ParamsPreset::Lenet5 => ParamsAttr::lenet5_square(),
-            ParamsPreset::ResnetBootstrapped => ParamsAttr::resnet_bootstrapped(),
-            ParamsPreset::BootstrapTest => ParamsAttr::bootstrap_test(),
-        }
-    }
-
-    /// Bound on |output| the last layer's scale leaves room for.
-    fn output_bound(self) -> f64 {
-        match self {
-            ParamsPreset::Lenet5 => orion_dialects::ckks::params::LENET5_OUTPUT_BOUND,
-            _ => passes::lower_to_ckks::DEFAULT_OUTPUT_BOUND,
+            ParamsPreset::MnistMlp => Preset::MnistMlp,
+            ParamsPreset::Lenet5 => Preset::Lenet5,
+            ParamsPreset::ResnetBootstrapped => Preset::ResnetBootstrapped,
+            ParamsPreset::BootstrapTest => Preset::BootstrapTest,
         }
     }
 }
@@ -315,8 +307,10 @@ fn run(cli: &Cli) -> Result<(), Diagnostic> {
         }
     }
     let mut opts = PassOptions {
-        params: cli.params.params(),
-        output_bound: cli.output_bound.unwrap_or(cli.params.output_bound()),
+        params: cli.params.preset().params(),
+        output_bound: cli
+            .output_bound
+            .unwrap_or(cli.params.preset().output_bound()),
         embedding: match cli.embedding {
             EmbeddingArg::Hybrid => Embedding::Hybrid,
             EmbeddingArg::Square => Embedding::Square,
@@ -383,14 +377,6 @@ fn run(cli: &Cli) -> Result<(), Diagnostic> {
         print_timing(&timings, total.elapsed());
     }
     Ok(())
-}
-
-/// Whether `@main` holds `pack` ops and no `ckks` ones.
-fn is_pack_level(module: &Module) -> bool {
-    module.main().is_some_and(|f| {
-        f.body.iter().any(|o| o.name.starts_with("pack."))
-            && !f.body.iter().any(|o| o.name.starts_with("ckks."))
-    })
 }
 
 fn write_output(path: &str, text: &str) -> Result<(), Diagnostic> {
