@@ -17,6 +17,10 @@ mod program;
 /// The native module.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    // As orion-run does: CKKS allocates and frees buffers of 0.5-70 MB by
+    // the thousand, and glibc's defaults return them to the kernel each
+    // time (a page fault per 4 KB at the next use). Process-wide, once.
+    orion_ckks::alloc_tuning::keep_freed_memory();
     m.add("OrionError", m.py().get_type::<errors::OrionError>())?;
     m.add_class::<program::Program>()?;
     m.add_class::<keys::Client>()?;

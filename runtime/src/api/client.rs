@@ -123,7 +123,8 @@ impl Client {
             progress: false,
             ..opts.clone()
         };
-        let session = Session::from_keys(program.module(), program.context(), keys, &opts)?;
+        let mut session = Session::from_keys(program.module(), program.context(), keys, &opts)?;
+        session.pin_module(program.module());
         Ok(Client {
             key_id,
             program,

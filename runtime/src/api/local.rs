@@ -19,7 +19,8 @@ pub struct LocalRun {
 impl LocalRun {
     /// Generates the program's keys.
     pub fn new(program: Arc<Program>, opts: &RunOptions) -> Result<LocalRun, Error> {
-        let session = Session::new(program.module(), opts)?;
+        let mut session = Session::new(program.module(), opts)?;
+        session.pin_module(program.module());
         Ok(LocalRun { program, session })
     }
 

@@ -37,7 +37,8 @@ impl Server {
     ) -> Result<Server, Error> {
         let module = program.module();
         let keys = SessionKeys::evaluation(module, keys.relin, keys.galois, keys.encapsulation)?;
-        let session = Session::from_keys(module, program.context(), keys, opts)?;
+        let mut session = Session::from_keys(module, program.context(), keys, opts)?;
+        session.pin_module(module);
         Ok(Server {
             program,
             key_id,
