@@ -43,7 +43,23 @@ __all__ = [
 ]
 
 
-def _onnx_bytes(model: Any, example_input: Any) -> tuple[bytes, str, Optional[str]]:
+def _use_dynamo(exporter: str) -> bool:
+    """Whether to export with torch's dynamo exporter (its default from torch
+    2.9, which needs onnxscript) or the TorchScript one."""
+    if exporter == "dynamo":
+        return True
+    if exporter == "torchscript":
+        return False
+    if exporter != "auto":
+        raise OrionError(f"error: torch_exporter '{exporter}': \"auto\", \"dynamo\" or \"torchscript\"")
+    try:
+        import onnxscript  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _onnx_bytes(model: Any, example_input: Any, exporter: str) -> tuple[bytes, str, Optional[str]]:
     """The ONNX bytes of `model`, its name and the directory of its external
     data: a path, bytes, or a torch.nn.Module exported with `example_input`."""
     if isinstance(model, (bytes, bytearray, memoryview)):
@@ -70,7 +86,7 @@ def _onnx_bytes(model: Any, example_input: Any) -> tuple[bytes, str, Optional[st
             x = torch.as_tensor(np.asarray(x, dtype=np.float32))
         buf = io.BytesIO()
         model.eval()
-        torch.onnx.export(model, (x,), buf, dynamo=False)
+        torch.onnx.export(model, (x,), buf, dynamo=_use_dynamo(exporter), verbose=False)
         return buf.getvalue(), type(model).__name__ + ".onnx", None
     raise OrionError(
         f"error: compile: expected an ONNX path, ONNX bytes or a torch.nn.Module, got {type(model).__name__}"
@@ -86,6 +102,7 @@ def compile(
     output_bound: Optional[float] = None,
     calibration_margin: Optional[float] = None,
     embedding: str = "hybrid",
+    torch_exporter: str = "auto",
 ) -> Program:
     """Compiles a network to a CKKS program.
 
@@ -96,8 +113,10 @@ def compile(
     params: a CKKS parameter preset (see `presets()`).
     output_bound: bound on |output| (default: the preset's).
     embedding: "hybrid" or "square" (how a dense layer's matrix is laid out).
+    torch_exporter: for a torch.nn.Module, "dynamo" (torch's default, needs
+        onnxscript), "torchscript", or "auto" (dynamo where onnxscript is).
     """
-    data, name, model_dir = _onnx_bytes(model, example_input)
+    data, name, model_dir = _onnx_bytes(model, example_input, torch_exporter)
     if calibration is not None:
         calibration = np.ascontiguousarray(calibration, dtype=np.float64)
     return compile_onnx(

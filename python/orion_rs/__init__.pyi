@@ -24,6 +24,7 @@ def compile(
     output_bound: Optional[float] = None,
     calibration_margin: Optional[float] = None,
     embedding: str = "hybrid",
+    torch_exporter: str = "auto",
 ) -> Program:
     """Compiles an ONNX model (path or bytes) or a torch.nn.Module to a CKKS
     program."""

@@ -15,12 +15,15 @@ class Square(torch.nn.Module):
         return x * x
 
 
-def test_torch_module_to_decrypted_prediction():
+@pytest.mark.parametrize("exporter", ["torchscript", "dynamo"])
+def test_torch_module_to_decrypted_prediction(exporter):
+    if exporter == "dynamo":
+        pytest.importorskip("onnxscript")
     torch.manual_seed(0)
     net = torch.nn.Sequential(
         torch.nn.Flatten(), torch.nn.Linear(64, 16), Square(), torch.nn.Linear(16, 4)
     )
-    program = orn.compile(net, torch.zeros(1, 1, 8, 8), params="mnist-mlp")
+    program = orn.compile(net, torch.zeros(1, 1, 8, 8), params="mnist-mlp", torch_exporter=exporter)
     client = orn.Client(program)
     client.keygen(seed=1, quiet=True)
     server = orn.Server(program, client.evaluation_keys())
