@@ -26,7 +26,11 @@ pub enum FileError {
         found: u32,
     },
     /// The file holds another kind of object.
-    #[error("expected a {expected} file, found a {found} file")]
+    #[error(
+        "expected {} {expected} file, found {} {found} file",
+        article(expected),
+        article(found)
+    )]
     WrongKind {
         /// What the caller asked for.
         expected: &'static str,
@@ -74,4 +78,13 @@ pub enum FileError {
         /// Key id of the keys.
         ours: KeyId,
     },
+}
+
+/// "a" or "an" before `word`.
+fn article(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
 }

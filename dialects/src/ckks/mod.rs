@@ -19,6 +19,7 @@
 //! | `ckks.bootstrap {bound, log_slots?}` | ct at any level -> ct at the top level and the default scale; every \|slot\| <= bound; `log_slots` for a layout repeating every 2^log_slots slots (sparse) |
 
 pub mod interp;
+pub mod liveness;
 pub mod params;
 pub mod plaintext;
 pub mod polynomial;

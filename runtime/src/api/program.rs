@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use orion_ckks::serialize::params_fingerprint;
 use orion_ckks::Context;
+use orion_dialects::ckks::liveness::peak_live_ciphertexts;
+use orion_dialects::ckks::CtType;
 use orion_dialects::tensor::Tensor;
 use orion_dialects::Module;
 
@@ -122,6 +124,35 @@ impl Program {
     /// carry it.
     pub fn params_fingerprint(&self) -> u64 {
         params_fingerprint(&self.ctx)
+    }
+
+    /// An estimate of the memory one evaluation takes beyond the keys and
+    /// cached plaintexts, in bytes: the most ciphertexts alive at once
+    /// (`peak_live_ciphertexts` of `@main`, in program order) plus four
+    /// for key switching's temporaries, each of two polynomials at the
+    /// highest level the program uses; a bootstrapping program adds
+    /// sixteen ciphertexts at the top of the whole chain for the circuit.
+    /// For admission control (refuse before allocating), not a bound.
+    pub fn evaluation_bytes(&self) -> usize {
+        let Some(func) = self.module.main() else {
+            return 0;
+        };
+        let n = self.ctx.n();
+        let ct_bytes = |level: usize| 2 * (level + 1) * n * std::mem::size_of::<u64>();
+        let top = func
+            .values
+            .iter()
+            .filter_map(|v| CtType::from_type(&v.ty).ok())
+            .map(|t| t.level)
+            .max()
+            .unwrap_or(0);
+        let live = peak_live_ciphertexts(func) + 4;
+        let boot = if self.bootstraps() > 0 {
+            16 * ct_bytes(self.ctx.max_level())
+        } else {
+            0
+        };
+        live.saturating_mul(ct_bytes(top)).saturating_add(boot)
     }
 
     /// How many `ckks.bootstrap` ops one run executes.
