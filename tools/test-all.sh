@@ -58,8 +58,9 @@ forbid() { # crate, forbidden dependency
 for dep in orion-dialects orion-compiler orion-runtime orion-tools orion-python; do forbid orion-ckks "$dep"; done
 for dep in orion-ckks orion-compiler orion-runtime orion-tools orion-python; do forbid orion-dialects "$dep"; done
 for dep in orion-ckks orion-runtime orion-tools orion-python; do forbid orion-compiler "$dep"; done
-for dep in orion-compiler orion-tools orion-python; do forbid orion-runtime "$dep"; done
+for dep in orion-compiler orion-tools orion-python orion-serve; do forbid orion-runtime "$dep"; done
 forbid orion-python orion-tools
+for dep in orion-compiler orion-tools orion-python; do forbid orion-serve "$dep"; done
 echo "ok"
 
 # The Python extension module is built by maturin (below): linked as a plain
