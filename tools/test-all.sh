@@ -3,12 +3,13 @@
 #
 #   tools/test-all.sh              # build + cargo test + lit + the Python package's pytest
 #   tools/test-all.sh --lint       # also cargo fmt --check and clippy -D warnings
-#   tools/test-all.sh --no-python  # without the Python package (no wheel build)
+#   tools/test-all.sh --no-python  # without the Python package and the S3 test (no venv)
 #
 # Needs FileCheck/not/count (Debian: llvm-19-tools), mlir-opt-19
 # (mlir-19-tools) and lit (`pip install lit`, else the copy llvm-19-tools ships);
 # the Python step makes a venv in target/python-venv and pip-installs maturin,
-# numpy and pytest there.
+# numpy and pytest there, then moto (an S3-compatible server for orion-serve's
+# key-store test).
 # Exits non-zero on the first failure.
 set -euo pipefail
 
@@ -86,6 +87,30 @@ if [[ $python == 1 ]]; then
     "$venv/bin/pip" install --quiet --force-reinstall --no-deps "$wheels"/orion_rs-*.whl
     ORION_BIN_DIR="${ORION_BIN_DIR:-${CARGO_TARGET_DIR:-$PWD/target}/release}" \
         "$venv/bin/python" -m pytest -q python/tests
+
+    step "orion-serve on an S3-compatible key store (moto's server on loopback)"
+    "$venv/bin/pip" install --quiet "moto[server]" </dev/null
+    port=$("$venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    "$venv/bin/moto_server" -p "$port" >/dev/null 2>&1 &
+    moto=$!
+    trap 'kill $moto 2>/dev/null || true' EXIT
+    export AWS_ENDPOINT="http://127.0.0.1:$port" AWS_ALLOW_HTTP=true AWS_REGION=us-east-1 \
+        AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test ORION_TEST_S3_BUCKET=orion-keys
+    "$venv/bin/python" - <<'PY'
+import os, time, boto3
+s3 = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT"], region_name="us-east-1")
+for attempt in range(100):
+    try:
+        s3.create_bucket(Bucket=os.environ["ORION_TEST_S3_BUCKET"])
+        break
+    except Exception:
+        time.sleep(0.1)
+else:
+    raise SystemExit("moto's S3 server did not start")
+PY
+    cargo test --release -p orion-serve --test s3 -- --ignored
+    kill "$moto" 2>/dev/null || true
+    trap - EXIT
 fi
 
 # Lints last, so that a formatting slip does not hide test results.

@@ -14,6 +14,7 @@ use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::memory::InMemory;
 use object_store::path::Path;
+use object_store::prefix::PrefixStore;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use orion_ckks::serialize::KeyId;
 
@@ -40,12 +41,18 @@ impl KeyStore {
             store: spec.to_string(),
             message,
         };
-        let store: Arc<dyn ObjectStore> = if spec.starts_with("s3://") {
+        let store: Arc<dyn ObjectStore> = if let Some(rest) = spec.strip_prefix("s3://") {
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
             let s3 = AmazonS3Builder::from_env()
-                .with_url(spec)
+                .with_bucket_name(bucket)
                 .build()
                 .map_err(|e| fail(e.to_string()))?;
-            Arc::new(s3)
+            let prefix = prefix.trim_matches('/');
+            if prefix.is_empty() {
+                Arc::new(s3)
+            } else {
+                Arc::new(PrefixStore::new(s3, prefix))
+            }
         } else {
             std::fs::create_dir_all(spec).map_err(|e| fail(e.to_string()))?;
             Arc::new(LocalFileSystem::new_with_prefix(spec).map_err(|e| fail(e.to_string()))?)

@@ -185,6 +185,13 @@ async fn bad_requests_are_refused_and_the_server_keeps_serving() {
     let s = raw.upload_keys(tokio_stream::iter(half)).await.unwrap_err();
     assert_eq!(s.code(), Code::InvalidArgument, "{}", s.message());
     assert!(s.message().contains("cut off after"), "{}", s.message());
+    // Evaluation keys of other parameters (the ReLU MLP's, for the MLP).
+    let relu_keys = common::client(&relu_mlp(), 5)
+        .evaluation_key_bytes()
+        .unwrap();
+    let (c, m) = code(remote.upload_keys(MLP, &relu_keys).await.unwrap_err());
+    assert_eq!(c, Code::InvalidArgument, "{m}");
+    assert!(m.contains("made for different CKKS parameters"), "{m}");
     // A secret key offered as evaluation keys.
     let sk = client.secret_key_bytes().unwrap();
     let (c, m) = code(remote.upload_keys(MLP, &sk).await.unwrap_err());
