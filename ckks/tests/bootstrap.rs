@@ -313,3 +313,20 @@ fn key_generation_reports_its_progress() {
         assert!(counter.finished.load(Ordering::SeqCst), "{dft:?}");
     }
 }
+
+#[test]
+fn matrix_memory_is_estimated_exactly_before_encoding() {
+    let bp = BootstrapParams::test_n12();
+    let f = fixture(&bp, 21);
+    let estimate =
+        Bootstrapper::matrices_bytes_estimate(&f.ctx, &bp, &BootstrapOptions::default()).unwrap();
+    assert!(estimate > 0);
+    assert_eq!(estimate, f.boot.matrices_bytes());
+    let lazy = BootstrapOptions {
+        lazy_matrices: true,
+    };
+    assert_eq!(
+        Bootstrapper::matrices_bytes_estimate(&f.ctx, &bp, &lazy).unwrap(),
+        0
+    );
+}

@@ -59,6 +59,9 @@ impl Ciphertext {
     }
 }
 
+/// The largest key file read (evaluation keys at LogN 16 are ~6 GB).
+const MAX_KEY_FILE_BYTES: u64 = 64 << 30;
+
 /// Bytes given directly, or read from a path.
 fn bytes_or_file(data: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<u8>> {
     if let Ok(b) = data.cast::<PyBytes>() {
@@ -77,7 +80,8 @@ fn bytes_or_file(data: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<u8>> {
             ))
         })?
     };
-    std::fs::read(&path).map_err(|e| orion_err(format!("error: {}: {e}", path.display())))
+    orion_dialects::files::read_regular(&path, MAX_KEY_FILE_BYTES)
+        .map_err(|e| orion_err(format!("error: {e}")))
 }
 
 /// The party that holds the secret key: makes the keys, encrypts inputs,

@@ -3,7 +3,6 @@
 //! (p / 255 - 0.1307) / 0.3081. Both tools read calibration and inference
 //! inputs through here, so they agree on formats and normalisation.
 
-use std::fs;
 use std::path::Path;
 
 fn read_u32_be(b: &[u8], at: usize) -> Result<u32, String> {
@@ -33,7 +32,8 @@ pub fn read_idx3(bytes: &[u8]) -> Result<(usize, Vec<f64>), String> {
 
 /// IDX1 (magic 0x801) labels.
 pub fn read_labels(path: &Path) -> Result<Vec<u8>, String> {
-    let bytes = fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let bytes =
+        orion_dialects::files::read_regular(path, orion_dialects::files::MAX_INPUT_FILE_BYTES)?;
     if read_u32_be(&bytes, 0)? != 0x801 {
         return Err(format!(
             "{}: not an IDX1 label file (magic 0x00000801)",

@@ -245,6 +245,30 @@ impl Bootstrapper {
     }
 
     /// Bytes of the DFT matrices kept encoded (none when lazy or chained).
+    /// What [`Bootstrapper::matrices_bytes`] will be for `params` on `ctx`
+    /// with `options`, from the plan alone (nothing encoded): each DFT
+    /// level's diagonals as plaintexts over `Q_level ∪ P`; none when they
+    /// are encoded on use or the DFT is chained.
+    pub fn matrices_bytes_estimate(
+        ctx: &Arc<Context>,
+        params: &BootstrapParams,
+        options: &BootstrapOptions,
+    ) -> Result<usize, CkksError> {
+        params.validate()?;
+        super::check_context(ctx, params)?;
+        if options.lazy_matrices || params.dft == DftStrategy::Chained {
+            return Ok(0);
+        }
+        let plan = Plan::new(ctx, params);
+        let np = ctx.moduli_p().len();
+        Ok(plan
+            .cts
+            .iter()
+            .chain(&plan.stc)
+            .map(|l| l.diagonals.len() * (l.level + 1 + np) * ctx.n() * std::mem::size_of::<u64>())
+            .sum())
+    }
+
     pub fn matrices_bytes(&self) -> usize {
         self.cts.size_bytes() + self.stc.size_bytes()
     }

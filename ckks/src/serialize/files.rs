@@ -1,5 +1,6 @@
 //! Whole files on disk, and the key-set check of a ciphertext.
 
+use std::io::Read;
 use std::path::Path;
 
 use super::error::FileError;
@@ -14,12 +15,38 @@ pub fn check_key(ct: KeyId, keys: &'static str, ours: KeyId) -> Result<(), FileE
     Ok(())
 }
 
-/// Reads a whole file.
+/// The largest key or ciphertext file read (evaluation keys at LogN 16
+/// with bootstrapping are about 6 GB).
+pub const MAX_FILE_BYTES: u64 = 64 << 30;
+
+/// Reads a whole key or ciphertext file: a regular file (a FIFO would
+/// block forever, a device never end) of at most [`MAX_FILE_BYTES`].
 pub fn read_file(path: &Path) -> Result<Vec<u8>, FileError> {
-    std::fs::read(path).map_err(|source| FileError::Io {
+    let io = |source| FileError::Io {
         path: path.display().to_string(),
         source,
-    })
+    };
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if !meta.is_file() {
+        return Err(io(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        )));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(io(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!(
+                "{} bytes, more than the {MAX_FILE_BYTES} a key or ciphertext file may have",
+                meta.len()
+            ),
+        )));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_FILE_BYTES).read_to_end(&mut bytes))
+        .map_err(io)?;
+    Ok(bytes)
 }
 
 /// Writes a whole file.

@@ -2,6 +2,7 @@
 //! list of ops in SSA form (one block, as every level of our pipeline is
 //! straight-line code); values are indices into the function's value table.
 
+pub mod limits;
 pub mod print;
 pub mod resource;
 pub mod types;

@@ -103,9 +103,10 @@ impl Type {
         }
     }
 
-    /// Number of elements of a tensor type.
+    /// The element count of a tensor type, `None` if it is not a tensor or
+    /// the count overflows (the verifier refuses such types).
     pub fn num_elements(&self) -> Option<usize> {
-        self.shape().map(|s| s.iter().product())
+        self.shape().and_then(super::limits::checked_product)
     }
 
     /// Parameter `key` of a dialect type `!dialect.name<...>`, if this is one.

@@ -38,7 +38,28 @@
 //! (`linear::BlockedPlan`). Written like any 1-D layout:
 //! `!pack.vec<slots = 4096, size = 10000, period = 4096>` is three blocks.
 
+use crate::ir::limits::{checked_product, MAX_SLOTS, MAX_TENSOR_ELEMENTS};
 use crate::ir::{Attribute, Type};
+
+/// The most ciphertexts one layout may span (ImageNet ResNet-18's largest
+/// activation, 64 x 112 x 112, takes 25 at 2^15 slots).
+pub const MAX_BLOCKS: usize = 1 << 16;
+
+/// A multiplexed shape and gap within bounds: their products (the minimal
+/// grid) cannot overflow, and a gap wider than the slots is meaningless.
+fn check_mux_params(shape: [usize; 3], gap: [usize; 2]) -> Result<(), String> {
+    if shape.iter().any(|&d| d > MAX_TENSOR_ELEMENTS)
+        || checked_product(&shape).is_none_or(|n| n > MAX_TENSOR_ELEMENTS)
+    {
+        return Err(format!(
+            "shape {shape:?} holds more than the {MAX_TENSOR_ELEMENTS} elements a tensor may have"
+        ));
+    }
+    if gap.iter().any(|&g| g == 0 || g > MAX_SLOTS) {
+        return Err(format!("gap {gap:?} must be from 1 to {MAX_SLOTS}"));
+    }
+    Ok(())
+}
 
 /// Where a `[C, H, W]` tensor sits when its channels are multiplexed with a
 /// gap (see the module comment).
@@ -128,6 +149,7 @@ impl VecLayout {
         gap: [usize; 2],
         grid: [usize; 2],
     ) -> Result<VecLayout, String> {
+        check_mux_params(shape, gap)?;
         let size = shape.iter().product();
         if gap == [1, 1] && grid == [shape[1], shape[2]] {
             return VecLayout::replicated(slots, size);
@@ -183,13 +205,43 @@ impl VecLayout {
         (0..self.size).map(|e| self.pos(e) as u32).collect()
     }
 
-    pub fn check(&self) -> Result<(), String> {
-        if !self.slots.is_power_of_two() {
-            return Err(format!("slot count {} is not a power of two", self.slots));
+    /// The bounds every size computed from a layout relies on: a slot count
+    /// that is a power of two up to [`MAX_SLOTS`], a size up to
+    /// [`MAX_TENSOR_ELEMENTS`], and a multiplexed shape, gap and grid whose
+    /// span is computable.
+    fn check_bounds(&self) -> Result<(), String> {
+        if !self.slots.is_power_of_two() || self.slots > MAX_SLOTS {
+            return Err(format!(
+                "slot count {} is not a power of two up to {MAX_SLOTS}",
+                self.slots
+            ));
+        }
+        if self.size > MAX_TENSOR_ELEMENTS {
+            return Err(format!(
+                "size {} is more than the {MAX_TENSOR_ELEMENTS} elements a tensor may have",
+                self.size
+            ));
         }
         if let Some(m) = &self.mux {
+            check_mux_params(m.shape, m.gap)?;
+            let span = m.grid[0].checked_mul(m.grid[1]).and_then(|p| {
+                p.checked_mul(m.shape[0].div_ceil(m.gap[0].max(1) * m.gap[1].max(1)))
+            });
+            if span.is_none() {
+                return Err(format!(
+                    "the span of a [{}, {}, {}] tensor at gap {:?} on a {:?} grid overflows",
+                    m.shape[0], m.shape[1], m.shape[2], m.gap, m.grid
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn check(&self) -> Result<(), String> {
+        self.check_bounds()?;
+        if let Some(m) = &self.mux {
             let [c, h, w] = m.shape;
-            if c * h * w != self.size || m.shape.contains(&0) {
+            if checked_product(&m.shape) != Some(self.size) || m.shape.contains(&0) {
                 return Err(format!(
                     "shape [{c}, {h}, {w}] does not hold the layout's {} elements",
                     self.size
@@ -241,6 +293,13 @@ impl VecLayout {
             return Err(format!(
                 "period {} must be a power of two no larger than the {} slots",
                 self.period, self.slots
+            ));
+        }
+        if self.blocks() > MAX_BLOCKS {
+            return Err(format!(
+                "{} takes {} ciphertexts, more than the {MAX_BLOCKS} a layout may span",
+                what(),
+                self.blocks()
             ));
         }
         if span > self.period && self.blocks() == 1 {
@@ -320,6 +379,7 @@ impl VecLayout {
                         _ => return Err(format!("{ty}: 'gap' must be G or [GH, GW]")),
                     },
                 };
+                check_mux_params(shape, gap).map_err(|m| format!("{ty}: {m}"))?;
                 let grid = match param("grid") {
                     None => Multiplexed::min_grid(shape, gap),
                     Some(g) => match ints("grid", g)?[..] {

@@ -11,7 +11,7 @@ use orion_ckks::{PublicKey, SecretKey};
 use orion_dialects::tensor::Tensor;
 
 use super::{Encrypted, Error, Program};
-use crate::interp::{RunOptions, Session, SessionKeys};
+use crate::interp::{MemoryEstimate, RunOptions, Session, SessionKeys};
 
 /// Keys a client holds, and a session that encrypts and decrypts with them.
 pub struct Client {
@@ -44,6 +44,10 @@ impl Client {
     /// keys if it bootstraps).
     pub fn keygen(program: Arc<Program>, opts: &RunOptions) -> Result<Client, Error> {
         let module = program.module();
+        program.fit_memory(opts, "key generation", |e| MemoryEstimate {
+            keys: e.keys,
+            ..MemoryEstimate::default()
+        })?;
         let keys = SessionKeys::generate(module, program.context(), opts)?;
         let (Some(secret), Some(public)) = (keys.secret, keys.public) else {
             return Err(Error::MissingKey(

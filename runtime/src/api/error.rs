@@ -41,6 +41,9 @@ pub enum Error {
     /// The operation needs a key this client or server does not hold.
     #[error("error: {0}")]
     MissingKey(String),
+    /// The work would need more memory than the budget or the machine has.
+    #[error("error: {0}")]
+    Resources(String),
     /// Evaluating the program failed (an op, its keys, its levels).
     #[error("{0}")]
     Run(#[from] RunError),

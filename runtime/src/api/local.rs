@@ -7,21 +7,34 @@ use std::time::Duration;
 use orion_dialects::tensor::Tensor;
 
 use super::{Error, Program};
-use crate::interp::{RunOptions, Session, Timings};
+use crate::interp::{MemoryEstimate, RunOptions, Session, Timings};
 
 /// A program with every key (secret, public, evaluation) in one session.
 #[derive(Debug)]
 pub struct LocalRun {
     program: Arc<Program>,
     session: Session,
+    estimate: MemoryEstimate,
 }
 
 impl LocalRun {
-    /// Generates the program's keys.
+    /// Generates the program's keys, once the memory they, the
+    /// bootstrapping matrices and the evaluation need is known to fit
+    /// (`Program::fit_memory`).
     pub fn new(program: Arc<Program>, opts: &RunOptions) -> Result<LocalRun, Error> {
-        let mut session = Session::new(program.module(), opts)?;
+        let (opts, estimate) = program.fit_memory(opts, "the encrypted run", |e| *e)?;
+        let mut session = Session::new(program.module(), &opts)?;
         session.pin_module(program.module());
-        Ok(LocalRun { program, session })
+        Ok(LocalRun {
+            program,
+            session,
+            estimate,
+        })
+    }
+
+    /// The memory estimate the run was admitted with.
+    pub fn memory_estimate(&self) -> MemoryEstimate {
+        self.estimate
     }
 
     /// Encodes the program's plaintexts ahead of the first run (optional).

@@ -5,13 +5,13 @@ use std::sync::Arc;
 
 use orion_ckks::serialize::params_fingerprint;
 use orion_ckks::Context;
-use orion_dialects::ckks::liveness::peak_live_ciphertexts;
-use orion_dialects::ckks::CtType;
 use orion_dialects::tensor::Tensor;
 use orion_dialects::Module;
 
 use super::Error;
-use crate::interp::module_context;
+use crate::interp::{
+    estimate_memory, evaluation_bytes, module_context, MemoryEstimate, RunOptions,
+};
 
 /// Largest program text read (a ResNet-50's weights as hex are ~200 MB).
 const MAX_PROGRAM_BYTES: u64 = 4 << 30;
@@ -32,28 +32,16 @@ impl Program {
     /// Reads, parses and verifies the program in `path` (a regular file).
     pub fn load(path: &Path) -> Result<Program, Error> {
         let name = path.display().to_string();
-        let io = |e: std::io::Error| Error::Unsupported {
-            name: name.clone(),
-            message: e.to_string(),
-        };
-        let meta = std::fs::metadata(path).map_err(io)?;
-        if !meta.is_file() {
-            return Err(Error::Unsupported {
-                name,
-                message: "not a regular file".into(),
-            });
-        }
-        if meta.len() > MAX_PROGRAM_BYTES {
-            return Err(Error::Unsupported {
-                name,
-                message: format!(
-                    "{} bytes, more than the {} a program may have",
-                    meta.len(),
-                    MAX_PROGRAM_BYTES
-                ),
-            });
-        }
-        let text = std::fs::read_to_string(path).map_err(io)?;
+        let text =
+            orion_dialects::files::read_regular_text(path, MAX_PROGRAM_BYTES).map_err(|e| {
+                Error::Unsupported {
+                    name: name.clone(),
+                    message: e
+                        .strip_prefix(&format!("{name}: "))
+                        .unwrap_or(&e)
+                        .to_string(),
+                }
+            })?;
         Program::parse(&text, &name)
     }
 
@@ -127,32 +115,48 @@ impl Program {
     }
 
     /// An estimate of the memory one evaluation takes beyond the keys and
-    /// cached plaintexts, in bytes: the most ciphertexts alive at once
-    /// (`peak_live_ciphertexts` of `@main`, in program order) plus four
-    /// for key switching's temporaries, each of two polynomials at the
-    /// highest level the program uses; a bootstrapping program adds
-    /// sixteen ciphertexts at the top of the whole chain for the circuit.
-    /// For admission control (refuse before allocating), not a bound.
+    /// cached plaintexts, in bytes (see `interp::evaluation_bytes`). For
+    /// admission control (refuse before allocating), not a bound.
     pub fn evaluation_bytes(&self) -> usize {
-        let Some(func) = self.module.main() else {
-            return 0;
-        };
-        let n = self.ctx.n();
-        let ct_bytes = |level: usize| 2 * (level + 1) * n * std::mem::size_of::<u64>();
-        let top = func
-            .values
-            .iter()
-            .filter_map(|v| CtType::from_type(&v.ty).ok())
-            .map(|t| t.level)
-            .max()
-            .unwrap_or(0);
-        let live = peak_live_ciphertexts(func) + 4;
-        let boot = if self.bootstraps() > 0 {
-            16 * ct_bytes(self.ctx.max_level())
-        } else {
-            0
-        };
-        live.saturating_mul(ct_bytes(top)).saturating_add(boot)
+        self.module
+            .main()
+            .map_or(0, |f| evaluation_bytes(f, &self.ctx, self.bootstraps() > 0))
+    }
+
+    /// What a session of this program holds with `opts`: keys,
+    /// bootstrapping matrices, one evaluation, cached plaintexts.
+    pub fn memory_estimate(&self, opts: &RunOptions) -> Result<MemoryEstimate, Error> {
+        Ok(estimate_memory(&self.module, &self.ctx, opts)?)
+    }
+
+    /// `opts` adapted to their memory budget, and the estimate with them:
+    /// over the budget, the bootstrapping matrices are encoded on use, then
+    /// the plaintext cache shrinks to what is left; what still exceeds the
+    /// budget or the machine's available memory is refused, before any
+    /// allocation. `parts` picks what counts (a client holds only keys).
+    pub fn fit_memory(
+        &self,
+        opts: &RunOptions,
+        what: &str,
+        parts: impl Fn(&MemoryEstimate) -> MemoryEstimate,
+    ) -> Result<(RunOptions, MemoryEstimate), Error> {
+        let mut opts = opts.clone();
+        let mut estimate = parts(&self.memory_estimate(&opts)?);
+        if let Some(budget) = opts.memory_budget {
+            if estimate.total() > budget && estimate.bootstrap_matrices > 0 {
+                opts.lazy_bootstrap_matrices = true;
+                estimate = parts(&self.memory_estimate(&opts)?);
+            }
+            let rest = estimate.total() - estimate.plaintext_cache;
+            if estimate.total() > budget && rest < budget {
+                opts.plaintext_cache_bytes = Some(budget - rest);
+                estimate = parts(&self.memory_estimate(&opts)?);
+            }
+        }
+        estimate
+            .check(what, opts.memory_budget)
+            .map_err(Error::Resources)?;
+        Ok((opts, estimate))
     }
 
     /// How many `ckks.bootstrap` ops one run executes.

@@ -7,7 +7,7 @@ use std::time::Duration;
 use orion_ckks::serialize::{check_key, decode_eval_keys, EvaluationKeys, FileBytes, KeyId};
 
 use super::{Encrypted, Error, Program};
-use crate::interp::{RunOptions, Session, SessionKeys};
+use crate::interp::{MemoryEstimate, RunOptions, Session, SessionKeys};
 
 /// One program and one client's evaluation keys.
 pub struct Server {
@@ -36,8 +36,14 @@ impl Server {
         opts: &RunOptions,
     ) -> Result<Server, Error> {
         let module = program.module();
+        // The keys are decoded already: what remains to allocate is the
+        // bootstrapping matrices, the evaluation and the plaintext cache.
+        let (opts, _) = program.fit_memory(opts, "the server's session", |e| MemoryEstimate {
+            keys: 0,
+            ..*e
+        })?;
         let keys = SessionKeys::evaluation(module, keys.relin, keys.galois, keys.encapsulation)?;
-        let mut session = Session::from_keys(module, program.context(), keys, opts)?;
+        let mut session = Session::from_keys(module, program.context(), keys, &opts)?;
         session.pin_module(module);
         Ok(Server {
             program,

@@ -231,7 +231,11 @@ impl SessionKeys {
 /// statement of its Galois keys; a step no op rotates by gets the top
 /// level, a rotation by an unrecorded step finds no key at run time) and
 /// relinearization (polynomials multiply inside the op).
-fn program_key_levels(module: &Module, func: &Func, ctx: &Context) -> Result<KeyLevels, RunError> {
+pub(super) fn program_key_levels(
+    module: &Module,
+    func: &Func,
+    ctx: &Context,
+) -> Result<KeyLevels, RunError> {
     let slots = ctx.slots();
     let operand_level = |op: &Op| -> Result<usize, RunError> {
         let v = op
@@ -279,7 +283,10 @@ fn program_key_levels(module: &Module, func: &Func, ctx: &Context) -> Result<Key
 /// 2^k slots also repeats every 2^k' for k' > k, so it serves the smaller
 /// ones too, with one set of keys and DFT matrices); `None` if the program
 /// does not bootstrap.
-fn bootstrap_for(func: &Func, params: &ParamsAttr) -> Result<Option<BootstrapParams>, RunError> {
+pub(super) fn bootstrap_for(
+    func: &Func,
+    params: &ParamsAttr,
+) -> Result<Option<BootstrapParams>, RunError> {
     let Some(log_slots) = func
         .body
         .iter()

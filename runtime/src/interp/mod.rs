@@ -36,6 +36,7 @@ use orion_dialects::Module;
 
 mod cache;
 mod error;
+mod estimate;
 mod exec;
 mod keys;
 mod ops;
@@ -45,6 +46,7 @@ mod values;
 
 pub use cache::DEFAULT_CACHE_BUDGET;
 pub use error::RunError;
+pub use estimate::{estimate_memory, evaluation_bytes, MemoryEstimate};
 pub use keys::{bootstrap_params, module_context, SessionKeys};
 pub use session::{MemoryUse, Session};
 
@@ -64,6 +66,11 @@ pub struct RunOptions {
     /// (default [`DEFAULT_CACHE_BUDGET`]); past it, plaintexts are encoded
     /// at each use.
     pub plaintext_cache_bytes: Option<usize>,
+    /// Memory the session may take, in bytes: over it, the API encodes the
+    /// bootstrapping matrices on use and shrinks the plaintext cache, and
+    /// refuses what still does not fit (see [`MemoryEstimate`]). The
+    /// machine's available memory bounds it in any case.
+    pub memory_budget: Option<usize>,
 }
 
 /// Wall-clock time per phase.

@@ -61,12 +61,13 @@ enum Cmd {
     Stats,
 }
 
-fn read(path: &PathBuf) -> Result<Vec<u8>, String> {
-    std::fs::read(path).map_err(|e| format!("error: {}: {e}", path.display()))
+fn read(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    // Key and ciphertext files (evaluation keys at LogN 16 are ~6 GB).
+    orion_dialects::files::read_regular(path, 64 << 30).map_err(|e| format!("error: {e}"))
 }
 
 async fn run(args: Args) -> Result<(), String> {
-    let ca = args.tls_ca.as_ref().map(read).transpose()?;
+    let ca = args.tls_ca.as_deref().map(read).transpose()?;
     let mut client = RemoteClient::connect(&args.server, ca.as_deref())
         .await
         .map_err(|e| format!("error: {e}"))?;
@@ -116,6 +117,7 @@ async fn run(args: Args) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
+    orion_dialects::install_panic_hook("orion-client");
     let args = Args::parse();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -98,8 +98,9 @@ fn load_models(specs: &[String]) -> Result<Vec<(String, Arc<Program>)>, String> 
         .collect()
 }
 
-fn read(path: &PathBuf) -> Result<Vec<u8>, String> {
-    std::fs::read(path).map_err(|e| format!("error: {}: {e}", path.display()))
+fn read(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    // Key and ciphertext files (evaluation keys at LogN 16 are ~6 GB).
+    orion_dialects::files::read_regular(path, 64 << 30).map_err(|e| format!("error: {e}"))
 }
 
 async fn shutdown_signal(service: InferenceService, quiet: bool) {
@@ -171,6 +172,7 @@ async fn run(args: Args) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
+    orion_dialects::install_panic_hook("orion-serve");
     orion_ckks::alloc_tuning::keep_freed_memory();
     let args = Args::parse();
     if let Some(n) = args.threads {

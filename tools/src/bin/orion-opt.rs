@@ -179,6 +179,7 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
+    orion_dialects::install_panic_hook("orion-opt");
     let cli = Cli::parse();
     match run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -220,7 +221,11 @@ fn read_mlir(input: &str) -> Result<Module, Diagnostic> {
             .map_err(|e| error(format!("cannot read stdin: {e}")))?;
         (s, "<stdin>".to_string())
     } else {
-        let bytes = std::fs::read(input).map_err(|e| error(format!("cannot read {input}: {e}")))?;
+        let bytes = orion_dialects::files::read_regular(
+            Path::new(input),
+            orion_dialects::files::MAX_INPUT_FILE_BYTES,
+        )
+        .map_err(|e| error(format!("cannot read {e}")))?;
         let s =
             String::from_utf8(bytes).map_err(|e| error(format!("{input}: not UTF-8 text: {e}")))?;
         (s, input.to_string())
@@ -461,7 +466,11 @@ fn read_calibration(
         }
     };
     let per: usize = shape.iter().product();
-    let bytes = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
+    let bytes = orion_dialects::files::read_regular(
+        Path::new(path),
+        orion_dialects::files::MAX_INPUT_FILE_BYTES,
+    )
+    .map_err(fail)?;
     let (_, data) = read_values(&bytes, idx).map_err(fail)?;
     if per == 0 || data.is_empty() || !data.len().is_multiple_of(per) {
         return Err(fail(format!(

@@ -39,7 +39,9 @@ pub const EVAL_KEYS: &str = "eval.keys";
 /// Parses and verifies a program of any level.
 pub fn load_module(file: &Path) -> Result<Module, String> {
     let path = file.display().to_string();
-    let src = fs::read_to_string(file).map_err(|e| format!("error: {path}: {e}"))?;
+    let src =
+        orion_dialects::files::read_regular_text(file, orion_dialects::files::MAX_INPUT_FILE_BYTES)
+            .map_err(|e| format!("error: {e}"))?;
     let module = orion_dialects::parse_module(&src, &path).map_err(|d| d.to_string())?;
     orion_dialects::verify::verify_module(&module).map_err(|d| d.to_string())?;
     Ok(module)
@@ -47,7 +49,8 @@ pub fn load_module(file: &Path) -> Result<Module, String> {
 
 /// All images of the input, each with `per` elements.
 pub fn read_input(path: &Path, per: usize, idx: IdxShape) -> Result<Vec<Vec<f64>>, String> {
-    let bytes = fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let bytes =
+        orion_dialects::files::read_regular(path, orion_dialects::files::MAX_INPUT_FILE_BYTES)?;
     let (image, data) = read_values(&bytes, idx).map_err(|e| format!("{}: {e}", path.display()))?;
     let n = image.unwrap_or(per);
     if n != per || data.is_empty() || data.len() % per != 0 {

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
+use orion_runtime::interp::MemoryEstimate;
 use orion_runtime::{Client, Program, RunOptions};
 
 use crate::io::{note, save, EVAL_KEYS, PUBLIC_KEY, SECRET_KEY};
@@ -36,6 +37,20 @@ pub fn keygen(args: &KeygenArgs) -> Result<ExitCode, String> {
         progress: !args.quiet,
         ..RunOptions::default()
     };
+    // The keys, then their file bytes: the prost message holds a copy and
+    // its encoding another, so writing eval.keys takes three times the keys.
+    let (_, estimate) = program
+        .fit_memory(&opts, "key generation and the key files", |e| {
+            MemoryEstimate {
+                keys: e.keys.saturating_mul(3),
+                ..MemoryEstimate::default()
+            }
+        })
+        .map_err(|e| e.to_string())?;
+    note(
+        args.quiet,
+        &format!("memory estimate: {:.0} MB", estimate.total() as f64 / 1e6),
+    );
     let start = Instant::now();
     let client = Client::keygen(program, &opts).map_err(|e| e.to_string())?;
     // Every file's bytes before the first is written: a key set that cannot

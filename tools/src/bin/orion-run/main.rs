@@ -68,6 +68,7 @@ fn set_threads(threads: Option<usize>) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
+    orion_dialects::install_panic_hook("orion-run");
     orion_ckks::alloc_tuning::keep_freed_memory();
     let split = std::env::args()
         .nth(1)

@@ -77,6 +77,12 @@ pub struct RunArgs {
     /// bootstrap runs instead of keeping them (less memory, slower).
     #[arg(long)]
     lazy_bootstrap_matrices: bool,
+    /// Memory the encrypted run may take, in MiB: over it, bootstrapping
+    /// matrices are encoded on use and the plaintext cache shrinks; what
+    /// still does not fit is refused before keygen (the machine's
+    /// available memory is a bound in any case).
+    #[arg(long, value_name = "MIB")]
+    memory_budget: Option<usize>,
     #[command(flatten)]
     idx: IdxArgs,
 }
@@ -145,8 +151,12 @@ impl Runner {
             progress: !args.quiet,
             lazy_bootstrap_matrices: args.lazy_bootstrap_matrices,
             plaintext_cache_bytes: args.plaintext_cache_mib.map(|mib| mib << 20),
+            memory_budget: args.memory_budget.map(|mib| mib << 20),
         };
         let mut local = LocalRun::new(program.clone(), &opts).map_err(|e| e.to_string())?;
+        if !args.quiet {
+            eprintln!("memory estimate: {}", local.memory_estimate());
+        }
         let prepare = local.prepare().map_err(|e| e.to_string())?;
         // With several images, one bar over images instead of one per op.
         local.session_mut().set_progress(!args.quiet && count == 1);
@@ -194,6 +204,10 @@ impl Runner {
 /// The images `start..end` of the input (zeros without `--input`).
 fn select_images(args: &RunArgs, shape: &[usize]) -> Result<(usize, Vec<Vec<f64>>), String> {
     let per: usize = shape.iter().product();
+    if args.input.is_none() {
+        orion_dialects::ir::limits::check_memory("a zero input", per.saturating_mul(8))
+            .map_err(|e| format!("error: {e}"))?;
+    }
     let images = match &args.input {
         Some(p) => read_input(p, per, args.idx.shape()).map_err(|e| format!("error: {e}"))?,
         None => vec![vec![0.0; per]],
@@ -363,11 +377,12 @@ fn print_encrypted_summary(
     let m = s.memory_use();
     let mb = |b: usize| format!("{:.0} MB", b as f64 / 1e6);
     println!(
-        "memory: peak RSS {} (keys {}, bootstrapping matrices {}, plaintext cache {})",
+        "memory: peak RSS {} (keys {}, bootstrapping matrices {}, plaintext cache {}); estimated before keygen {}",
         peak_rss().map_or_else(|| "n/a".to_string(), mb),
         mb(m.keys),
         mb(m.bootstrap_matrices),
         mb(m.plaintext_cache),
+        mb(local.memory_estimate().total()),
     );
     if args.profile {
         println!("op profile over {count} image(s):");

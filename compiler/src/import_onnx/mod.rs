@@ -13,6 +13,8 @@
 //! shape arithmetic PyTorch emits in front of a `Reshape` (Shape, Gather,
 //! Concat, ...) is folded by tract and the reshape takes its result type.
 
+mod initializers;
+
 use orion_dialects::ir::{Attribute, ElemType, Func, Location, Module, Op, Type, ValueId};
 use orion_dialects::nn::conv::{Conv2dAttrs, PoolAttrs};
 use orion_dialects::nn::infer_result_types;
@@ -96,7 +98,8 @@ fn guarded<T>(what: &str, f: impl FnOnce() -> TractResult<T>) -> Result<T, Diagn
 /// Reads an ONNX file into an `nn`-level module.
 pub fn import_onnx_file(path: &Path) -> Result<Module, Diagnostic> {
     let bytes =
-        std::fs::read(path).map_err(|e| err(format!("cannot read {}: {e}", path.display())))?;
+        orion_dialects::files::read_regular(path, orion_dialects::files::MAX_INPUT_FILE_BYTES)
+            .map_err(|e| err(format!("cannot read {e}")))?;
     let dir = path.parent().and_then(|d| d.to_str()).map(str::to_string);
     import_onnx_bytes(&bytes, dir.as_deref())
         .map_err(|d| Diagnostic::new(d.loc, format!("{}: {}", path.display(), d.message)))
@@ -120,6 +123,14 @@ pub fn import_onnx_proto(
         .graph
         .as_ref()
         .ok_or_else(|| err("the ONNX model has no graph"))?;
+    for t in &graph.initializer {
+        initializers::check_initializer(t, model_dir).map_err(err)?;
+    }
+    for node in &graph.node {
+        for t in node.attribute.iter().filter_map(|a| a.t.as_ref()) {
+            initializers::check_initializer(t, model_dir).map_err(|m| node_err(node, m))?;
+        }
+    }
     let live = live_nodes(graph)?;
     for node in live.iter().map(|&i| &graph.node[i]) {
         if !SUPPORTED.iter().any(|(t, _)| *t == node.op_type)
