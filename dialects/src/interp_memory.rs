@@ -38,3 +38,31 @@ pub fn check_interpreter_memory(func: &Func, ckks_slots: usize) -> Result<(), Di
     )
     .map_err(|m| Diagnostic::new(func.loc.clone(), m))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::{Location, Type};
+
+    #[test]
+    fn every_value_counts_as_f64() {
+        let mut f = Func::new("main");
+        let x = f.add_arg(Type::f32_tensor(&[1 << 15, 1 << 16]), None);
+        let y = f.push_op(
+            "nn.square",
+            vec![x],
+            vec![],
+            vec![Type::f32_tensor(&[1 << 15, 1 << 16])],
+            Location::Unknown,
+        );
+        f.push_op("func.return", y, vec![], vec![], Location::Unknown);
+        assert_eq!(interpreter_bytes(&f, 0), (2 * 8) << 31);
+        // 32 GiB: more than any machine here has.
+        let err = check_interpreter_memory(&f, 0).unwrap_err();
+        assert!(
+            err.message
+                .starts_with("interpreting @main needs about 34.4 GB"),
+            "{err}"
+        );
+    }
+}

@@ -64,6 +64,8 @@ mlir_opt = find_tool(["mlir-opt-19", "mlir-opt"], search_path)
 # Longest first: lit applies substitutions in order.
 config.substitutions.append(("%examples", os.path.join(workspace, "examples")))
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "inputs")))
+# A bad input must be refused within 10 s and 1 GB of address space.
+config.substitutions.append(("%bounded", "timeout 10 prlimit --as=1073741824 --"))
 
 
 def tool_pattern(name):

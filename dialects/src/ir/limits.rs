@@ -31,19 +31,38 @@ pub fn element_count(shape: &[usize]) -> Result<usize, String> {
     }
 }
 
-/// The memory the OS reports available (MemAvailable), in bytes, if it
-/// does.
+/// The memory this process may use, in bytes, where the OS tells: the
+/// smaller of MemAvailable and the process's address-space limit
+/// (`ulimit -v`, `prlimit --as`).
 pub fn available_memory() -> Option<usize> {
-    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let kb: usize = info
-        .lines()
-        .find_map(|l| l.strip_prefix("MemAvailable:"))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    kb.checked_mul(1024)
+    let available = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|info| {
+            let kb: usize = info
+                .lines()
+                .find_map(|l| l.strip_prefix("MemAvailable:"))?
+                .trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse()
+                .ok()?;
+            kb.checked_mul(1024)
+        });
+    // "Max address space   <soft>   <hard>   bytes"; "unlimited" parses to none.
+    let limit = std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|l| {
+            l.lines()
+                .find_map(|l| l.strip_prefix("Max address space"))?
+                .split_whitespace()
+                .next()?
+                .parse::<usize>()
+                .ok()
+        });
+    match (available, limit) {
+        (Some(a), Some(l)) => Some(a.min(l)),
+        (a, l) => a.or(l),
+    }
 }
 
 /// Refuses work that needs `bytes` (an estimate) when the machine does not
@@ -51,7 +70,7 @@ pub fn available_memory() -> Option<usize> {
 pub fn check_memory(what: &str, bytes: usize) -> Result<(), String> {
     match available_memory() {
         Some(avail) if bytes > avail => Err(format!(
-            "{what} needs about {:.1} GB, the machine has {:.1} GB available",
+            "{what} needs about {:.1} GB, only {:.1} GB are available (free memory, or this process's limit)",
             bytes as f64 / 1e9,
             avail as f64 / 1e9
         )),

@@ -63,7 +63,7 @@ impl MemoryEstimate {
         }
         if let Some(a) = available_memory().filter(|&a| total > a) {
             return Err(format!(
-                "{what} needs about {} ({self}), the machine has {} available",
+                "{what} needs about {} ({self}), only {} are available (free memory, or this process's limit)",
                 mb(total),
                 mb(a)
             ));

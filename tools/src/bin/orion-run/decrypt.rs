@@ -41,6 +41,12 @@ pub fn decrypt(args: &DecryptArgs) -> Result<ExitCode, String> {
         .into_iter()
         .next()
         .ok_or("error: @main returns nothing")?;
+    if let Some(j) = y.data.iter().position(|v| !v.is_finite()) {
+        return Err(format!(
+            "error: decrypted output element {j} is {}: the run failed numerically (no class is printed)",
+            y.data[j]
+        ));
+    }
     println!("logits {} class {}", fmt_logits(&y), y.argmax());
     if let Some(out) = &args.output {
         note(args.quiet, &format!("writing {}", out.display()));

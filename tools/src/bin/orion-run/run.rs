@@ -197,6 +197,12 @@ impl Runner {
             .into_iter()
             .next()
             .ok_or("error: @main returns nothing")?;
+        if let Some(j) = y.data.iter().position(|v| !v.is_finite()) {
+            return Err(format!(
+                "error: output element {j} is {}: the run failed numerically (no class is printed)",
+                y.data[j]
+            ));
+        }
         Ok((y, timings))
     }
 }
@@ -225,7 +231,17 @@ fn select_images(args: &RunArgs, shape: &[usize]) -> Result<(usize, Vec<Vec<f64>
             images.len()
         ));
     }
-    Ok((start, images.into_iter().take(end).skip(start).collect()))
+    let images: Vec<Vec<f64>> = images.into_iter().take(end).skip(start).collect();
+    for (k, image) in images.iter().enumerate() {
+        if let Some(j) = image.iter().position(|v| !v.is_finite()) {
+            return Err(format!(
+                "error: input: image {} element {j} is {}, not a finite number",
+                start + k,
+                image[j]
+            ));
+        }
+    }
+    Ok((start, images))
 }
 
 fn labels(args: &RunArgs, end: usize) -> Result<Option<Vec<u8>>, String> {
