@@ -405,3 +405,76 @@ fn rescales_of_different_scales_are_not_merged() {
     assert_eq!(stat(&stats, "ops-after"), stat(&stats, "ops-before"));
     assert!(rotations_of_module(&m).is_empty());
 }
+
+/// A long program (about 3 * REGION_MAX arithmetic ops) whose layers use a
+/// value from far back: each block's rotations compose within a region, and
+/// a value optimized in one region is read, renamed, by the last one.
+fn long_program(blocks: usize) -> (Module, Vec<Vec<f64>>) {
+    let mut b = B::new();
+    let x = b.f.add_arg(ct(5, 26), Some("x".into()));
+    let p = b.f.add_arg(pt(5, 26), Some("p".into()));
+    let first = {
+        let r = b.rotate(x, 3);
+        b.rotate(r, 5) // composes to rotate(x, 8): a new value
+    };
+    let mut acc = None;
+    for k in 0..blocks {
+        b.f.body.last_mut().unwrap().loc = Location::Name(format!("layer{}", k / 100));
+        let r = b.rotate(x, 1 + (k % 5) as i64);
+        let r = b.rotate(r, 1);
+        let m1 = b.mul_plain(x, p);
+        let m2 = b.mul_plain(r, p);
+        let s1 = b.rescale(m1);
+        let s2 = b.rescale(m2);
+        let y = b.add(s1, s2);
+        let y = b.sub(y, s1);
+        acc = Some(match acc {
+            None => y,
+            Some(a) => b.add(a, y),
+        });
+    }
+    // The first block's value again, at the very end.
+    let tail = b.mul_plain(first, p);
+    let tail = b.rescale(tail);
+    let out = b.add(acc.expect("blocks"), tail);
+    let f = b.ret(vec![out]);
+    (
+        module_with(f, vec![1, 2, 3, 4, 5, 6, 8]),
+        vec![vector(3, SLOTS), vector(4, SLOTS)],
+    )
+}
+
+#[test]
+fn long_programs_are_optimized_region_by_region() {
+    let (m, args) = long_program(3000);
+    let (_, stats) = optimize(m, &args);
+    assert!(stat(&stats, "regions") >= 3, "{stats:?}");
+    assert_eq!(stat(&stats, "regions-kept-by-time"), 0);
+    // Every block's two rotations compose into one, and the blocks' equal
+    // rotations of x are shared within a region.
+    assert_eq!(stat(&stats, "rotations-before"), 2 * 3000 + 2);
+    assert!(stat(&stats, "rotations-after") < 100, "{stats:?}");
+    assert!(stat(&stats, "ntt-cost-after") < stat(&stats, "ntt-cost-before"));
+}
+
+#[test]
+fn a_spent_time_budget_keeps_the_remaining_regions() {
+    let (mut m, args) = long_program(3000);
+    let before = eval(&m, &args);
+    let pass = OptimizeCkks {
+        total_time_limit: std::time::Duration::ZERO,
+        ..OptimizeCkks::new()
+    };
+    let stats = pass.run(&mut m).unwrap();
+    verify_module(&m).unwrap();
+    assert_eq!(
+        stat(&stats, "regions-kept-by-time"),
+        stat(&stats, "regions")
+    );
+    assert_eq!(
+        stat(&stats, "rotations-after"),
+        stat(&stats, "rotations-before")
+    );
+    let after = eval(&m, &args);
+    assert_eq!(before, after);
+}

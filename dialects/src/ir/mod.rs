@@ -240,19 +240,26 @@ impl Func {
         }
     }
 
-    /// Removes ops whose results are all unused (except `func.return`),
-    /// repeating until nothing changes. Values stay in the table, unused.
+    /// Removes ops whose results nothing live uses (everything but
+    /// `func.return` and what it needs), in one backward pass: in SSA
+    /// order every use follows its definition. Values stay in the table,
+    /// unused.
     pub fn remove_dead_ops(&mut self) {
-        loop {
-            let uses = self.use_counts();
-            let before = self.body.len();
-            self.body.retain(|op| {
-                op.name == "func.return" || op.results.iter().any(|r| uses[r.0 as usize] > 0)
-            });
-            if self.body.len() == before {
-                break;
+        let mut used = vec![false; self.values.len()];
+        let mut keep = vec![false; self.body.len()];
+        for (i, op) in self.body.iter().enumerate().rev() {
+            if op.name == "func.return" || op.results.iter().any(|r| used[r.0 as usize]) {
+                keep[i] = true;
+                for o in &op.operands {
+                    used[o.0 as usize] = true;
+                }
             }
         }
+        let mut i = 0;
+        self.body.retain(|_| {
+            i += 1;
+            keep[i - 1]
+        });
     }
 }
 

@@ -20,6 +20,8 @@ pub(super) struct Emitter<'a, 'e> {
     pub(super) out: Func,
     pub(super) defined: Vec<bool>,
     pub(super) emitted: HashMap<Id, ValueId>,
+    /// Values of earlier regions that now live under another id.
+    pub(super) rename: &'e HashMap<ValueId, ValueId>,
 }
 
 impl Emitter<'_, '_> {
@@ -29,6 +31,11 @@ impl Emitter<'_, '_> {
             self.defined.resize(i + 1, false);
         }
         self.defined[i] = true;
+    }
+
+    /// The value that holds old value `v` now.
+    pub(super) fn renamed(&self, v: ValueId) -> ValueId {
+        self.rename.get(&v).copied().unwrap_or(v)
     }
 
     fn is_defined(&self, v: ValueId) -> bool {
@@ -76,7 +83,7 @@ impl Emitter<'_, '_> {
                 .as_str()
                 .strip_prefix('v')
                 .and_then(|s| s.parse::<u32>().ok())
-                .map(ValueId)
+                .map(|v| self.renamed(ValueId(v)))
                 .ok_or_else(|| internal(format!("bad leaf {sym}")))?;
             if !self.is_defined(v) {
                 return Err(internal(format!("leaf {sym} used before its definition")));

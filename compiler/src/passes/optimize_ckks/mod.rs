@@ -47,29 +47,34 @@
 //! ```
 
 use super::{Pass, Statistics};
-use egg::{Extractor, Id, Language, Runner, SimpleScheduler, Symbol};
+use egg::{Id, Symbol};
 use orion_dialects::ckks::params::ROTATIONS_ATTR;
-use orion_dialects::ckks::{CtType, ParamsAttr};
+use orion_dialects::ckks::ParamsAttr;
 use orion_dialects::{Attribute, Diagnostic, Func, Location, Module, Op, ValueId};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+use std::ops::Range;
 use std::time::Duration;
 
 mod cost;
 mod emit;
 mod lang;
+mod region;
 mod rules;
 
-use cost::{enode_cost, CostModel, NttCost};
-use emit::Emitter;
-use lang::{CkksAnalysis, CkksEGraph, CkksLang, Info};
-use rules::rules;
+use cost::CostModel;
+use lang::{CkksEGraph, CkksLang};
+use region::{keep_region, optimize_region, Output, Shared};
 
 /// The pass. Limits bound the equality saturation.
 #[derive(Clone, Debug)]
 pub struct OptimizeCkks {
     pub iter_limit: usize,
     pub node_limit: usize,
+    /// Per region.
     pub time_limit: Duration,
+    /// For the whole pass: past it, the remaining regions are kept as they
+    /// are (a bound on adversarial input, never reached by a network).
+    pub total_time_limit: Duration,
 }
 
 impl Default for OptimizeCkks {
@@ -78,6 +83,7 @@ impl Default for OptimizeCkks {
             iter_limit: 30,
             node_limit: 200_000,
             time_limit: Duration::from_secs(10),
+            total_time_limit: Duration::from_secs(120),
         }
     }
 }
@@ -165,157 +171,132 @@ struct Optimized {
     cost_after: f64,
     egraph_nodes: usize,
     iterations: usize,
+    regions: usize,
+    regions_rejected: usize,
+    regions_skipped: usize,
 }
 
+/// A region closes once it holds this many arithmetic ops and the last op
+/// was a bootstrap (no rewrite crosses a bootstrap: its result is a fresh
+/// ciphertext)...
+const REGION_MIN: usize = 2048;
+/// ... or this many and the next op belongs to another layer (its
+/// location's name)...
+const REGION_LAYER: usize = 6144;
+/// ... and in any case at this many: the e-graph, its saturation and its
+/// extraction stay bounded, so the pass is linear in the program's size.
+/// (ResNet-20, 24k arithmetic ops in 10 regions, keeps the NTT cost of one
+/// whole-function e-graph; a program without bootstraps of up to 6k
+/// arithmetic ops is one region.)
+const REGION_MAX: usize = 8192;
+
+/// Consecutive op ranges covering `func`'s body (see `REGION_MIN`).
+fn regions(func: &Func) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let (mut start, mut arith) = (0, 0);
+    for (i, op) in func.body.iter().enumerate() {
+        let prev = i.checked_sub(1).map(|p| &func.body[p]);
+        let after_bootstrap = prev.is_some_and(|p| p.name == "ckks.bootstrap");
+        let new_layer = prev.is_some_and(|p| p.loc.name() != op.loc.name());
+        if arith >= REGION_MAX
+            || (arith >= REGION_MIN && after_bootstrap)
+            || (arith >= REGION_LAYER && new_layer)
+        {
+            out.push(start..i);
+            (start, arith) = (i, 0);
+        }
+        arith += usize::from(arith_name(op).is_some());
+    }
+    out.push(start..func.body.len());
+    out
+}
+
+/// Whether each value is needed by an op that is not arithmetic (the
+/// function's result, decryptions, ...), through any chain of uses.
+fn live_values(func: &Func) -> Vec<bool> {
+    let mut live = vec![false; func.values.len()];
+    for op in func.body.iter().rev() {
+        let needed = arith_name(op).is_none() || op.results.iter().any(|r| live[r.0 as usize]);
+        if needed {
+            for v in &op.operands {
+                live[v.0 as usize] = true;
+            }
+        }
+    }
+    live
+}
+
+/// The index of the last op using each value (`usize::MAX`: none).
+fn last_uses(func: &Func) -> Vec<usize> {
+    let mut last = vec![usize::MAX; func.values.len()];
+    for (i, op) in func.body.iter().enumerate() {
+        for v in &op.operands {
+            last[v.0 as usize] = i;
+        }
+    }
+    last
+}
+
+/// Optimizes `func` region by region (see the `region` module): linear in
+/// its size, each region's e-graph bounded by `REGION_MAX` ops.
 fn optimize_func(
     func: &Func,
     params: &ParamsAttr,
     limits: &OptimizeCkks,
 ) -> Result<Optimized, Diagnostic> {
-    let slots = params.slots() as i64;
     let model = CostModel::new(params);
-    let mut eg = CkksEGraph::new(CkksAnalysis {
-        log_q: params.log_q.clone(),
-        leaves: HashMap::new(),
-    });
-
-    // Value -> e-class of the arithmetic op defining it.
-    let mut arith: Vec<Option<Id>> = vec![None; func.values.len()];
-    // Opaque ops' operands that the arithmetic computes.
-    let mut roots: Vec<Id> = Vec::new();
-    // Original (result, class, op index) of each arithmetic op.
-    let mut originals: Vec<(ValueId, Id, usize, &'static str)> = Vec::new();
-    let mut is_arith_op = vec![false; func.body.len()];
-    for (i, op) in func.body.iter().enumerate() {
-        let Some(name) = arith_name(op) else {
-            roots.extend(op.operands.iter().filter_map(|v| arith[v.0 as usize]));
-            continue;
-        };
-        let mut classes = Vec::with_capacity(op.operands.len());
-        for &v in &op.operands {
-            let id = match arith[v.0 as usize] {
-                Some(id) => id,
-                None => {
-                    let sym = leaf_symbol(v);
-                    eg.analysis.leaves.insert(sym, Info::of_type(func.ty(v)));
-                    eg.add(CkksLang::Leaf(sym))
-                }
-            };
-            classes.push(id);
-        }
-        let node = arith_node(op, name, slots, &mut eg, &classes);
-        let id = eg.add(node);
-        arith[op.result().0 as usize] = Some(id);
-        originals.push((op.result(), id, i, name));
-        is_arith_op[i] = true;
-    }
-
-    // Cost of the live part of the input, as a DAG.
-    let mut live = vec![false; func.values.len()];
-    let mut cost_before = 0.0;
-    for (i, op) in func.body.iter().enumerate().rev() {
-        if is_arith_op[i] && !live[op.result().0 as usize] {
-            continue;
-        }
-        if is_arith_op[i] {
-            if let Ok(t) = CtType::from_type(func.ty(op.operands[0])) {
-                cost_before += model.op_cost(&op.name["ckks.".len()..], t);
-            }
-        }
-        for v in &op.operands {
-            live[v.0 as usize] = true;
-        }
-    }
-
-    let runner = Runner::default()
-        .with_egraph(eg)
-        .with_iter_limit(limits.iter_limit)
-        .with_node_limit(limits.node_limit)
-        .with_time_limit(limits.time_limit)
-        .with_scheduler(SimpleScheduler)
-        .run(&rules(slots));
-    let iterations = runner.iterations.len();
-    let eg = runner.egraph;
-    let extractor = Extractor::new(
-        &eg,
-        NttCost {
-            egraph: &eg,
-            model: model.clone(),
-        },
-    );
-
-    // Classes the extracted program needs, and its DAG cost.
-    let mut needed: HashSet<Id> = HashSet::new();
-    let mut stack: Vec<Id> = roots.iter().map(|&r| eg.find(r)).collect();
-    let mut cost_after = 0.0;
-    while let Some(c) = stack.pop() {
-        if !needed.insert(c) {
-            continue;
-        }
-        let node = extractor.find_best_node(c);
-        cost_after += enode_cost(&eg, &model, node);
-        stack.extend(node.children().iter().map(|&k| eg.find(k)));
-    }
-
-    // Where each (class, op) came from: its value and location are reused.
-    let mut origin: HashMap<(Id, &'static str), (ValueId, Location)> = HashMap::new();
-    let mut class_loc: HashMap<Id, Location> = HashMap::new();
-    for &(v, id, i, name) in &originals {
-        let loc = &func.body[i].loc;
-        let c = eg.find(id);
-        origin.entry((c, name)).or_insert((v, loc.clone()));
-        class_loc.entry(c).or_insert(loc.clone());
-    }
-
-    let out = Func {
-        name: func.name.clone(),
-        args: func.args.clone(),
-        body: Vec::new(),
-        values: func.values.clone(),
-        loc: func.loc.clone(),
+    let (last_use, live) = (last_uses(func), live_values(func));
+    let shared = Shared {
+        func,
+        params,
+        limits,
+        model: &model,
+        last_use: &last_use,
+        live: &live,
     };
     let mut defined = vec![false; func.values.len()];
     for a in &func.args {
         defined[a.0 as usize] = true;
     }
-    let mut emitter = Emitter {
-        eg: &eg,
-        extractor: &extractor,
-        origin: &origin,
-        class_loc: &class_loc,
-        log_q: &params.log_q,
-        out,
+    let mut o = Output {
+        out: Func {
+            name: func.name.clone(),
+            args: func.args.clone(),
+            body: Vec::with_capacity(func.body.len()),
+            values: func.values.clone(),
+            loc: func.loc.clone(),
+        },
         defined,
-        emitted: HashMap::new(),
+        rename: HashMap::new(),
     };
-    for (i, op) in func.body.iter().enumerate() {
-        if is_arith_op[i] {
-            let c = eg.find(arith[op.result().0 as usize].expect("arith class"));
-            if needed.contains(&c) {
-                emitter.emit(c)?;
-            }
+    let mut total = Optimized {
+        func: Func::new(&func.name),
+        cost_before: 0.0,
+        cost_after: 0.0,
+        egraph_nodes: 0,
+        iterations: 0,
+        regions: 0,
+        regions_rejected: 0,
+        regions_skipped: 0,
+    };
+    let start = std::time::Instant::now();
+    for range in regions(func) {
+        total.regions += 1;
+        if start.elapsed() >= limits.total_time_limit {
+            total.regions_skipped += 1;
+            keep_region(&shared, range, &mut o);
             continue;
         }
-        let mut new_op = op.clone();
-        for o in &mut new_op.operands {
-            if let Some(id) = arith[o.0 as usize] {
-                *o = emitter.emit(eg.find(id))?;
-            }
-        }
-        for r in &new_op.results {
-            emitter.mark_defined(*r);
-        }
-        emitter.out.body.push(new_op);
+        let r = optimize_region(&shared, range, &mut o)?;
+        total.cost_before += r.cost_before;
+        total.cost_after += r.cost_after;
+        total.egraph_nodes += r.nodes;
+        total.iterations = total.iterations.max(r.iterations);
+        total.regions_rejected += usize::from(r.rejected);
     }
-    let mut out = emitter.out;
-    out.remove_dead_ops();
-    Ok(Optimized {
-        func: out,
-        cost_before,
-        cost_after,
-        egraph_nodes: eg.total_number_of_nodes(),
-        iterations,
-    })
+    o.out.remove_dead_ops();
+    total.func = o.out;
+    Ok(total)
 }
 
 /// Sorted distinct nonzero offsets (mod slots) of the module's rotations.
@@ -383,6 +364,9 @@ impl Pass for OptimizeCkks {
         stats.push(("ntt-cost-after".into(), cost_after.round() as i64));
         stats.push(("egraph-nodes".into(), opt.egraph_nodes as i64));
         stats.push(("egraph-iterations".into(), opt.iterations as i64));
+        stats.push(("regions".into(), opt.regions as i64));
+        stats.push(("regions-kept-by-cost".into(), opt.regions_rejected as i64));
+        stats.push(("regions-kept-by-time".into(), opt.regions_skipped as i64));
         stats.push(("rewrite-rejected-by-cost".into(), (!accepted) as i64));
         Ok(stats)
     }
