@@ -105,12 +105,16 @@ pub fn import_onnx_file(path: &Path) -> Result<Module, Diagnostic> {
         .map_err(|d| Diagnostic::new(d.loc, format!("{}: {}", path.display(), d.message)))
 }
 
+/// Imports ONNX bytes; the module is verified (an input shape beyond the
+/// IR's limits, say, is an error here, not in a later pass).
 pub fn import_onnx_bytes(bytes: &[u8], model_dir: Option<&str>) -> Result<Module, Diagnostic> {
     let onnx = tract_onnx::onnx();
     let proto = guarded("not a valid ONNX model", || {
         onnx.proto_model_for_read(&mut &bytes[..])
     })?;
-    import_onnx_proto(&proto, model_dir)
+    let module = import_onnx_proto(&proto, model_dir)?;
+    orion_dialects::verify::verify_module(&module)?;
+    Ok(module)
 }
 
 /// Imports an already decoded ONNX model (tests build small ones in code).
