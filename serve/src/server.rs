@@ -31,6 +31,30 @@ pub fn install_crypto_provider() {
     });
 }
 
+/// Runs a command-line tool's async body on a runtime of its own; an error
+/// (already one line) is printed and gives exit status 1.
+pub fn run_tool(
+    multi_thread: bool,
+    body: impl Future<Output = Result<(), String>>,
+) -> std::process::ExitCode {
+    let mut builder = if multi_thread {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    let result = match builder.enable_all().build() {
+        Ok(runtime) => runtime.block_on(body),
+        Err(e) => Err(format!("error: cannot start the async runtime: {e}")),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
 /// Serves `service` on `listener` until `shutdown` completes.
 pub async fn serve(
     service: InferenceService,

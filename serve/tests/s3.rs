@@ -24,11 +24,7 @@ async fn replicas_share_a_bucket() {
     let program = mlp();
     let mut client = client(&program, 1);
     let mut to_a = RemoteClient::connect(&a.url(), None).await.unwrap();
-    let key_id = to_a
-        .upload_keys(MLP, &client.evaluation_key_bytes().unwrap())
-        .await
-        .unwrap()
-        .key_id;
+    let key_id = upload(&mut to_a, MLP, &client).await;
     let mut to_b = RemoteClient::connect(&b.url(), None).await.unwrap();
     let ct = client.encrypt(&images(0, 1)[0]).unwrap().to_bytes(&program);
     let out = to_b.infer(MLP, &key_id, &ct).await.unwrap();

@@ -115,11 +115,7 @@ async fn bad_requests_are_refused_and_the_server_keeps_serving() {
     let mut remote = RemoteClient::connect(&server.url(), None).await.unwrap();
     let program = mlp();
     let mut client = client(&program, 1);
-    let key_id = remote
-        .upload_keys(MLP, &client.evaluation_key_bytes().unwrap())
-        .await
-        .unwrap()
-        .key_id;
+    let key_id = upload(&mut remote, MLP, &client).await;
     let ct = client.encrypt(&images(0, 1)[0]).unwrap().to_bytes(&program);
 
     // A truncated ciphertext.
@@ -241,11 +237,7 @@ async fn a_request_beyond_the_memory_budget_is_refused() {
     let mut remote = RemoteClient::connect(&server.url(), None).await.unwrap();
     let relu = relu_mlp();
     let mut relu_client = client(&relu, 3);
-    let relu_id = remote
-        .upload_keys(RELU, &relu_client.evaluation_key_bytes().unwrap())
-        .await
-        .unwrap()
-        .key_id;
+    let relu_id = upload(&mut remote, RELU, &relu_client).await;
     let ct = relu_client
         .encrypt(&images(0, 1)[0])
         .unwrap()
@@ -254,11 +246,7 @@ async fn a_request_beyond_the_memory_budget_is_refused() {
     assert_eq!(c, Code::ResourceExhausted, "{m}");
     assert!(m.contains("memory budget"), "{m}");
     let mut client = client(&mlp(), 1);
-    let key_id = remote
-        .upload_keys(MLP, &client.evaluation_key_bytes().unwrap())
-        .await
-        .unwrap()
-        .key_id;
+    let key_id = upload(&mut remote, MLP, &client).await;
     good_request(&mut remote, &mut client, &key_id).await;
     let stats = remote.stats().await.unwrap();
     assert_eq!((stats.rejected, stats.memory_reserved_bytes), (1, 0));
@@ -274,11 +262,7 @@ async fn replicas_share_one_key_store() {
     let b = Running::start(config(open()), None).await.unwrap();
     let mut client = client(&mlp(), 1);
     let mut to_a = RemoteClient::connect(&a.url(), None).await.unwrap();
-    let key_id = to_a
-        .upload_keys(MLP, &client.evaluation_key_bytes().unwrap())
-        .await
-        .unwrap()
-        .key_id;
+    let key_id = upload(&mut to_a, MLP, &client).await;
     // Replica B never saw the upload: it loads the keys from the store.
     let mut to_b = RemoteClient::connect(&b.url(), None).await.unwrap();
     good_request(&mut to_b, &mut client, &key_id).await;
@@ -311,11 +295,7 @@ async fn tls_on_loopback() {
         .unwrap();
     assert_eq!(remote.health().await.unwrap().status, "serving");
     let mut client = client(&mlp(), 1);
-    let key_id = remote
-        .upload_keys(MLP, &client.evaluation_key_bytes().unwrap())
-        .await
-        .unwrap()
-        .key_id;
+    let key_id = upload(&mut remote, MLP, &client).await;
     good_request(&mut remote, &mut client, &key_id).await;
     server.shutdown().await.unwrap();
 }
@@ -328,11 +308,7 @@ async fn shutdown_lets_the_running_request_finish() {
     let mut remote = RemoteClient::connect(&server.url(), None).await.unwrap();
     let relu = relu_mlp();
     let mut client = client(&relu, 4);
-    let key_id = remote
-        .upload_keys(RELU, &client.evaluation_key_bytes().unwrap())
-        .await
-        .unwrap()
-        .key_id;
+    let key_id = upload(&mut remote, RELU, &client).await;
     let x = images(1, 1).remove(0);
     let want = relu.run_clear(&x).unwrap()[0].argmax();
     let ct = client.encrypt(&x).unwrap().to_bytes(&relu);

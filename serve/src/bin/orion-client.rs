@@ -118,22 +118,5 @@ async fn run(args: Args) -> Result<(), String> {
 
 fn main() -> ExitCode {
     orion_dialects::install_panic_hook("orion-client");
-    let args = Args::parse();
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(run(args)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("{e}");
-            ExitCode::FAILURE
-        }
-    }
+    orion_serve::server::run_tool(false, run(Args::parse()))
 }

@@ -76,6 +76,19 @@ pub fn client(program: &Arc<Program>, seed: u64) -> Client {
     Client::keygen(program.clone(), &opts).unwrap()
 }
 
+/// Uploads `client`'s evaluation keys for `model`; the key id.
+pub async fn upload(
+    remote: &mut orion_serve::client::RemoteClient,
+    model: &str,
+    client: &Client,
+) -> String {
+    remote
+        .upload_keys(model, &client.evaluation_key_bytes().unwrap())
+        .await
+        .unwrap()
+        .key_id
+}
+
 /// A server configuration with both programs, generous limits.
 pub fn config(store: KeyStore) -> ServeConfig {
     ServeConfig {
