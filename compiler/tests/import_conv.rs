@@ -3,167 +3,11 @@
 //! module computes what tract computes, and attribute combinations we do not
 //! model are errors naming the node.
 
-use orion_compiler::import_onnx::import_onnx_proto;
-use orion_dialects::tensor::Tensor;
-use orion_dialects::{nn, Attribute, Module};
-use tract_onnx::pb::{self, attribute_proto::AttributeType, tensor_proto::DataType};
-use tract_onnx::prelude::*;
+use orion_dialects::{Attribute, Module};
+use tract_onnx::pb;
 
-enum A {
-    Int(i64),
-    Ints(&'static [i64]),
-    Str(&'static str),
-}
-
-fn attr(name: &str, a: A) -> pb::AttributeProto {
-    let mut p = pb::AttributeProto {
-        name: name.into(),
-        ..Default::default()
-    };
-    match a {
-        A::Int(i) => {
-            p.i = i;
-            p.r#type = AttributeType::Int as i32;
-        }
-        A::Ints(v) => {
-            p.ints = v.to_vec();
-            p.r#type = AttributeType::Ints as i32;
-        }
-        A::Str(s) => {
-            p.s = s.as_bytes().to_vec();
-            p.r#type = AttributeType::String as i32;
-        }
-    }
-    p
-}
-
-fn node(
-    op: &str,
-    name: &str,
-    inputs: &[&str],
-    output: &str,
-    attrs: Vec<(&str, A)>,
-) -> pb::NodeProto {
-    pb::NodeProto {
-        op_type: op.into(),
-        name: name.into(),
-        input: inputs.iter().map(|s| s.to_string()).collect(),
-        output: vec![output.into()],
-        attribute: attrs.into_iter().map(|(k, a)| attr(k, a)).collect(),
-        ..Default::default()
-    }
-}
-
-fn value_info(name: &str, shape: Option<&[usize]>) -> pb::ValueInfoProto {
-    use pb::tensor_shape_proto::{dimension::Value, Dimension};
-    let shape = shape.map(|s| pb::TensorShapeProto {
-        dim: s
-            .iter()
-            .map(|&d| Dimension {
-                value: Some(Value::DimValue(d as i64)),
-                ..Default::default()
-            })
-            .collect(),
-    });
-    pb::ValueInfoProto {
-        name: name.into(),
-        r#type: Some(pb::TypeProto {
-            value: Some(pb::type_proto::Value::TensorType(pb::type_proto::Tensor {
-                elem_type: DataType::Float as i32,
-                shape,
-            })),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
-}
-
-/// Deterministic values in [-1, 1).
-fn values(seed: u64, n: usize) -> Vec<f32> {
-    let mut s = seed.wrapping_mul(0x9E3779B97F4A7C15) | 1;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            ((s >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-        })
-        .collect()
-}
-
-/// One graph input `x`, the given initializers (random values), the nodes,
-/// and one output `y`.
-fn model(x: &[usize], inits: &[(&str, &[usize])], nodes: Vec<pb::NodeProto>) -> pb::ModelProto {
-    let initializer = inits
-        .iter()
-        .enumerate()
-        .map(|(i, (name, shape))| pb::TensorProto {
-            name: name.to_string(),
-            dims: shape.iter().map(|&d| d as i64).collect(),
-            data_type: DataType::Float as i32,
-            float_data: values(100 + i as u64, shape.iter().product()),
-            ..Default::default()
-        })
-        .collect();
-    pb::ModelProto {
-        ir_version: 8,
-        opset_import: vec![pb::OperatorSetIdProto {
-            domain: String::new(),
-            version: 17,
-        }],
-        graph: Some(pb::GraphProto {
-            name: "g".into(),
-            node: nodes,
-            initializer,
-            input: vec![value_info("x", Some(x))],
-            output: vec![value_info("y", None)],
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
-}
-
-fn import(proto: &pb::ModelProto) -> Module {
-    let m = import_onnx_proto(proto, None).unwrap_or_else(|d| panic!("{d}"));
-    orion_dialects::verify::verify_module(&m).unwrap_or_else(|d| panic!("{d}"));
-    m
-}
-
-fn import_error(proto: &pb::ModelProto) -> String {
-    match import_onnx_proto(proto, None) {
-        Ok(_) => panic!("imported without error"),
-        Err(d) => d.to_string(),
-    }
-}
-
-/// max |nn - tract| / max |tract| on one random input.
-fn agreement(proto: &pb::ModelProto, module: &Module) -> f64 {
-    let shape = module.main().unwrap().arg_types()[0]
-        .shape()
-        .unwrap()
-        .to_vec();
-    let data = values(7, shape.iter().product());
-    let runnable = tract_onnx::onnx()
-        .parse(proto, None)
-        .unwrap()
-        .model
-        .into_optimized()
-        .unwrap()
-        .into_runnable()
-        .unwrap();
-    let input = tract_ndarray::ArrayD::from_shape_vec(shape.clone(), data.clone())
-        .unwrap()
-        .into_tensor();
-    let out = runnable.run(tvec!(input.into())).unwrap();
-    let view = out[0].to_plain_array_view::<f32>().unwrap();
-    let reference = Tensor::new(
-        view.shape().to_vec(),
-        view.iter().map(|&v| v as f64).collect(),
-    );
-    let ours = &nn::interpret(module, &[Tensor::from_f32(&shape, &data)]).unwrap()[0];
-    assert_eq!(ours.shape, reference.shape);
-    ours.max_rel_diff(&reference)
-}
+mod common;
+use common::onnx_builder::{agreement, import, import_error, model, node, A};
 
 fn op_attr(module: &Module, op: &str, key: &str) -> Vec<i64> {
     let f = module.main().unwrap();
@@ -449,4 +293,62 @@ fn unsupported_attribute_combinations_name_the_node() {
     ));
     eprintln!("{e}");
     assert!(e.contains("'/p'") && e.contains("auto_pad"), "{e}");
+}
+
+/// Ops whose tract shape rules index the input's channel and spatial axes
+/// without bounds checks (undefined behaviour on a low rank, found by the
+/// fuzzer): a low-rank input is an error naming the node, never a crash.
+#[test]
+fn low_rank_inputs_of_spatial_ops_are_errors() {
+    let cases = [
+        (
+            "/bn",
+            model(
+                &[16],
+                &[("s", &[16]), ("b", &[16]), ("m", &[16]), ("v", &[16])],
+                vec![node(
+                    "BatchNormalization",
+                    "/bn",
+                    &["x", "s", "b", "m", "v"],
+                    "y",
+                    vec![],
+                )],
+            ),
+        ),
+        (
+            "/conv",
+            model(
+                &[1, 16],
+                &[("w", &[2, 1, 3])],
+                vec![node("Conv", "/conv", &["x", "w"], "y", vec![])],
+            ),
+        ),
+        (
+            "/pool",
+            model(
+                &[16],
+                &[],
+                vec![node(
+                    "AveragePool",
+                    "/pool",
+                    &["x"],
+                    "y",
+                    vec![("kernel_shape", A::Ints(&[2]))],
+                )],
+            ),
+        ),
+        (
+            "/gap",
+            model(
+                &[16],
+                &[],
+                vec![node("GlobalAveragePool", "/gap", &["x"], "y", vec![])],
+            ),
+        ),
+    ];
+    for (name, proto) in cases.into_iter().rev() {
+        let e = import_error(&proto);
+        eprintln!("{name}: {e}");
+        assert!(e.contains(name), "{name}: {e}");
+    }
 }

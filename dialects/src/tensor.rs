@@ -103,39 +103,61 @@ pub fn broadcast_binary(
     b: &Tensor,
     f: impl Fn(f64, f64) -> f64,
 ) -> Result<Tensor, String> {
-    let shape = broadcast_shapes(&a.shape, &b.shape)
-        .ok_or_else(|| format!("shapes {:?} and {:?} do not broadcast", a.shape, b.shape))?;
+    broadcast_nary(&[a, b], |v| f(v[0], v[1]))
+}
+
+/// Elementwise op of any arity with NumPy broadcasting (`nn.where` has
+/// three operands).
+pub fn broadcast_nary(inputs: &[&Tensor], f: impl Fn(&[f64]) -> f64) -> Result<Tensor, String> {
+    let mut shape: Vec<usize> = Vec::new();
+    for t in inputs {
+        shape = broadcast_shapes(&shape, &t.shape).ok_or_else(|| {
+            let shapes: Vec<_> = inputs.iter().map(|t| &t.shape).collect();
+            format!("shapes {shapes:?} do not broadcast")
+        })?;
+    }
     let n = shape.len();
     let out_strides = Tensor::strides(&shape);
-    let src_strides = |s: &[usize]| -> Vec<usize> {
-        let st = Tensor::strides(s);
-        (0..n)
-            .map(|i| {
-                if i + s.len() < n {
-                    0
-                } else {
-                    let j = i + s.len() - n;
-                    if s[j] == 1 {
+    // Each input's stride along each output axis (0 where it broadcasts).
+    let src_strides: Vec<Vec<usize>> = inputs
+        .iter()
+        .map(|t| {
+            let s = &t.shape;
+            let st = Tensor::strides(s);
+            (0..n)
+                .map(|i| {
+                    if i + s.len() < n {
                         0
                     } else {
-                        st[j]
+                        let j = i + s.len() - n;
+                        if s[j] == 1 {
+                            0
+                        } else {
+                            st[j]
+                        }
                     }
-                }
-            })
-            .collect()
-    };
-    let (sa, sb) = (src_strides(&a.shape), src_strides(&b.shape));
+                })
+                .collect()
+        })
+        .collect();
     let total: usize = shape.iter().product();
     let mut data = Vec::with_capacity(total);
+    let mut idx = vec![0usize; inputs.len()];
+    let mut vals = vec![0f64; inputs.len()];
     for flat in 0..total {
-        let (mut ia, mut ib, mut rem) = (0, 0, flat);
+        idx.iter_mut().for_each(|i| *i = 0);
+        let mut rem = flat;
         for d in 0..n {
-            let idx = rem / out_strides[d];
+            let k = rem / out_strides[d];
             rem %= out_strides[d];
-            ia += idx * sa[d];
-            ib += idx * sb[d];
+            for (i, st) in idx.iter_mut().zip(&src_strides) {
+                *i += k * st[d];
+            }
         }
-        data.push(f(a.data[ia], b.data[ib]));
+        for ((v, t), &i) in vals.iter_mut().zip(inputs).zip(&idx) {
+            *v = t.data[i];
+        }
+        data.push(f(&vals));
     }
     Ok(Tensor::new(shape, data))
 }

@@ -39,28 +39,3 @@ pub fn dense_grid(lo: f64, hi: f64, n: usize) -> Vec<f64> {
     g.dedup();
     g
 }
-
-/// The scalar function of a unary `nn` activation (`"nn.gelu"`, ...), taken
-/// from the `nn` interpreter so that approximations are measured against
-/// exactly the semantics they replace.
-pub fn reference_activation(name: &str) -> Result<impl Fn(f64) -> f64, String> {
-    use orion_dialects::ir::{Location, Module, Op, Type, ValueId};
-    use orion_dialects::nn::interp::eval_op;
-    use orion_dialects::tensor::Tensor;
-    let op = Op {
-        name: name.to_string(),
-        operands: vec![ValueId(0)],
-        results: vec![ValueId(1)],
-        attrs: vec![],
-        loc: Location::Unknown,
-    };
-    let ty = Type::f32_tensor(&[1]);
-    let module = Module::default();
-    // Fails here, not at the first call, for an op without semantics.
-    eval_op(&op, &[&Tensor::new(vec![1], vec![0.5])], &ty, &module)?;
-    Ok(move |x: f64| {
-        eval_op(&op, &[&Tensor::new(vec![1], vec![x])], &ty, &module)
-            .expect("checked above")
-            .data[0]
-    })
-}

@@ -34,8 +34,26 @@ const SUPPORTED: &[(&str, &str)] = &[
     ("Mul", "nn.mul"),
     ("Div", "nn.div"),
     ("Relu", "nn.relu"),
+    ("LeakyRelu", "nn.leaky_relu"),
+    // With one slope for all channels (PyTorch's default nn.PReLU()).
+    ("PRelu", "nn.leaky_relu"),
+    ("Clip", "nn.clip"),
+    ("HardSigmoid", "nn.hard_sigmoid"),
+    ("HardSwish", "nn.hard_swish"),
     ("Sigmoid", "nn.sigmoid"),
+    ("Tanh", "nn.tanh"),
+    ("Erf", "nn.erf"),
+    ("Softplus", "nn.softplus"),
+    ("Elu", "nn.elu"),
+    ("Mish", "nn.mish"),
+    ("Gelu", "nn.gelu"),
     ("Neg", "nn.neg"),
+    // Comparisons and selection, for the guards exporters write around an
+    // activation (softplus's `where(x > 20, x, softplus(x))`); only
+    // `fuse-activations` makes them packable.
+    ("Greater", "nn.greater"),
+    ("Less", "nn.less"),
+    ("Where", "nn.where"),
     ("Pow", "nn.pow"),
     ("Flatten", "nn.flatten"),
     ("Reshape", "nn.reshape"),
@@ -54,7 +72,7 @@ const SUPPORTED: &[(&str, &str)] = &[
 /// Inputs of a node that carry data (the rest are shapes or options).
 fn data_inputs(node: &NodeProto) -> &[String] {
     let n = match node.op_type.as_str() {
-        "Reshape" | "Pow" | "Dropout" | "ReduceMean" => 1,
+        "Reshape" | "Pow" | "Dropout" | "ReduceMean" | "Clip" | "PRelu" => 1,
         _ => node.input.len(),
     };
     &node.input[..n.min(node.input.len())]
@@ -136,26 +154,13 @@ pub fn import_onnx_proto(
         }
     }
     let live = live_nodes(graph)?;
+    check_supported(live.iter().map(|&i| &graph.node[i]))?;
     for node in live.iter().map(|&i| &graph.node[i]) {
-        if !SUPPORTED.iter().any(|(t, _)| *t == node.op_type)
-            || !node.domain.is_empty() && node.domain != "ai.onnx"
-        {
-            return Err(node_err(
-                node,
-                format!(
-                    "unsupported op type '{}'",
-                    if node.domain.is_empty() {
-                        node.op_type.clone()
-                    } else {
-                        format!("{}.{}", node.domain, node.op_type)
-                    }
-                ),
-            ));
-        }
         check_spatial_attrs(node, graph).map_err(|m| node_err(node, m))?;
     }
+    let for_tract = without_batchnorm(proto);
     let mut parsed = guarded("tract could not load the ONNX model", || {
-        onnx.parse(proto, model_dir)
+        onnx.parse(&for_tract, model_dir)
     })?;
     if !parsed.unresolved_inputs.is_empty() {
         return Err(err(format!(
@@ -175,6 +180,88 @@ pub fn import_onnx_proto(
         values: HashMap::new(),
     }
     .run(graph, &live)
+}
+
+/// What a user can do about an op the importer does not map.
+fn unsupported_hint(op_type: &str) -> Option<&'static str> {
+    Some(match op_type {
+        "Softmax" | "LogSoftmax" => {
+            "export the network without its final softmax and apply it to the decrypted logits \
+             (it does not change the class)"
+        }
+        "MaxPool" => "not supported yet; AveragePool is",
+        "Concat" => "not supported yet (only in shape computations, which tract folds)",
+        "BatchNormalization" | "InstanceNormalization" | "LayerNormalization" => {
+            "only BatchNormalization after a Conv or Gemm, folded into it, is supported"
+        }
+        _ => return None,
+    })
+}
+
+/// Every live node of an op type the importer does not map, in one
+/// error (node name, op type, and a hint where there is one).
+fn check_supported<'a>(nodes: impl Iterator<Item = &'a NodeProto>) -> Result<(), Diagnostic> {
+    let unsupported: Vec<&NodeProto> = nodes
+        .filter(|node| {
+            !SUPPORTED.iter().any(|(t, _)| *t == node.op_type)
+                || !node.domain.is_empty() && node.domain != "ai.onnx"
+        })
+        .collect();
+    let describe = |node: &NodeProto| {
+        let op = if node.domain.is_empty() {
+            node.op_type.clone()
+        } else {
+            format!("{}.{}", node.domain, node.op_type)
+        };
+        let hint = unsupported_hint(&op).map_or(String::new(), |h| format!(": {h}"));
+        (op, hint)
+    };
+    match unsupported[..] {
+        [] => Ok(()),
+        [node] => {
+            let (op, hint) = describe(node);
+            Err(node_err(node, format!("unsupported op type '{op}'{hint}")))
+        }
+        [first, ..] => {
+            let list: Vec<String> = unsupported
+                .iter()
+                .map(|n| {
+                    let (op, hint) = describe(n);
+                    format!("'{}' ({op}{hint})", node_label(n))
+                })
+                .collect();
+            Err(Diagnostic::new(
+                Location::Name(node_label(first)),
+                format!(
+                    "{} ONNX nodes have unsupported op types: {}",
+                    unsupported.len(),
+                    list.join(", ")
+                ),
+            ))
+        }
+    }
+}
+
+/// The model tract analyses: each `BatchNormalization` replaced by an
+/// `Identity` of its input. tract's shape rules for it index the channel
+/// axis without a bounds check (a rank-0 or rank-1 input is undefined
+/// behaviour, a crash the fuzzer found); its result has the shape of its
+/// input, and our own rules (`nn.batchnorm`) check its parameters.
+fn without_batchnorm(proto: &pb::ModelProto) -> std::borrow::Cow<'_, pb::ModelProto> {
+    let has_bn = |g: &pb::GraphProto| g.node.iter().any(|n| n.op_type == "BatchNormalization");
+    if !proto.graph.as_ref().is_some_and(has_bn) {
+        return std::borrow::Cow::Borrowed(proto);
+    }
+    let mut copy = proto.clone();
+    for node in copy.graph.iter_mut().flat_map(|g| g.node.iter_mut()) {
+        if node.op_type == "BatchNormalization" && node.domain.is_empty() {
+            node.op_type = "Identity".into();
+            node.input.truncate(1);
+            node.output.truncate(1);
+            node.attribute.clear();
+        }
+    }
+    std::borrow::Cow::Owned(copy)
 }
 
 /// Indices of the nodes whose outputs reach a graph output through data
@@ -251,7 +338,10 @@ impl Importer<'_> {
             .flatten()
             .ok_or_else(|| format!("tensor '{name}' has no static shape ({fact:?}); export with fixed input shapes"))?;
         match fact.datum_type.concretize() {
-            Some(DatumType::F32) | None => Ok(Type::tensor(&shape, ElemType::F32)),
+            // Booleans (comparisons) are 1.0 / 0.0.
+            Some(DatumType::F32) | Some(DatumType::Bool) | None => {
+                Ok(Type::tensor(&shape, ElemType::F32))
+            }
             Some(dt) => Err(format!(
                 "tensor '{name}' has element type {dt:?}; only f32 data is supported"
             )),
@@ -350,6 +440,20 @@ impl Importer<'_> {
                 Vec::new()
             }
             "Pow" => self.pow_attrs(node)?,
+            "LeakyRelu" => float_attrs(node, &[("alpha", 0.01)]),
+            "HardSigmoid" => float_attrs(node, &[("alpha", 0.2), ("beta", 0.5)]),
+            "Elu" => float_attrs(node, &[("alpha", 1.0)]),
+            "Gelu" => match attr("approximate").map(|a| String::from_utf8_lossy(&a.s)) {
+                None => Vec::new(),
+                Some(mode) if mode == "none" || mode == "tanh" => {
+                    vec![("approximate".into(), Attribute::String(mode.into_owned()))]
+                }
+                Some(mode) => {
+                    return Err(format!("approximate = '{mode}' is not 'none' or 'tanh'"))
+                }
+            },
+            "PRelu" => self.prelu_attrs(node)?,
+            "Clip" => self.clip_attrs(node)?,
             _ => Vec::new(),
         };
         let operands = data
@@ -513,6 +617,53 @@ impl Importer<'_> {
         Ok(())
     }
 
+    /// A `PRelu` whose slope is one number (for every channel): a leaky
+    /// ReLU.
+    fn prelu_attrs(&self, node: &NodeProto) -> Result<Vec<(String, Attribute)>, String> {
+        let slope = node
+            .input
+            .get(1)
+            .and_then(|n| self.constant(n))
+            .ok_or("the slope must be a constant")?;
+        let slope = f32_values(&slope)?;
+        match slope.split_first() {
+            Some((&a, rest)) if rest.iter().all(|&b| b == a) => {
+                Ok(vec![("alpha".into(), Attribute::Float(a as f64))])
+            }
+            _ => Err(format!(
+                "a slope per channel ({} values) is not supported yet; only one slope for all \
+                 channels (nn.PReLU() with num_parameters = 1)",
+                slope.len()
+            )),
+        }
+    }
+
+    /// A `Clip`'s bounds: attributes before opset 11, constant inputs since;
+    /// an absent bound is no bound.
+    fn clip_attrs(&self, node: &NodeProto) -> Result<Vec<(String, Attribute)>, String> {
+        let mut attrs = Vec::new();
+        for (i, key) in [(1, "min"), (2, "max")] {
+            let bound = match node.input.get(i).filter(|n| !n.is_empty()) {
+                Some(n) => {
+                    let t = self
+                        .constant(n)
+                        .ok_or_else(|| format!("the {key} bound must be a constant"))?;
+                    match f32_values(&t)?[..] {
+                        [v] => Some(v),
+                        _ => return Err(format!("the {key} bound must be a scalar")),
+                    }
+                }
+                None => node.attribute.iter().find(|a| a.name == key).map(|a| a.f),
+            };
+            match bound {
+                Some(v) if v.is_finite() => attrs.push((key.into(), Attribute::Float(v as f64))),
+                Some(v) if v.is_nan() => return Err(format!("the {key} bound is NaN")),
+                _ => {}
+            }
+        }
+        Ok(attrs)
+    }
+
     /// A `Pow` by a constant scalar exponent.
     fn pow_attrs(&self, node: &NodeProto) -> Result<Vec<(String, Attribute)>, String> {
         let e = node
@@ -526,6 +677,20 @@ impl Importer<'_> {
         }
         Ok(vec![("exponent".into(), Attribute::Float(e[0] as f64))])
     }
+}
+
+/// Float attributes copied under the same name, with their ONNX defaults.
+fn float_attrs(node: &NodeProto, keys: &[(&str, f32)]) -> Vec<(String, Attribute)> {
+    keys.iter()
+        .map(|&(k, default)| {
+            let v = node
+                .attribute
+                .iter()
+                .find(|a| a.name == k)
+                .map_or(default, |a| a.f);
+            (k.to_string(), Attribute::Float(v as f64))
+        })
+        .collect()
 }
 
 /// A `Gemm`'s transposes and scale factors.

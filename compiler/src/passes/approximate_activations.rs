@@ -35,10 +35,10 @@
 //! %3 = nn.polynomial %1 {basis = "chebyshev", coeffs = array<f64: 0.49403, 0.62383, 0.01094, ...(32)>, domain = array<f64: -9.49, 9.15>} : tensor<1x16xf32> loc("/sigmoid")
 //! ```
 
-use super::calibrate::ACTIVATIONS;
 use super::{Pass, Statistics};
-use crate::approx::{chebyshev_interpolate, dense_grid, reference_activation, CompositeSign};
+use crate::approx::{chebyshev_interpolate, dense_grid, CompositeSign};
 use orion_dialects::ir::{Attribute, Func, Location, Module, Op, ValueId};
+use orion_dialects::nn::activations::{Activation, PiecewiseLinear};
 use orion_dialects::nn::eval_polynomial;
 use orion_dialects::Diagnostic;
 
@@ -47,8 +47,12 @@ pub struct ApproximateActivations {
     pub sign_degrees: Vec<usize>,
     /// The sign is approximated on `eps <= |x / B| <= 1`.
     pub sign_eps: f64,
-    /// Degree of the Chebyshev interpolants of smooth activations.
+    /// Smallest degree of the Chebyshev interpolants of smooth activations.
     pub smooth_degree: usize,
+    /// The degree is doubled (31, 63, 127, ...) up to this until the error
+    /// is at most `smooth_tolerance` times `max(1, max |f|)` on the range.
+    pub max_smooth_degree: usize,
+    pub smooth_tolerance: f64,
 }
 
 impl Default for ApproximateActivations {
@@ -57,6 +61,8 @@ impl Default for ApproximateActivations {
             sign_degrees: CompositeSign::DEFAULT_DEGREES.to_vec(),
             sign_eps: CompositeSign::DEFAULT_EPS,
             smooth_degree: 31,
+            max_smooth_degree: 255,
+            smooth_tolerance: 1e-4,
         }
     }
 }
@@ -96,6 +102,53 @@ fn e9(err: f64) -> i64 {
     (err * 1e9).ceil().min(i64::MAX as f64) as i64
 }
 
+impl ApproximateActivations {
+    /// The interpolant of the smallest degree (`smooth_degree` doubled
+    /// while below `max_smooth_degree`) within the tolerance on `[a, b]`:
+    /// wide ranges need more (tanh on [-20, 20]: about 5e-2 at degree 31,
+    /// 1e-5 at 127), and each doubling costs one level.
+    fn fit_smooth(&self, act: Activation, a: f64, b: f64) -> crate::approx::ChebyshevFit {
+        let f = |x| act.eval(x);
+        let peak = dense_grid(a, b, 4096)
+            .iter()
+            .map(|&x| f(x).abs())
+            .fold(1.0, f64::max);
+        let mut degree = self.smooth_degree.max(1);
+        loop {
+            let fit = chebyshev_interpolate(f, a, b, degree);
+            let next = 2 * degree + 1;
+            if fit.max_error <= self.smooth_tolerance * peak || next > self.max_smooth_degree {
+                return fit;
+            }
+            degree = next;
+        }
+    }
+}
+
+/// What one run of the pass has counted.
+#[derive(Default)]
+struct Counts {
+    relus: i64,
+    folded: i64,
+    smooth: i64,
+    piecewise: i64,
+    signs: i64,
+    worst_relu: f64,
+    worst_smooth: f64,
+    worst_piecewise: f64,
+}
+
+/// The pass's state while it rewrites one function.
+struct Rewriter<'a> {
+    pass: &'a ApproximateActivations,
+    module: &'a mut Module,
+    func: Func,
+    body: Vec<Op>,
+    uses: Vec<usize>,
+    sign: Option<CompositeSign>,
+    counts: Counts,
+}
+
 impl Pass for ApproximateActivations {
     fn name(&self) -> &'static str {
         "approximate-activations"
@@ -106,117 +159,308 @@ impl Pass for ApproximateActivations {
             .main()
             .cloned()
             .ok_or_else(|| Diagnostic::new(Location::Unknown, "module has no func.func @main"))?;
-        let mut sign: Option<CompositeSign> = None;
-        let (mut relus, mut smooth) = (0i64, 0i64);
-        let (mut worst_relu, mut worst_smooth) = (0f64, 0f64);
-        let mut per_layer: Statistics = Vec::new();
         let mut uses = vec![0usize; func.values.len()];
         for op in &func.body {
             op.operands.iter().for_each(|v| uses[v.0 as usize] += 1);
         }
-        let mut folded = 0i64;
-        let mut body = Vec::with_capacity(func.body.len());
-        for op in std::mem::take(&mut func.body) {
-            if !ACTIVATIONS.contains(&op.name.as_str()) {
-                body.push(op);
+        let old_body = std::mem::take(&mut func.body);
+        let mut rw = Rewriter {
+            pass: self,
+            module,
+            body: Vec::with_capacity(old_body.len()),
+            func,
+            uses,
+            sign: None,
+            counts: Counts::default(),
+        };
+        let mut per_layer: Statistics = Vec::new();
+        for op in old_body {
+            let Some(act) = Activation::from_op(&op).map_err(|m| op_error(&op, m))? else {
+                rw.body.push(op);
                 continue;
-            }
-            let err = |m: String| Diagnostic::new(op.loc.clone(), format!("{} {m}", op.label()));
-            let range = op
-                .attr("range")
-                .and_then(Attribute::as_f64_list)
-                .filter(|r| r.len() == 2 && r[0] <= r[1] && r.iter().all(|v| v.is_finite()))
-                .ok_or_else(|| err("has no calibrated input 'range' = array<f64: lo, hi> (run calibrate first)".into()))?;
-            let (lo, hi) = (range[0], range[1]);
-            let x = op.operands[0];
-            let max_error = if op.name == "nn.relu" {
-                if sign.is_none() {
-                    sign =
-                        Some(CompositeSign::new(&self.sign_degrees, self.sign_eps).map_err(err)?);
-                }
-                let s = sign.as_ref().expect("built above");
-                let bound = lo.abs().max(hi.abs());
-                let bound = if bound > 0.0 { bound } else { 1.0 };
-                // x / B folded into the layer that makes x (when nothing
-                // else reads x) saves the level of the change of variable;
-                // then relu(x) = (x / B) * (B (1 + p_last) / 2).
-                let fold = uses[x.0 as usize] == 1
-                    && scale_producer(module, &mut func, &mut body, x, 1.0 / bound);
-                folded += i64::from(fold);
-                let out_scale = if fold { bound } else { 1.0 };
-                // (1 + p_last) / 2 in the last stage.
-                let mut stages = s.stages.clone();
-                let last = stages.last_mut().expect("at least one stage");
-                last.iter_mut().for_each(|c| *c *= 0.5 * out_scale);
-                last[0] += 0.5 * out_scale;
-                // Unfolded, the first stage reads x on [-B, B] (its change of
-                // variable x / B is the evaluator's first step).
-                let mut v = x;
-                for (i, c) in stages.iter().enumerate() {
-                    let domain = if i == 0 && !fold {
-                        [-bound, bound]
-                    } else {
-                        [-1.0, 1.0]
-                    };
-                    let p = polynomial(&mut func, v, c.clone(), domain, &op.loc);
-                    v = p.result();
-                    body.push(p);
-                }
-                body.push(Op {
-                    name: "nn.mul".into(),
-                    operands: vec![x, v],
-                    results: op.results.clone(),
-                    attrs: vec![],
-                    loc: op.loc.clone(),
-                });
-                let approx = |x: f64| {
-                    let t = stages
-                        .iter()
-                        .fold(x / bound, |t, c| eval_polynomial(c, Some([-1.0, 1.0]), t));
-                    x * t / out_scale
-                };
-                // Dense over the range, denser where the sign's gap is.
-                let gap = 4.0 * self.sign_eps * bound;
-                let mut grid = dense_grid(lo, hi, 16384);
-                if lo < gap && hi > -gap {
-                    grid.extend(dense_grid(lo.max(-gap), hi.min(gap), 4096));
-                }
-                let e = grid
-                    .iter()
-                    .map(|&x| (approx(x) - x.max(0.0)).abs())
-                    .fold(0.0, f64::max);
-                relus += 1;
-                worst_relu = worst_relu.max(e);
-                e
-            } else {
-                let f = reference_activation(&op.name).map_err(err)?;
-                let (a, b) = if hi > lo {
-                    (lo, hi)
-                } else {
-                    (lo - 1e-3, hi + 1e-3)
-                };
-                let fit = chebyshev_interpolate(&f, a, b, self.smooth_degree);
-                let mut p = polynomial(&mut func, x, fit.coeffs.clone(), fit.domain, &op.loc);
-                p.results = op.results.clone();
-                body.push(p);
-                smooth += 1;
-                worst_smooth = worst_smooth.max(fit.max_error);
-                fit.max_error
             };
+            let max_error = rw.approximate(&op, act)?;
             per_layer.push((format!("max-error-e9 {}", layer(&op)), e9(max_error)));
         }
+        let Rewriter {
+            module,
+            mut func,
+            body,
+            counts: c,
+            ..
+        } = rw;
         func.body = body;
         super::canonicalize::drop_unused_resources(module, &func);
         *module.main_mut().expect("main exists") = func;
         let mut stats: Statistics = vec![
-            ("relus-approximated".into(), relus),
-            ("relu-scalings-folded".into(), folded),
-            ("smooth-approximated".into(), smooth),
-            ("worst-relu-max-error-e9".into(), e9(worst_relu)),
-            ("worst-smooth-max-error-e9".into(), e9(worst_smooth)),
+            ("relus-approximated".into(), c.relus),
+            ("relu-scalings-folded".into(), c.folded),
+            ("smooth-approximated".into(), c.smooth),
+            ("piecewise-linear-approximated".into(), c.piecewise),
+            ("sign-approximations".into(), c.signs),
+            ("worst-relu-max-error-e9".into(), e9(c.worst_relu)),
+            ("worst-smooth-max-error-e9".into(), e9(c.worst_smooth)),
+            ("worst-piecewise-max-error-e9".into(), e9(c.worst_piecewise)),
         ];
         stats.extend(per_layer);
         Ok(stats)
+    }
+}
+
+fn op_error(op: &Op, m: impl std::fmt::Display) -> Diagnostic {
+    Diagnostic::new(op.loc.clone(), format!("{} {m}", op.label()))
+}
+
+impl Rewriter<'_> {
+    /// Replaces `op` (computing `act`) by polynomials; returns their
+    /// maximum error on the calibrated range.
+    fn approximate(&mut self, op: &Op, act: Activation) -> Result<f64, Diagnostic> {
+        let range = op
+            .attr("range")
+            .and_then(Attribute::as_f64_list)
+            .filter(|r| r.len() == 2 && r[0] <= r[1] && r.iter().all(|v| v.is_finite()))
+            .ok_or_else(|| {
+                op_error(
+                    op,
+                    "has no calibrated input 'range' = array<f64: lo, hi> (run calibrate first)",
+                )
+            })?;
+        let (lo, hi) = (range[0], range[1]);
+        let Some(pl) = act.piecewise_linear().map(|p| p.restricted_to(lo, hi)) else {
+            let (a, b) = if hi > lo {
+                (lo, hi)
+            } else {
+                (lo - 1e-3, hi + 1e-3)
+            };
+            let fit = self.pass.fit_smooth(act, a, b);
+            let mut p = polynomial(
+                &mut self.func,
+                op.operands[0],
+                fit.coeffs.clone(),
+                fit.domain,
+                &op.loc,
+            );
+            p.results = op.results.clone();
+            self.body.push(p);
+            self.counts.smooth += 1;
+            self.counts.worst_smooth = self.counts.worst_smooth.max(fit.max_error);
+            return Ok(fit.max_error);
+        };
+        if self.sign.is_none() && !pl.kinks.is_empty() {
+            let s = CompositeSign::new(&self.pass.sign_degrees, self.pass.sign_eps)
+                .map_err(|m| op_error(op, m))?;
+            self.sign = Some(s);
+        }
+        self.counts.signs += pl.kinks.len() as i64;
+        let approx = match (&pl.kinks[..], pl.c0, pl.times_x) {
+            ([(k, d)], c0, false) if *k == 0.0 && c0 == 0.0 => {
+                self.kink_at_zero(op, pl.c1, *d, [lo, hi])
+            }
+            _ => self.piecewise(op, &pl, [lo, hi]),
+        };
+        // Dense over the range, denser where each sign's gap is.
+        let mut grid = dense_grid(lo, hi, 16384);
+        for &(k, _) in &pl.kinks {
+            let gap = 4.0 * self.pass.sign_eps * (lo - k).abs().max((hi - k).abs());
+            if lo < k + gap && hi > k - gap {
+                grid.extend(dense_grid(lo.max(k - gap), hi.min(k + gap), 4096));
+            }
+        }
+        let e = grid
+            .iter()
+            .map(|&x| (approx(x) - act.eval(x)).abs())
+            .fold(0.0, f64::max);
+        if act == Activation::Relu {
+            self.counts.relus += 1;
+            self.counts.worst_relu = self.counts.worst_relu.max(e);
+        } else {
+            self.counts.piecewise += 1;
+            self.counts.worst_piecewise = self.counts.worst_piecewise.max(e);
+        }
+        Ok(e)
+    }
+
+    fn sign_stages(&self) -> &[Vec<f64>] {
+        &self.sign.as_ref().expect("built before use").stages
+    }
+
+    /// `c1 x + d |x|` (ReLU, LeakyReLU) as `x (c1 + d sign(x))`, the affine
+    /// folded into the sign's last stage; returns the emitted function.
+    fn kink_at_zero(
+        &mut self,
+        op: &Op,
+        c1: f64,
+        d: f64,
+        [lo, hi]: [f64; 2],
+    ) -> Box<dyn Fn(f64) -> f64> {
+        let x = op.operands[0];
+        let bound = lo.abs().max(hi.abs());
+        let bound = if bound > 0.0 { bound } else { 1.0 };
+        // x / B folded into the layer that makes x (when nothing else reads
+        // x) saves the level of the change of variable; then
+        // f(x) = (x / B) * (B (c1 + d p_last)).
+        let fold = self.uses[x.0 as usize] == 1
+            && scale_producer(self.module, &mut self.func, &mut self.body, x, 1.0 / bound);
+        self.counts.folded += i64::from(fold);
+        let out_scale = if fold { bound } else { 1.0 };
+        let mut stages = self.sign_stages().to_vec();
+        let last = stages.last_mut().expect("at least one stage");
+        last.iter_mut().for_each(|c| *c *= d * out_scale);
+        last[0] += c1 * out_scale;
+        // Unfolded, the first stage reads x on [-B, B] (its change of
+        // variable x / B is the evaluator's first step).
+        let mut v = x;
+        for (i, c) in stages.iter().enumerate() {
+            let domain = if i == 0 && !fold {
+                [-bound, bound]
+            } else {
+                [-1.0, 1.0]
+            };
+            let p = polynomial(&mut self.func, v, c.clone(), domain, &op.loc);
+            v = p.result();
+            self.body.push(p);
+        }
+        self.body.push(Op {
+            name: "nn.mul".into(),
+            operands: vec![x, v],
+            results: op.results.clone(),
+            attrs: vec![],
+            loc: op.loc.clone(),
+        });
+        Box::new(move |x: f64| {
+            let t = stages
+                .iter()
+                .fold(x / bound, |t, c| eval_polynomial(c, Some([-1.0, 1.0]), t));
+            x * t / out_scale
+        })
+    }
+
+    /// `x^p (c0 + c1 x + sum d_i |x - k_i|)` as `x^p (x G + H)` with
+    /// `G = c1 + sum d_i s_i` and `H = c0 - sum d_i k_i s_i`, where `s_i`
+    /// is the composite sign of `x - k_i` on `[k_i - B_i, k_i + B_i]`,
+    /// `B_i = max(|lo - k_i|, |hi - k_i|)`. The signs run in parallel (one
+    /// sign's depth in all); each one's last stage is emitted twice, with
+    /// its share of `G` and of `H` folded into the coefficients.
+    fn piecewise(
+        &mut self,
+        op: &Op,
+        pl: &PiecewiseLinear,
+        [lo, hi]: [f64; 2],
+    ) -> Box<dyn Fn(f64) -> f64> {
+        let x = op.operands[0];
+        let mut inner = self.sign_stages().to_vec();
+        let last = inner.pop().expect("at least one stage");
+        let last = &last;
+        let mut g_terms = Vec::new();
+        let mut h_terms = Vec::new();
+        let mut signs = Vec::new();
+        for (i, &(k, d)) in pl.kinks.iter().enumerate() {
+            let b = (lo - k).abs().max((hi - k).abs());
+            let b = if b > 0.0 { b } else { 1.0 };
+            let mut v = x;
+            for (j, c) in inner.iter().enumerate() {
+                let domain = if j == 0 { [k - b, k + b] } else { [-1.0, 1.0] };
+                let p = polynomial(&mut self.func, v, c.clone(), domain, &op.loc);
+                v = p.result();
+                self.body.push(p);
+            }
+            let last_domain = if inner.is_empty() {
+                [k - b, k + b]
+            } else {
+                [-1.0, 1.0]
+            };
+            let mut g: Vec<f64> = last.iter().map(|c| c * d).collect();
+            let mut h: Vec<f64> = last.iter().map(|c| -c * d * k).collect();
+            if i == 0 {
+                g[0] += pl.c1;
+                h[0] += pl.c0;
+            }
+            for (coeffs, terms) in [(g, &mut g_terms), (h, &mut h_terms)] {
+                if coeffs.iter().any(|&c| c != 0.0) {
+                    let p = polynomial(&mut self.func, v, coeffs, last_domain, &op.loc);
+                    terms.push(p.result());
+                    self.body.push(p);
+                }
+            }
+            signs.push((k, b));
+        }
+        if pl.kinks.is_empty() {
+            // No kink: c0 + c1 x, a degree-1 polynomial on the range.
+            let (mid, half) = ((lo + hi) / 2.0, ((hi - lo) / 2.0).max(1e-3));
+            let p = polynomial(
+                &mut self.func,
+                x,
+                vec![pl.c0 + pl.c1 * mid, pl.c1 * half],
+                [mid - half, mid + half],
+                &op.loc,
+            );
+            h_terms.push(p.result());
+            self.body.push(p);
+        }
+        let g = self.sum(&g_terms, &op.loc);
+        let h = self.sum(&h_terms, &op.loc);
+        let mut out = match (g, h) {
+            (Some(g), Some(h)) => {
+                let xg = self.binary("nn.mul", x, g, &op.loc);
+                self.binary("nn.add", xg, h, &op.loc)
+            }
+            (Some(g), None) => self.binary("nn.mul", x, g, &op.loc),
+            (None, Some(h)) => h,
+            (None, None) => unreachable!("a kink contributes to G or H"),
+        };
+        if pl.times_x {
+            out = self.binary("nn.mul", x, out, &op.loc);
+        }
+        // The last op defines the activation's result.
+        let last_op = self.body.last_mut().expect("ops were emitted");
+        let tmp = last_op.results[0];
+        last_op.results = op.results.clone();
+        debug_assert_eq!(tmp, out);
+        let pl = pl.clone();
+        let last = last.clone();
+        Box::new(move |x: f64| {
+            let sign_of = |k: f64, b: f64| {
+                let t = inner
+                    .iter()
+                    .fold((x - k) / b, |t, c| eval_polynomial(c, Some([-1.0, 1.0]), t));
+                eval_polynomial(&last, Some([-1.0, 1.0]), t)
+            };
+            let (mut g, mut h) = (pl.c1, pl.c0);
+            for (&(k, d), &(_, b)) in pl.kinks.iter().zip(&signs) {
+                let s = sign_of(k, b);
+                g += d * s;
+                h -= d * k * s;
+            }
+            let v = x * g + h;
+            if pl.times_x {
+                x * v
+            } else {
+                v
+            }
+        })
+    }
+
+    /// `a op b` as a new value.
+    fn binary(&mut self, name: &str, a: ValueId, b: ValueId, loc: &Location) -> ValueId {
+        let ty = self.func.ty(a).clone();
+        let v = self.func.new_value(ty, None);
+        self.body.push(Op {
+            name: name.into(),
+            operands: vec![a, b],
+            results: vec![v],
+            attrs: vec![],
+            loc: loc.clone(),
+        });
+        v
+    }
+
+    /// The sum of `terms` (a chain of `nn.add`), `None` if there are none.
+    fn sum(&mut self, terms: &[ValueId], loc: &Location) -> Option<ValueId> {
+        let (&first, rest) = terms.split_first()?;
+        Some(
+            rest.iter()
+                .fold(first, |acc, &t| self.binary("nn.add", acc, t, loc)),
+        )
     }
 }
 

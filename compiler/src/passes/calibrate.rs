@@ -1,6 +1,6 @@
 //! `calibrate` (nn -> nn), Orion's "fit": runs calibration inputs through the
 //! `nn` interpreter and records on every activation (`nn.relu`,
-//! `nn.sigmoid`, `nn.silu`, `nn.gelu`) the range of its input over all of
+//! `nn.clip`, `nn.gelu`, ...: [`ACTIVATIONS`]) the range of its input over all of
 //! them, widened by a margin, as `range = array<f64: lo, hi>`. The
 //! approximation pass fits its polynomials on that range.
 //!
@@ -26,7 +26,7 @@ use orion_dialects::Diagnostic;
 use std::collections::HashMap;
 
 /// The ops that get a calibrated range.
-pub const ACTIVATIONS: &[&str] = &["nn.relu", "nn.sigmoid", "nn.silu", "nn.gelu"];
+pub use orion_dialects::nn::activations::ACTIVATION_OPS as ACTIVATIONS;
 
 /// Default margin: 10% of the observed width on each side.
 pub const DEFAULT_MARGIN: f64 = 0.1;

@@ -3,6 +3,7 @@
 pub mod approximate_activations;
 pub mod calibrate;
 pub mod canonicalize;
+pub mod fuse_activations;
 pub mod lower_to_ckks;
 pub mod optimize_ckks;
 pub mod pack;
@@ -58,6 +59,7 @@ impl Default for PassOptions {
 /// `calibrate` and `approximate-activations` do nothing to polynomial
 /// networks, and `place-bootstraps` nothing to networks within the levels.
 pub const LOWER_TO_CKKS: &[&str] = &[
+    "fuse-activations",
     "canonicalize",
     "calibrate",
     "approximate-activations",
@@ -70,6 +72,7 @@ pub const LOWER_TO_CKKS: &[&str] = &[
 
 pub fn names() -> Vec<&'static str> {
     vec![
+        "fuse-activations",
         "canonicalize",
         "calibrate",
         "approximate-activations",
@@ -83,6 +86,7 @@ pub fn names() -> Vec<&'static str> {
 
 pub fn by_name(name: &str, opts: &PassOptions) -> Option<Box<dyn Pass>> {
     Some(match name {
+        "fuse-activations" => Box::new(fuse_activations::FuseActivations),
         "canonicalize" => Box::new(canonicalize::Canonicalize),
         "calibrate" => Box::new(calibrate::Calibrate::new(opts)),
         "approximate-activations" => {

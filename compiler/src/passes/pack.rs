@@ -48,6 +48,7 @@
 
 use super::{Pass, PassOptions, Statistics};
 use orion_dialects::ir::{Attribute, Func, Location, Module, Op, ValueId};
+use orion_dialects::nn::activations::ACTIVATION_OPS;
 use orion_dialects::nn::conv::{Conv2dAttrs, PoolAttrs};
 use orion_dialects::pack::{LinearOp, Multiplexed, VecLayout};
 use orion_dialects::Diagnostic;
@@ -229,16 +230,16 @@ impl<'a> Packer<'a> {
             "nn.gemm" | "nn.matmul" => self.gemm(op)?,
             "nn.conv2d" | "nn.avgpool" | "nn.global_avgpool" => self.linear_map(op)?,
             "nn.square" | "nn.polynomial" => self.polynomial(op)?,
-            "nn.mul"
+            "nn.mul" | "nn.add" | "nn.sub" | "nn.div"
                 if op
                     .operands
                     .iter()
                     .any(|v| self.constants[v.0 as usize].is_some()) =>
             {
-                self.scalar_mul(op)?
+                self.scalar_affine(op)?
             }
             "nn.add" | "nn.mul" => self.binary(op)?,
-            "nn.relu" | "nn.sigmoid" | "nn.silu" | "nn.gelu" => {
+            n if ACTIVATION_OPS.contains(&n) => {
                 return Err(op_err(op, "must be approximated by a polynomial before packing (run approximate-activations)"));
             }
             "func.return" => self.ret(op)?,
@@ -375,26 +376,43 @@ impl<'a> Packer<'a> {
         Ok(())
     }
 
-    /// A product by a scalar constant (the 1/B of an activation
-    /// approximation): the polynomial c * x.
-    fn scalar_mul(&mut self, op: &Op) -> Result<(), Diagnostic> {
+    /// A computed value and a scalar constant combined by `nn.mul`,
+    /// `nn.add`, `nn.sub` or `nn.div` (the 1/B of an activation
+    /// approximation, the constants of an exported GELU): the degree-1
+    /// polynomial `c0 + c1 x`.
+    fn scalar_affine(&mut self, op: &Op) -> Result<(), Diagnostic> {
         let (xi, ci) = if self.constants[op.operands[1].0 as usize].is_some() {
             (0, 1)
         } else {
             (1, 0)
         };
         let c = constant_operand(op, ci, &self.constants)?;
-        let c =
-            match self.module.resource_f32(&c).map_err(|m| op_err(op, m))?[..] {
-                [c] => c as f64,
-                _ => return Err(op_err(
+        let c = match self.module.resource_f32(&c).map_err(|m| op_err(op, m))?[..] {
+            [c] => c as f64,
+            _ => {
+                return Err(op_err(
                     op,
-                    "multiplies by a constant tensor; only a scalar (one element) can be packed",
-                )),
-            };
+                    "combines a value with a constant tensor; only a scalar (one element) can be packed",
+                ))
+            }
+        };
+        let coeffs = match (op.name.as_str(), ci) {
+            ("nn.mul", _) => vec![0.0, c],
+            ("nn.add", _) => vec![c, 1.0],
+            ("nn.sub", 1) => vec![-c, 1.0],
+            ("nn.sub", _) => vec![c, -1.0],
+            ("nn.div", 1) if c != 0.0 => vec![0.0, 1.0 / c],
+            ("nn.div", 1) => return Err(op_err(op, "divides by the constant 0")),
+            _ => {
+                return Err(op_err(
+                    op,
+                    "divides a constant by a value, which is not a polynomial",
+                ))
+            }
+        };
         let x = self.operand(op, xi, None)?;
         let ty = self.new.ty(x).clone();
-        let attrs = vec![("coeffs".to_string(), Attribute::F64Array(vec![0.0, c]))];
+        let attrs = vec![("coeffs".to_string(), Attribute::F64Array(coeffs))];
         let r = self
             .new
             .push_op("pack.polynomial", vec![x], attrs, vec![ty], op.loc.clone())[0];

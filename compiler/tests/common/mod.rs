@@ -2,6 +2,8 @@
 //! committed MNIST test images, and tract's inference as the reference.
 #![allow(dead_code)] // each test binary uses its own subset
 
+pub mod onnx_builder;
+
 use orion_dialects::tensor::Tensor;
 use std::path::PathBuf;
 use std::sync::Arc;

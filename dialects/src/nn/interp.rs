@@ -1,10 +1,11 @@
 //! Reference semantics of the `nn` dialect: the oracle the `pack` level is
 //! tested against, itself tested against tract's inference of the ONNX file.
 
+use super::activations::Activation;
 use super::conv;
 use crate::diag::Diagnostic;
 use crate::ir::{Attribute, Func, Module, Op, Type, ValueId};
-use crate::tensor::{broadcast_binary, Tensor};
+use crate::tensor::{broadcast_binary, broadcast_nary, Tensor};
 
 /// Runs `func.func @main` on `inputs`; returns the values it returns.
 pub fn interpret(module: &Module, inputs: &[Tensor]) -> Result<Vec<Tensor>, Diagnostic> {
@@ -85,10 +86,6 @@ pub fn interpret_func(
     ))
 }
 
-fn sigmoid(x: f64) -> f64 {
-    1.0 / (1.0 + (-x).exp())
-}
-
 /// Evaluates one op on cleartext tensors.
 pub fn eval_op(
     op: &Op,
@@ -97,6 +94,9 @@ pub fn eval_op(
     module: &Module,
 ) -> Result<Tensor, String> {
     let unary = |f: &dyn Fn(f64) -> f64| Ok(x[0].map(f));
+    if let Some(act) = Activation::from_op(op)? {
+        return unary(&|v| act.eval(v));
+    }
     match op.name.as_str() {
         "nn.constant" => {
             let value = op.attr("value").ok_or("needs a 'value' attribute")?;
@@ -108,10 +108,9 @@ pub fn eval_op(
         "nn.sub" => broadcast_binary(x[0], x[1], |a, b| a - b),
         "nn.mul" => broadcast_binary(x[0], x[1], |a, b| a * b),
         "nn.div" => broadcast_binary(x[0], x[1], |a, b| a / b),
-        "nn.relu" => unary(&|v| v.max(0.0)),
-        "nn.sigmoid" => unary(&sigmoid),
-        "nn.silu" => unary(&|v| v * sigmoid(v)),
-        "nn.gelu" => unary(&|v| 0.5 * v * (1.0 + libm::erf(v / std::f64::consts::SQRT_2))),
+        "nn.greater" => broadcast_binary(x[0], x[1], |a, b| f64::from(u8::from(a > b))),
+        "nn.less" => broadcast_binary(x[0], x[1], |a, b| f64::from(u8::from(a < b))),
+        "nn.where" => broadcast_nary(x, |v| if v[0] != 0.0 { v[1] } else { v[2] }),
         "nn.square" => unary(&|v| v * v),
         "nn.neg" => unary(&|v| -v),
         "nn.pow" => {

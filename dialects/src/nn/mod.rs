@@ -6,7 +6,10 @@
 //! | `nn.gemm` | a, b, [c] | `alpha`, `beta`, `trans_a`, `trans_b` (ONNX Gemm) |
 //! | `nn.matmul` | a, b | - (2-D) |
 //! | `nn.add` `nn.sub` `nn.mul` `nn.div` | a, b | - (NumPy broadcasting) |
-//! | `nn.relu` `nn.sigmoid` `nn.silu` `nn.gelu` `nn.square` `nn.neg` | x | - |
+//! | `nn.greater` `nn.less` | a, b | - (1.0 where true, else 0.0; broadcasting) |
+//! | `nn.where` | cond, a, b | - (a where cond != 0, else b; broadcasting) |
+//! | activations (`nn.relu`, `nn.clip`, `nn.gelu`, ...; see [`activations`]) | x | per activation |
+//! | `nn.square` `nn.neg` | x | - |
 //! | `nn.pow` | x | `exponent` |
 //! | `nn.polynomial` | x | `coeffs`, `basis` ("monomial" / "chebyshev"), `domain` [lo, hi] |
 //! | `nn.flatten` | x | `axis` |
@@ -21,6 +24,7 @@
 //! Activations may carry `range = array<f64: lo, hi>`, the calibrated input
 //! range, which approximation passes need.
 
+pub mod activations;
 pub mod conv;
 pub mod interp;
 mod shapes;
@@ -30,19 +34,18 @@ pub use shapes::infer_result_types;
 
 use crate::ir::{Func, Module, Op};
 
-/// Ops applied elementwise to a single operand.
-pub const UNARY_OPS: &[&str] = &[
-    "nn.relu",
-    "nn.sigmoid",
-    "nn.silu",
-    "nn.gelu",
-    "nn.square",
-    "nn.neg",
-    "nn.pow",
-    "nn.polynomial",
-];
+/// Ops applied elementwise to a single operand, besides the activations.
+pub const UNARY_OPS: &[&str] = &["nn.square", "nn.neg", "nn.pow", "nn.polynomial"];
 
-pub const BINARY_OPS: &[&str] = &["nn.add", "nn.sub", "nn.mul", "nn.div"];
+/// Binary ops with NumPy broadcasting; the comparisons give 1.0 or 0.0.
+pub const BINARY_OPS: &[&str] = &[
+    "nn.add",
+    "nn.sub",
+    "nn.mul",
+    "nn.div",
+    "nn.greater",
+    "nn.less",
+];
 
 /// Checks one `nn` op: operand count, attributes and that the declared result
 /// types are the ones its semantics give.

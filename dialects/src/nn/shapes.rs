@@ -1,6 +1,7 @@
 //! Result types of `nn` ops, shared by the verifier and the passes that
 //! build ops.
 
+use super::activations::{Activation, ACTIVATION_OPS};
 use super::conv::{global_avgpool_shape, Conv2dAttrs, PoolAttrs};
 use crate::ir::{Attribute, ElemType, Op, Type};
 use crate::tensor::broadcast_shapes;
@@ -105,7 +106,9 @@ fn unary_shape(op: &Op, types: &[Type]) -> Result<Vec<Type>, String> {
                 _ => return Err("'basis' must be \"monomial\" or \"chebyshev\"".into()),
             }
         }
-        _ => {}
+        _ => {
+            Activation::from_op(op)?;
+        }
     }
     if let Some(r) = op.attr("range") {
         let r = r
@@ -155,7 +158,17 @@ pub fn infer_result_types(op: &Op, types: &[Type], declared: &[Type]) -> Result<
                 .ok_or_else(|| format!("operand shapes {a:?} and {b:?} do not broadcast"))?;
             tensor(s)
         }
-        n if super::UNARY_OPS.contains(&n) => unary_shape(op, types),
+        "nn.where" => {
+            expect_operands(op, types, &[3])?;
+            let mut s: Vec<usize> = Vec::new();
+            for t in types {
+                let t = shape_of(t)?;
+                s = broadcast_shapes(&s, t)
+                    .ok_or_else(|| format!("operand shapes {s:?} and {t:?} do not broadcast"))?;
+            }
+            tensor(s)
+        }
+        n if super::UNARY_OPS.contains(&n) || ACTIVATION_OPS.contains(&n) => unary_shape(op, types),
         "nn.flatten" => {
             expect_operands(op, types, &[1])?;
             let s = shape_of(&types[0])?;

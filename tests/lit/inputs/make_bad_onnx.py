@@ -33,3 +33,28 @@ model.ir_version = 8
 onnx.checker.check_model(model)
 onnx.save(model, os.path.join(HERE, "unsupported-op.onnx"))
 print("wrote", os.path.join(HERE, "unsupported-op.onnx"))
+
+# unsupported-ops.onnx: a conv net ending in three ops the importer does not
+# map (MaxPool, Hardmax, Softmax): one error names all three.
+cw = numpy_helper.from_array(np.ones((2, 1, 3, 3), dtype=np.float32) / 9, "conv.weight")
+fw = numpy_helper.from_array(np.ones((3, 8), dtype=np.float32) / 8, "fc.weight")
+nodes = [
+    helper.make_node("Conv", ["input", "conv.weight"], ["c"], name="/conv/Conv", pads=[1, 1, 1, 1]),
+    helper.make_node("MaxPool", ["c"], ["p"], name="/pool/MaxPool", kernel_shape=[2, 2], strides=[2, 2]),
+    helper.make_node("Flatten", ["p"], ["f"], name="/flatten/Flatten"),
+    helper.make_node("Gemm", ["f", "fc.weight"], ["h"], name="/fc/Gemm", transB=1),
+    helper.make_node("Hardmax", ["h"], ["m"], name="/head/Hardmax", axis=1),
+    helper.make_node("Softmax", ["m"], ["out"], name="/head/Softmax", axis=1),
+]
+graph = helper.make_graph(
+    nodes,
+    "unsupported_ops",
+    [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 1, 4, 4])],
+    [helper.make_tensor_value_info("out", TensorProto.FLOAT, [1, 3])],
+    initializer=[cw, fw],
+)
+model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="orion-rs-lit")
+model.ir_version = 8
+onnx.checker.check_model(model)
+onnx.save(model, os.path.join(HERE, "unsupported-ops.onnx"))
+print("wrote", os.path.join(HERE, "unsupported-ops.onnx"))
