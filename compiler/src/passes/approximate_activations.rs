@@ -335,12 +335,13 @@ impl Rewriter<'_> {
         })
     }
 
-    /// `x^p (c0 + c1 x + sum d_i |x - k_i|)` as `x^p (x G + H)` with
-    /// `G = c1 + sum d_i s_i` and `H = c0 - sum d_i k_i s_i`, where `s_i`
+    /// `x^p (c0 + c1 x + sum d_i |x - k_i|)` as `x^p (sum_i x G_i + sum_i H_i)`
+    /// with `G_i = d_i s_i` and `H_i = -d_i k_i s_i` (`c1` and `c0` added to
+    /// the first kink's), where `s_i`
     /// is the composite sign of `x - k_i` on `[k_i - B_i, k_i + B_i]`,
     /// `B_i = max(|lo - k_i|, |hi - k_i|)`. The signs run in parallel (one
-    /// sign's depth in all); each one's last stage is emitted twice, with
-    /// its share of `G` and of `H` folded into the coefficients.
+    /// sign's depth in all); each one's last stage is emitted twice, as
+    /// `G_i` and `H_i` with the coefficients folded in.
     fn piecewise(
         &mut self,
         op: &Op,
@@ -397,17 +398,18 @@ impl Rewriter<'_> {
             h_terms.push(p.result());
             self.body.push(p);
         }
-        let g = self.sum(&g_terms, &op.loc);
-        let h = self.sum(&h_terms, &op.loc);
-        let mut out = match (g, h) {
-            (Some(g), Some(h)) => {
-                let xg = self.binary("nn.mul", x, g, &op.loc);
-                self.binary("nn.add", xg, h, &op.loc)
-            }
-            (Some(g), None) => self.binary("nn.mul", x, g, &op.loc),
-            (None, Some(h)) => h,
-            (None, None) => unreachable!("a kink contributes to G or H"),
-        };
+        // x G is the sum of the products x G_i: each G_i's only use is a
+        // product with x, so `lower-to-ckks` lands it at the product's
+        // prime and every term keeps x's scale exactly (a sum of G_i first
+        // would leave x G at another scale than H).
+        let mut terms: Vec<ValueId> = g_terms
+            .iter()
+            .map(|&g| self.binary("nn.mul", x, g, &op.loc))
+            .collect();
+        terms.extend(h_terms);
+        let mut out = self
+            .sum(&terms, &op.loc)
+            .expect("a kink contributes a term");
         if pl.times_x {
             out = self.binary("nn.mul", x, out, &op.loc);
         }
