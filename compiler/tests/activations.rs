@@ -219,3 +219,72 @@ fn approximations_keep_their_reported_error_and_pack_agrees() {
         assert!(worst_pack < 1e-9, "{}: pack vs nn {worst_pack:.2e}", c.name);
     }
 }
+
+/// Inputs up to 1% of the range's width past the calibrated range: the
+/// approximation stays finite and near the exact value (the composite sign
+/// grows fast past its domain; the calibration margin is what keeps real
+/// inputs inside it).
+#[test]
+fn approximations_stay_bounded_just_past_their_range() {
+    use orion_dialects::ir::{Func, Location, Type};
+    use orion_dialects::nn::activations::Activation;
+    for c in cases() {
+        let mut calibrated = import(&mlp(&c));
+        let opts = PassOptions {
+            calibration: inputs(64, 1),
+            ..PassOptions::default()
+        };
+        run(&mut calibrated, &["canonicalize", "calibrate"], &opts);
+        let act_op = calibrated
+            .main()
+            .unwrap()
+            .body
+            .iter()
+            .find(|o| o.attr("range").is_some())
+            .unwrap()
+            .clone();
+        let range = act_op.attr("range").and_then(|r| r.as_f64_list()).unwrap();
+        let (lo, hi) = (range[0], range[1]);
+        // The activation alone on a vector of probe points.
+        let probes: Vec<f64> = [-0.01, -0.005, 0.0, 0.5, 1.0, 1.005, 1.01]
+            .iter()
+            .map(|t| lo + t * (hi - lo))
+            .collect();
+        let ty = Type::f32_tensor(&[probes.len()]);
+        let mut func = Func::new("main");
+        let x = func.add_arg(ty.clone(), Some("x".into()));
+        let y = func.push_op(
+            &act_op.name,
+            vec![x],
+            act_op.attrs.clone(),
+            vec![ty],
+            Location::Unknown,
+        )[0];
+        func.push_op("func.return", vec![y], vec![], vec![], Location::Unknown);
+        let mut module = Module::default();
+        module.funcs.push(func);
+        run(&mut module, &["approximate-activations"], &opts);
+        let got =
+            &nn::interpret(&module, &[Tensor::new(vec![probes.len()], probes.clone())]).unwrap()[0];
+        let act = Activation::from_op(&act_op).unwrap().unwrap();
+        let scale = act.eval(lo).abs().max(act.eval(hi).abs()).max(1.0);
+        let worst = probes
+            .iter()
+            .zip(&got.data)
+            .map(|(&x, &y)| {
+                assert!(y.is_finite(), "{}: not finite at {x}", c.name);
+                (y - act.eval(x)).abs()
+            })
+            .fold(0.0, f64::max);
+        eprintln!(
+            "{:>14}: range [{lo:.2}, {hi:.2}], worst error up to 1% past it {worst:.2e} (relative {:.2e})",
+            c.name,
+            worst / scale
+        );
+        assert!(
+            worst <= 0.05 * scale,
+            "{}: error {worst:.2e} past the range",
+            c.name
+        );
+    }
+}

@@ -4,6 +4,7 @@
 
 pub mod diag;
 pub mod files;
+pub mod fitted_range;
 pub mod ir;
 pub mod syntax;
 

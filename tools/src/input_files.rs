@@ -68,6 +68,39 @@ pub fn read_npy(bytes: &[u8]) -> Result<Vec<f64>, String> {
     }
 }
 
+/// The shape a `.npy` file declares, if `bytes` are one.
+pub fn npy_shape(bytes: &[u8]) -> Option<Vec<usize>> {
+    let npy = npyz::NpyFile::new(bytes).ok()?;
+    Some(npy.shape().iter().map(|&d| d as usize).collect())
+}
+
+/// Whether an array of `shape` holds whole inputs of `input`'s shape: one
+/// (`input` itself) or a stack of them (`[k, ...input]`, or
+/// `[k, ...input[1..]]` when the input's batch dimension is 1). Anything
+/// else would be a silent reshape of someone else's data.
+pub fn check_sample_shape(shape: &[usize], input: &[usize]) -> Result<usize, String> {
+    let unbatched = match input.split_first() {
+        Some((1, rest)) => Some(rest),
+        _ => None,
+    };
+    if shape == input {
+        return Ok(1);
+    }
+    match shape.split_first() {
+        Some((&k, rest)) if rest == input || Some(rest) == unbatched => Ok(k),
+        _ => Err(format!(
+            "an array of shape {shape:?} does not hold inputs of shape {input:?} (give \
+             {input:?} or [samples, {}])",
+            unbatched
+                .unwrap_or(input)
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
 /// How IDX3 images are shaped into a network's input: each normalised
 /// `rows x cols` image padded by `pad` pixels of value 0 on every side (the
 /// normalised black, as if padded before normalising) and repeated into
@@ -135,6 +168,22 @@ pub fn read_values(bytes: &[u8], idx: IdxShape) -> Result<(Option<usize>, Vec<f6
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sample_shapes_must_match_the_input() {
+        assert_eq!(check_sample_shape(&[1, 8], &[1, 8]), Ok(1));
+        assert_eq!(check_sample_shape(&[5, 1, 8], &[1, 8]), Ok(5));
+        assert_eq!(check_sample_shape(&[5, 8], &[1, 8]), Ok(5));
+        assert_eq!(check_sample_shape(&[3, 1, 28, 28], &[1, 1, 28, 28]), Ok(3));
+        // Same element count, another shape: refused, not reshaped.
+        let e = check_sample_shape(&[1, 2, 2, 2], &[1, 8]).unwrap_err();
+        assert!(
+            e.contains("[1, 2, 2, 2]") && e.contains("[samples, 8]"),
+            "{e}"
+        );
+        assert!(check_sample_shape(&[2, 4], &[1, 8]).is_err());
+        assert!(check_sample_shape(&[16], &[1, 8]).is_err());
+    }
 
     #[test]
     fn idx_images_are_padded_and_repeated() {

@@ -1,28 +1,35 @@
 //! `approximate-activations` (nn -> nn): replaces each activation by
-//! polynomials CKKS can evaluate, on the input range `calibrate` recorded.
+//! polynomials CKKS can evaluate, on the input range `calibrate` recorded,
+//! widened by a guard of 5% of its width on each side (`[lo, hi]` below).
 //!
-//! - `nn.relu` with `range = [lo, hi]` becomes `x * (1 + sign(x)) / 2` with
-//!   the composite minimax sign of [`crate::approx::CompositeSign`] (degrees
-//!   15, 15, 27 and `eps = 2^-9` by default): `x` goes through the three
+//! - Piecewise-linear activations (ReLU, LeakyReLU, Clip/ReLU6, HardSigmoid,
+//!   HardSwish; see `orion_dialects::nn::activations`) are
+//!   `x^p (c0 + c1 x + sum_i d_i |x - k_i|)` with `|x - k| = (x - k) sign(x - k)`;
+//!   each kink inside `[lo, hi]` costs one composite minimax sign of
+//!   [`crate::approx::CompositeSign`] (degrees 15, 15, 27 and `eps = 2^-9`
+//!   by default), kinks outside it none. A kink at 0 alone (ReLU,
+//!   LeakyReLU) becomes `x * (c1 + d sign(x))`: `x` goes through the three
 //!   stages (`nn.polynomial`, Chebyshev basis; the first on `[-B, B]`,
-//!   `B = max(|lo|, |hi|)`, the others on `[-1, 1]`), and is multiplied by the result. The affine `(1 + s) / 2`
-//!   is folded into the last stage's coefficients, so that
-//!   `relu(x) = 0.5 * (x + x * sign(x))` costs one product, not three.
-//! - `nn.sigmoid`, `nn.silu`, `nn.gelu` become one `nn.polynomial`: the
-//!   Chebyshev interpolant of degree 31 (configurable) on `[lo, hi]`.
+//!   `B = max(|lo|, |hi|)`, the others on `[-1, 1]`) and is multiplied by
+//!   the result, the affine folded into the last stage, so that
+//!   `relu(x) = 0.5 * (x + x * sign(x))` costs one product. Several kinks
+//!   become a sum of such products and of polynomials (see `piecewise`).
+//! - Smooth activations (sigmoid, SiLU, GELU in both forms, tanh, erf,
+//!   softplus, ELU, Mish) become one `nn.polynomial`: the Chebyshev
+//!   interpolant on `[lo, hi]` of degree 31, doubled (63, 127, 255) until
+//!   its error is within 1e-4 of `max(1, max |f|)`.
 //!
 //! An activation without `range` is an error that names the layer.
 //!
 //! Statistics: counts, and each approximation's maximum absolute error over
-//! its range, measured on a dense grid against the `nn` interpreter's
+//! `[lo, hi]`, measured on a dense grid against the `nn` interpreter's
 //! semantics, in units of 1e-9, rounded up: `max-error-e9 /act4/Relu =
-//! 1908753` (LeNet-5's last ReLU, range about [-16.6, 16.6]) means the
-//! emitted ops differ from the activation by at most 1.91e-3 on the
-//! calibrated range (`worst-...` are the maxima over the module). For ReLU
-//! the measure includes the gap `|x| < eps B` where the sign itself is not
-//! approximated; it is about `1.15e-4 B` with the defaults. Outside the
-//! calibrated range nothing is promised: the sign stages grow fast beyond
-//! `|x / B| = 1`, which is what the calibration margin is for.
+//! 1908753` means the emitted ops differ from the activation by at most
+//! 1.91e-3 (`worst-...` are the maxima over the module). For a sign the
+//! measure includes the gap `|x - k| < eps B` where the sign itself is not
+//! approximated; it is about `1.15e-4 B` with the defaults. Past `[lo, hi]`
+//! nothing is promised: a composite sign flips at 1.005 B and overflows at
+//! 1.02 B, which is what the guard and the calibration margin are for.
 //!
 //! ```text
 //! %2 = nn.relu %1 {range = array<f64: -9.49, 9.15>} : tensor<1x16xf32> loc("/relu")
@@ -53,6 +60,12 @@ pub struct ApproximateActivations {
     /// is at most `smooth_tolerance` times `max(1, max |f|)` on the range.
     pub max_smooth_degree: usize,
     pub smooth_tolerance: f64,
+    /// Every polynomial is fitted on the calibrated range widened by this
+    /// fraction of its width on each side: just past its domain a composite
+    /// sign flips (at 1.005 B) and then overflows (1.02 B), and a Chebyshev
+    /// interpolant of degree 255 grows like cosh(255 acosh(t)); the guard
+    /// keeps inputs a few percent past the calibrated range bounded.
+    pub range_guard: f64,
 }
 
 impl Default for ApproximateActivations {
@@ -63,6 +76,7 @@ impl Default for ApproximateActivations {
             smooth_degree: 31,
             max_smooth_degree: 255,
             smooth_tolerance: 1e-4,
+            range_guard: 0.05,
         }
     }
 }
@@ -147,6 +161,9 @@ struct Rewriter<'a> {
     uses: Vec<usize>,
     sign: Option<CompositeSign>,
     counts: Counts,
+    /// What the current activation's input was scaled by (1 / B when
+    /// ReLU's change of variable is folded into the layer before).
+    input_scale: f64,
 }
 
 impl Pass for ApproximateActivations {
@@ -172,6 +189,7 @@ impl Pass for ApproximateActivations {
             uses,
             sign: None,
             counts: Counts::default(),
+            input_scale: 1.0,
         };
         let mut per_layer: Statistics = Vec::new();
         for op in old_body {
@@ -213,8 +231,28 @@ fn op_error(op: &Op, m: impl std::fmt::Display) -> Diagnostic {
 
 impl Rewriter<'_> {
     /// Replaces `op` (computing `act`) by polynomials; returns their
-    /// maximum error on the calibrated range.
+    /// maximum error on the guarded range. The polynomials that read the
+    /// activation's input carry its calibrated `range` (in their input's
+    /// units), for the interpreters' warnings (`orion_dialects::fitted_range`).
     fn approximate(&mut self, op: &Op, act: Activation) -> Result<f64, Diagnostic> {
+        let start = self.body.len();
+        self.input_scale = 1.0;
+        let e = self.approximate_on_range(op, act)?;
+        let range = op
+            .attr("range")
+            .and_then(Attribute::as_f64_list)
+            .unwrap_or_default();
+        let s = self.input_scale;
+        for p in &mut self.body[start..] {
+            if p.name == "nn.polynomial" && p.operands[0] == op.operands[0] {
+                let r: Vec<f64> = range.iter().map(|v| v * s).collect();
+                p.set_attr("range", Attribute::F64Array(r));
+            }
+        }
+        Ok(e)
+    }
+
+    fn approximate_on_range(&mut self, op: &Op, act: Activation) -> Result<f64, Diagnostic> {
         let range = op
             .attr("range")
             .and_then(Attribute::as_f64_list)
@@ -225,7 +263,8 @@ impl Rewriter<'_> {
                     "has no calibrated input 'range' = array<f64: lo, hi> (run calibrate first)",
                 )
             })?;
-        let (lo, hi) = (range[0], range[1]);
+        let guard = self.pass.range_guard * (range[1] - range[0]).max(1e-3);
+        let (lo, hi) = (range[0] - guard, range[1] + guard);
         let Some(pl) = act.piecewise_linear().map(|p| p.restricted_to(lo, hi)) else {
             let (a, b) = if hi > lo {
                 (lo, hi)
@@ -302,6 +341,9 @@ impl Rewriter<'_> {
         let fold = self.uses[x.0 as usize] == 1
             && scale_producer(self.module, &mut self.func, &mut self.body, x, 1.0 / bound);
         self.counts.folded += i64::from(fold);
+        if fold {
+            self.input_scale = 1.0 / bound;
+        }
         let out_scale = if fold { bound } else { 1.0 };
         let mut stages = self.sign_stages().to_vec();
         let last = stages.last_mut().expect("at least one stage");

@@ -530,7 +530,7 @@ impl LowerToCkks {
         let mut attrs: Vec<(String, Attribute)> = op
             .attrs
             .iter()
-            .filter(|(k, _)| matches!(k.as_str(), "basis" | "coeffs" | "domain"))
+            .filter(|(k, _)| matches!(k.as_str(), "basis" | "coeffs" | "domain" | "range"))
             .cloned()
             .collect();
         let mut ty = CtType::new(level, t.log_scale);

@@ -362,12 +362,7 @@ impl<'a> Packer<'a> {
         } else {
             "pack.polynomial"
         };
-        let attrs: Vec<_> = op
-            .attrs
-            .iter()
-            .filter(|(k, _)| k != "range")
-            .cloned()
-            .collect();
+        let attrs = op.attrs.clone();
         let ty = self.new.ty(x).clone();
         let r = self
             .new

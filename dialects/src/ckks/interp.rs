@@ -64,7 +64,12 @@ pub fn interpret_observed(
     }
     let uses = func.use_counts();
     let mut remaining = uses.clone();
-    for op in &func.body {
+    let first_stages = crate::fitted_range::first_stages(
+        func,
+        "ckks.polynomial",
+        &["ckks.bootstrap", "ckks.level_down", "ckks.rescale"],
+    );
+    for (k, op) in func.body.iter().enumerate() {
         let mut args = Vec::with_capacity(op.operands.len());
         for v in &op.operands {
             let i = v.0 as usize;
@@ -95,6 +100,9 @@ pub fn interpret_observed(
             if remaining[i] == 0 {
                 env[i] = None;
             }
+        }
+        if let (true, Some(Value::Slots(x))) = (first_stages[k], args.first()) {
+            crate::fitted_range::check(op, x);
         }
         let out = eval_op(op, &args, func, module, &params)
             .map_err(|m| Diagnostic::new(op.loc.clone(), format!("{} {m}", op.label())))?;

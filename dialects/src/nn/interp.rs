@@ -57,7 +57,8 @@ pub fn interpret_func(
         env[arg.0 as usize] = Some(Tensor::new(shape, t.data.clone()));
     }
     let get = |env: &Vec<Option<Tensor>>, v: ValueId| env[v.0 as usize].clone();
-    for op in &func.body {
+    let first_stages = crate::fitted_range::first_stages(func, "nn.polynomial", &[]);
+    for (i, op) in func.body.iter().enumerate() {
         let operands: Vec<Tensor> = op
             .operands
             .iter()
@@ -75,6 +76,9 @@ pub fn interpret_func(
             return Ok(operands);
         }
         observe(op, &refs);
+        if first_stages[i] {
+            crate::fitted_range::check(op, &refs[0].data);
+        }
         let result_ty = func.ty(op.result()).clone();
         let out = eval_op(op, &refs, &result_ty, module)
             .map_err(|m| Diagnostic::new(op.loc.clone(), format!("{} {m}", op.label())))?;

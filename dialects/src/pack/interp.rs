@@ -44,7 +44,9 @@ pub fn interpret_observed(
     for (&a, t) in func.args.iter().zip(inputs) {
         env[a.0 as usize] = Some(Value::Tensor(t.clone()));
     }
-    for op in &func.body {
+    let first_stages =
+        crate::fitted_range::first_stages(func, "pack.polynomial", &["pack.bootstrap"]);
+    for (i, op) in func.body.iter().enumerate() {
         let args: Vec<Value> = op
             .operands
             .iter()
@@ -68,6 +70,9 @@ pub fn interpret_observed(
                     )),
                 })
                 .collect();
+        }
+        if let (true, Some(Value::Slots(x))) = (first_stages[i], args.first()) {
+            crate::fitted_range::check(op, x);
         }
         let out = eval_op(op, &args, func, module)
             .map_err(|m| Diagnostic::new(op.loc.clone(), format!("{} {m}", op.label())))?;

@@ -1,6 +1,8 @@
 // approximate-activations: ReLU on a calibrated range becomes x * sign(x)
 // with the composite minimax sign (degrees 15, 15, 27; the first stage on
-// the calibrated [-B, B], the others on [-1, 1]); a smooth activation becomes one Chebyshev polynomial.
+// [-B, B], the calibrated range widened by 5% of its width on each side,
+// the others on [-1, 1]); a smooth activation becomes one Chebyshev
+// polynomial. The first polynomial records the calibrated range.
 // RUN: orion-opt --pass approximate-activations %s | FileCheck %s
 // RUN: orion-opt --pass approximate-activations --pass-statistics %s -o /dev/null 2>&1 | FileCheck %s --check-prefix=STATS
 // Without a range (no calibrate before it) the pass refuses, naming the op.
@@ -9,7 +11,7 @@
 
 // CHECK-LABEL: func.func @main(%x: tensor<1x4xf32>) -> tensor<1x4xf32> {
 // CHECK-NOT:   nn.relu
-// CHECK:       %[[P1:.*]] = nn.polynomial %x {basis = "chebyshev", coeffs = array<f64: {{([-0-9.e]+, ){15}[-0-9.e]+}}>, domain = array<f64: -4.0, 4.0>} : tensor<1x4xf32> loc("/act/Relu")
+// CHECK:       %[[P1:.*]] = nn.polynomial %x {basis = "chebyshev", coeffs = array<f64: {{([-0-9.e]+, ){15}[-0-9.e]+}}>, domain = array<f64: -4.4, 4.4>, range = array<f64: -4.0, 4.0>} : tensor<1x4xf32> loc("/act/Relu")
 // CHECK-NEXT:  %[[P2:.*]] = nn.polynomial %[[P1]] {basis = "chebyshev", coeffs = array<f64: {{([-0-9.e]+, ){15}[-0-9.e]+}}>, domain = array<f64: -1.0, 1.0>} : tensor<1x4xf32> loc("/act/Relu")
 // CHECK-NEXT:  %[[P3:.*]] = nn.polynomial %[[P2]] {basis = "chebyshev", coeffs = array<f64: {{([-0-9.e]+, ){27}[-0-9.e]+}}>, domain = array<f64: -1.0, 1.0>} : tensor<1x4xf32> loc("/act/Relu")
 // CHECK-NEXT:  %[[R:.*]] = nn.mul %x, %[[P3]] : tensor<1x4xf32> loc("/act/Relu")

@@ -20,7 +20,7 @@ use orion_compiler::{import_onnx_file, pack_stats, PassManager, PrintIr};
 use orion_dialects::tensor::Tensor;
 use orion_dialects::verify::verify_module;
 use orion_dialects::{parse_module, print_module, Diagnostic, Module, PrintOptions};
-use orion_tools::input_files::{read_values, IdxShape};
+use orion_tools::input_files::{check_sample_shape, npy_shape, read_values, IdxShape};
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
@@ -471,7 +471,15 @@ fn read_calibration(
         orion_dialects::files::MAX_INPUT_FILE_BYTES,
     )
     .map_err(fail)?;
-    let (_, data) = read_values(&bytes, idx).map_err(fail)?;
+    if let Some(file_shape) = npy_shape(&bytes) {
+        check_sample_shape(&file_shape, &shape).map_err(fail)?;
+    }
+    let (image, data) = read_values(&bytes, idx).map_err(fail)?;
+    if let Some(image) = image.filter(|&n| n != per) {
+        return Err(fail(format!(
+            "its images have {image} values, the network's input {shape:?} has {per}"
+        )));
+    }
     if per == 0 || data.is_empty() || !data.len().is_multiple_of(per) {
         return Err(fail(format!(
             "{} values are not a whole number of inputs of shape {shape:?}",

@@ -3,7 +3,8 @@
 y[1,3], fixed seed) with both PyTorch ONNX exporters, for the import lit
 tests (tests/lit/onnx/activations.test): `<act>.ts.onnx` (TorchScript,
 opset 17) and `<act>.dynamo.onnx` (dynamo, its default opset), plus
-`input.npy`, the input the tests run.
+`input.npy`, the input the tests run, and `input-past.npy`, the same input
+times 1.03 (past a range calibrated on `input.npy` alone).
 
 Run once (needs `pip install torch onnx onnxscript`); the files are
 committed so the lit tests never need Python:
@@ -38,6 +39,7 @@ ACTIVATIONS = {
 def main():
     x = torch.linspace(-1.0, 1.0, 8).reshape(1, 8)
     np.save(os.path.join(HERE, "input.npy"), x.numpy().astype(np.float32))
+    np.save(os.path.join(HERE, "input-past.npy"), (1.03 * x).numpy().astype(np.float32))
     for name, act in ACTIVATIONS.items():
         torch.manual_seed(0)
         model = nn.Sequential(nn.Linear(8, 8), act, nn.Linear(8, 3)).eval()
