@@ -352,3 +352,66 @@ fn low_rank_inputs_of_spatial_ops_are_errors() {
         assert!(e.contains(name), "{name}: {e}");
     }
 }
+
+/// Squeeze, Unsqueeze and a Transpose that moves only axes of size 1 keep
+/// the data's order: they import as reshapes and compute what tract does;
+/// a Transpose that reorders data is refused, naming the node.
+#[test]
+fn relabellings_import_as_reshapes() {
+    use tract_onnx::pb::tensor_proto::DataType;
+    let axes = |name: &str, v: &[i64]| pb::TensorProto {
+        name: name.into(),
+        dims: vec![v.len() as i64],
+        data_type: DataType::Int64 as i32,
+        int64_data: v.to_vec(),
+        ..Default::default()
+    };
+    let mut squeeze = model(
+        &[1, 4, 1, 1],
+        &[],
+        vec![
+            node("Squeeze", "/squeeze", &["x", "ax"], "s", vec![]),
+            node("Unsqueeze", "/unsqueeze", &["s", "ax2"], "u", vec![]),
+            node(
+                "Transpose",
+                "/transpose",
+                &["u"],
+                "y",
+                vec![("perm", A::Ints(&[0, 2, 1]))],
+            ),
+        ],
+    );
+    let g = squeeze.graph.as_mut().unwrap();
+    g.initializer.push(axes("ax", &[2, 3]));
+    g.initializer.push(axes("ax2", &[1]));
+    let m = import(&squeeze);
+    let ops: Vec<&str> = m
+        .main()
+        .unwrap()
+        .body
+        .iter()
+        .map(|o| o.name.as_str())
+        .collect();
+    assert_eq!(
+        ops,
+        ["nn.reshape", "nn.reshape", "nn.reshape", "func.return"]
+    );
+    assert!(agreement(&squeeze, &m) < 1e-6);
+
+    let reorder = model(
+        &[1, 2, 3],
+        &[],
+        vec![node(
+            "Transpose",
+            "/transpose",
+            &["x"],
+            "y",
+            vec![("perm", A::Ints(&[0, 2, 1]))],
+        )],
+    );
+    let e = import_error(&reorder);
+    assert!(
+        e.contains("'/transpose' (Transpose)") && e.contains("reorders the data"),
+        "{e}"
+    );
+}

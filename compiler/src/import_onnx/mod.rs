@@ -13,10 +13,12 @@
 //! shape arithmetic PyTorch emits in front of a `Reshape` (Shape, Gather,
 //! Concat, ...) is folded by tract and the reshape takes its result type.
 
+mod attrs;
+
+use attrs::{check_spatial_attrs, float_attrs, gemm_attrs};
 mod initializers;
 
 use orion_dialects::ir::{Attribute, ElemType, Func, Location, Module, Op, Type, ValueId};
-use orion_dialects::nn::conv::{Conv2dAttrs, PoolAttrs};
 use orion_dialects::nn::infer_result_types;
 use orion_dialects::Diagnostic;
 use std::collections::{HashMap, HashSet};
@@ -57,6 +59,10 @@ const SUPPORTED: &[(&str, &str)] = &[
     ("Pow", "nn.pow"),
     ("Flatten", "nn.flatten"),
     ("Reshape", "nn.reshape"),
+    // Relabellings of the same data order: reshapes.
+    ("Squeeze", "nn.reshape"),
+    ("Unsqueeze", "nn.reshape"),
+    ("Transpose", "nn.reshape"),
     ("BatchNormalization", "nn.batchnorm"),
     ("Conv", "nn.conv2d"),
     ("AveragePool", "nn.avgpool"),
@@ -65,6 +71,10 @@ const SUPPORTED: &[(&str, &str)] = &[
     // dynamo exporter writes a global average pool.
     ("ReduceMean", "nn.global_avgpool"),
     ("Constant", "nn.constant"),
+    // Only as the network's last op: left to the client (see
+    // `orion_dialects::nn::client_output`).
+    ("Softmax", ""),
+    ("LogSoftmax", ""),
     ("Identity", ""),
     ("Dropout", ""),
 ];
@@ -72,7 +82,8 @@ const SUPPORTED: &[(&str, &str)] = &[
 /// Inputs of a node that carry data (the rest are shapes or options).
 fn data_inputs(node: &NodeProto) -> &[String] {
     let n = match node.op_type.as_str() {
-        "Reshape" | "Pow" | "Dropout" | "ReduceMean" | "Clip" | "PRelu" => 1,
+        "Reshape" | "Pow" | "Dropout" | "ReduceMean" | "Clip" | "PRelu" | "Squeeze"
+        | "Unsqueeze" => 1,
         _ => node.input.len(),
     };
     &node.input[..n.min(node.input.len())]
@@ -174,6 +185,7 @@ pub fn import_onnx_proto(
     })?;
     Importer {
         model: &parsed.model,
+        graph_outputs: graph.output.iter().map(|o| o.name.clone()).collect(),
         outlets: &parsed.outlets_by_name,
         module: Module::default(),
         func: Func::new("main"),
@@ -185,10 +197,6 @@ pub fn import_onnx_proto(
 /// What a user can do about an op the importer does not map.
 fn unsupported_hint(op_type: &str) -> Option<&'static str> {
     Some(match op_type {
-        "Softmax" | "LogSoftmax" => {
-            "export the network without its final softmax and apply it to the decrypted logits \
-             (it does not change the class)"
-        }
         "MaxPool" => "not supported yet; AveragePool is",
         "Concat" => "not supported yet (only in shape computations, which tract folds)",
         "BatchNormalization" | "InstanceNormalization" | "LayerNormalization" => {
@@ -289,6 +297,8 @@ fn live_nodes(graph: &pb::GraphProto) -> Result<Vec<usize>, Diagnostic> {
 
 struct Importer<'a> {
     model: &'a InferenceModel,
+    /// Names of the graph's outputs.
+    graph_outputs: Vec<String>,
     outlets: &'a HashMap<String, OutletId>,
     module: Module,
     func: Func,
@@ -415,6 +425,7 @@ impl Importer<'_> {
                 self.values.insert(out_name.clone(), v);
                 return Ok(());
             }
+            "Softmax" | "LogSoftmax" => return self.client_output(node, data[0]),
             // Materialised lazily by `operand` when a node uses it.
             "Constant" => return Ok(()),
             "Gemm" => gemm_attrs(node),
@@ -453,6 +464,10 @@ impl Importer<'_> {
                 }
             },
             "PRelu" => self.prelu_attrs(node)?,
+            "Transpose" => {
+                self.check_relabelling_transpose(node, data[0])?;
+                Vec::new()
+            }
             "Clip" => self.clip_attrs(node)?,
             _ => Vec::new(),
         };
@@ -487,346 +502,6 @@ impl Importer<'_> {
         )[0];
         self.values.insert(out_name.clone(), v);
         Ok(())
-    }
-
-    /// A `Conv`'s attributes, checked against its input and weight shapes.
-    fn conv_attrs(
-        &self,
-        node: &NodeProto,
-        data: &[&String],
-    ) -> Result<Vec<(String, Attribute)>, String> {
-        let attr = |k: &str| node.attribute.iter().find(|a| a.name == k);
-        if data.len() < 2 {
-            return Err("needs an input and a weight".into());
-        }
-        let x = self.spatial_input(data[0], "Conv")?;
-        let w = self
-            .tensor_type(data[1])?
-            .shape()
-            .map(<[usize]>::to_vec)
-            .unwrap_or_default();
-        if w.len() != 4 {
-            return Err(format!(
-                "weight '{}' must be 4-D [M, C/group, kh, kw], got shape {w:?}",
-                data[1]
-            ));
-        }
-        let kernel = [w[2], w[3]];
-        if let Some(ks) = attr("kernel_shape") {
-            if ks.ints != [w[2] as i64, w[3] as i64] {
-                return Err(format!(
-                    "kernel_shape {:?} does not match the weight shape {w:?}",
-                    ks.ints
-                ));
-            }
-        }
-        let strides = pair_attr(node, "strides")?;
-        let dilations = pair_attr(node, "dilations")?;
-        let groups = attr("group").map_or(1, |a| a.i);
-        if groups < 1 {
-            return Err(format!("group = {groups} must be positive"));
-        }
-        let pads = resolve_pads(node, [x[2], x[3]], kernel, strides, dilations)?;
-        Ok(Conv2dAttrs {
-            strides,
-            pads,
-            dilations,
-            groups: groups as usize,
-        }
-        .to_attrs())
-    }
-
-    /// An `AveragePool`'s attributes; dilations and a `ceil_mode` that adds
-    /// a partial window are refused.
-    fn avgpool_attrs(
-        &self,
-        node: &NodeProto,
-        data: &[&String],
-    ) -> Result<Vec<(String, Attribute)>, String> {
-        let attr = |k: &str| node.attribute.iter().find(|a| a.name == k);
-        let x = self.spatial_input(data[0], "AveragePool")?;
-        let kernel = match attr("kernel_shape") {
-            Some(a) if a.ints.len() == 2 && a.ints.iter().all(|&k| k >= 1) => {
-                [a.ints[0] as usize, a.ints[1] as usize]
-            }
-            Some(a) => {
-                return Err(format!(
-                    "kernel_shape must be 2 positive integers, got {:?}",
-                    a.ints
-                ))
-            }
-            None => return Err("needs the kernel_shape attribute".into()),
-        };
-        let strides = pair_attr(node, "strides")?;
-        if pair_attr(node, "dilations")? != [1, 1] {
-            return Err(format!(
-                "dilations {:?} are not supported for pooling (only [1, 1])",
-                attr("dilations")
-                    .map(|a| a.ints.clone())
-                    .unwrap_or_default()
-            ));
-        }
-        let pads = resolve_pads(node, [x[2], x[3]], kernel, strides, [1, 1])?;
-        if attr("ceil_mode").is_some_and(|a| a.i != 0) {
-            // ceil_mode only matters when it adds a partial window.
-            for (i, &len) in [x[2], x[3]].iter().enumerate() {
-                let span = len + pads[i] + pads[i + 2] - kernel[i];
-                if span % strides[i] != 0 {
-                    return Err(format!(
-                        "ceil_mode = 1 is not supported: it adds a partial window along {} (input {len}, kernel {}, stride {}, pads {:?})",
-                        ["H", "W"][i],
-                        kernel[i],
-                        strides[i],
-                        pads
-                    ));
-                }
-            }
-        }
-        let count_include_pad = attr("count_include_pad").is_some_and(|a| a.i != 0);
-        Ok(PoolAttrs {
-            kernel,
-            strides,
-            pads,
-            count_include_pad,
-        }
-        .to_attrs())
-    }
-
-    /// A `ReduceMean` is imported only as a global average pool.
-    fn check_reduce_mean(&self, node: &NodeProto, data: &[&String]) -> Result<(), String> {
-        let attr = |k: &str| node.attribute.iter().find(|a| a.name == k);
-        self.spatial_input(data[0], "ReduceMean")?;
-        // Opset 18 moved `axes` from an attribute to an input.
-        let axes: Vec<i64> = match (attr("axes"), node.input.get(1)) {
-            (Some(a), _) => a.ints.clone(),
-            (None, Some(n)) if !n.is_empty() => {
-                let t = self.constant(n).ok_or("the axes must be a constant")?;
-                f32_values(&t)?.iter().map(|&v| v as i64).collect()
-            }
-            _ => Vec::new(),
-        };
-        let mut axes: Vec<i64> = axes.iter().map(|&a| a.rem_euclid(4)).collect();
-        axes.sort_unstable();
-        let keepdims = attr("keepdims").map_or(1, |a| a.i);
-        if axes != [2, 3] || keepdims != 1 {
-            return Err(format!(
-                "ReduceMean over axes {axes:?} with keepdims = {keepdims} is not supported; \
-                 only a global average pool (axes [2, 3], keepdims = 1) is"
-            ));
-        }
-        Ok(())
-    }
-
-    /// A `PRelu` whose slope is one number (for every channel): a leaky
-    /// ReLU.
-    fn prelu_attrs(&self, node: &NodeProto) -> Result<Vec<(String, Attribute)>, String> {
-        let slope = node
-            .input
-            .get(1)
-            .and_then(|n| self.constant(n))
-            .ok_or("the slope must be a constant")?;
-        let slope = f32_values(&slope)?;
-        match slope.split_first() {
-            Some((&a, rest)) if rest.iter().all(|&b| b == a) => {
-                Ok(vec![("alpha".into(), Attribute::Float(a as f64))])
-            }
-            _ => Err(format!(
-                "a slope per channel ({} values) is not supported yet; only one slope for all \
-                 channels (nn.PReLU() with num_parameters = 1)",
-                slope.len()
-            )),
-        }
-    }
-
-    /// A `Clip`'s bounds: attributes before opset 11, constant inputs since;
-    /// an absent bound is no bound.
-    fn clip_attrs(&self, node: &NodeProto) -> Result<Vec<(String, Attribute)>, String> {
-        let mut attrs = Vec::new();
-        for (i, key) in [(1, "min"), (2, "max")] {
-            let bound = match node.input.get(i).filter(|n| !n.is_empty()) {
-                Some(n) => {
-                    let t = self
-                        .constant(n)
-                        .ok_or_else(|| format!("the {key} bound must be a constant"))?;
-                    match f32_values(&t)?[..] {
-                        [v] => Some(v),
-                        _ => return Err(format!("the {key} bound must be a scalar")),
-                    }
-                }
-                None => node.attribute.iter().find(|a| a.name == key).map(|a| a.f),
-            };
-            match bound {
-                Some(v) if v.is_finite() => attrs.push((key.into(), Attribute::Float(v as f64))),
-                Some(v) if v.is_nan() => return Err(format!("the {key} bound is NaN")),
-                _ => {}
-            }
-        }
-        Ok(attrs)
-    }
-
-    /// A `Pow` by a constant scalar exponent.
-    fn pow_attrs(&self, node: &NodeProto) -> Result<Vec<(String, Attribute)>, String> {
-        let e = node
-            .input
-            .get(1)
-            .and_then(|n| self.constant(n))
-            .ok_or("the exponent must be a constant")?;
-        let e = f32_values(&e)?;
-        if e.len() != 1 {
-            return Err("the exponent must be a scalar".into());
-        }
-        Ok(vec![("exponent".into(), Attribute::Float(e[0] as f64))])
-    }
-}
-
-/// Float attributes copied under the same name, with their ONNX defaults.
-fn float_attrs(node: &NodeProto, keys: &[(&str, f32)]) -> Vec<(String, Attribute)> {
-    keys.iter()
-        .map(|&(k, default)| {
-            let v = node
-                .attribute
-                .iter()
-                .find(|a| a.name == k)
-                .map_or(default, |a| a.f);
-            (k.to_string(), Attribute::Float(v as f64))
-        })
-        .collect()
-}
-
-/// A `Gemm`'s transposes and scale factors.
-fn gemm_attrs(node: &NodeProto) -> Vec<(String, Attribute)> {
-    let attr = |k: &str| node.attribute.iter().find(|a| a.name == k);
-    let mut attrs = Vec::new();
-    for (onnx, ours) in [("transA", "trans_a"), ("transB", "trans_b")] {
-        if let Some(a) = attr(onnx) {
-            attrs.push((ours.into(), Attribute::Bool(a.i != 0)));
-        }
-    }
-    for k in ["alpha", "beta"] {
-        if let Some(a) = attr(k) {
-            attrs.push((k.into(), Attribute::Float(a.f as f64)));
-        }
-    }
-    attrs
-}
-
-/// Shape-independent checks of Conv / AveragePool attributes, made before
-/// tract sees the model so that a bad combination is reported for its node.
-fn check_spatial_attrs(node: &NodeProto, graph: &pb::GraphProto) -> Result<(), String> {
-    let op = node.op_type.as_str();
-    if !matches!(op, "Conv" | "AveragePool") {
-        return Ok(());
-    }
-    for a in &node.attribute {
-        let per_axis = match a.name.as_str() {
-            "kernel_shape" | "strides" | "dilations" => 1,
-            "pads" => 2,
-            _ => continue,
-        };
-        if a.ints.len() != 2 * per_axis {
-            return Err(if a.ints.len() % per_axis == 0 {
-                format!(
-                    "only 2-D {op} is supported, but attribute '{}' = {:?} describes a {}-D {op}",
-                    a.name,
-                    a.ints,
-                    a.ints.len() / per_axis
-                )
-            } else {
-                format!(
-                    "attribute 'pads' = {:?} must have two entries per spatial axis",
-                    a.ints
-                )
-            });
-        }
-    }
-    let kernel_shape = node.attribute.iter().find(|a| a.name == "kernel_shape");
-    let weight = node
-        .input
-        .get(1)
-        .and_then(|w| graph.initializer.iter().find(|t| &t.name == w));
-    if let (Some(k), Some(w), "Conv") = (kernel_shape, weight, op) {
-        if w.dims.get(2..) != Some(&k.ints[..]) {
-            return Err(format!(
-                "kernel_shape {:?} does not match the weight shape {:?}",
-                k.ints, w.dims
-            ));
-        }
-    }
-    if let Some(a) = node.attribute.iter().find(|a| a.name == "auto_pad") {
-        let mode = String::from_utf8_lossy(&a.s);
-        if !matches!(
-            mode.as_ref(),
-            "NOTSET" | "VALID" | "SAME_UPPER" | "SAME_LOWER"
-        ) {
-            return Err(format!(
-                "auto_pad '{mode}' is not one of NOTSET, VALID, SAME_UPPER, SAME_LOWER"
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// A two-entry spatial attribute (`strides`, `dilations`), 1 when absent.
-fn pair_attr(node: &NodeProto, key: &str) -> Result<[usize; 2], String> {
-    match node.attribute.iter().find(|a| a.name == key) {
-        None => Ok([1, 1]),
-        Some(a) if a.ints.len() == 2 && a.ints.iter().all(|&v| v >= 1) => {
-            Ok([a.ints[0] as usize, a.ints[1] as usize])
-        }
-        Some(a) => Err(format!(
-            "{key} must be 2 positive integers for a 2-D op, got {:?}",
-            a.ints
-        )),
-    }
-}
-
-/// Explicit `[top, left, bottom, right]` pads from `pads` or `auto_pad`.
-/// SAME_UPPER / SAME_LOWER give ceil(input / stride) outputs and put the odd
-/// padding element at the end / the beginning, as ONNX specifies.
-fn resolve_pads(
-    node: &NodeProto,
-    input: [usize; 2],
-    kernel: [usize; 2],
-    strides: [usize; 2],
-    dilations: [usize; 2],
-) -> Result<[usize; 4], String> {
-    let attr = |k: &str| node.attribute.iter().find(|a| a.name == k);
-    let auto_pad = attr("auto_pad")
-        .map(|a| String::from_utf8_lossy(&a.s).into_owned())
-        .unwrap_or_default();
-    match auto_pad.as_str() {
-        "" | "NOTSET" => match attr("pads") {
-            None => Ok([0; 4]),
-            Some(a) if a.ints.len() == 4 && a.ints.iter().all(|&p| p >= 0) => Ok([
-                a.ints[0] as usize,
-                a.ints[1] as usize,
-                a.ints[2] as usize,
-                a.ints[3] as usize,
-            ]),
-            Some(a) => Err(format!(
-                "pads must be 4 non-negative integers [top, left, bottom, right], got {:?}",
-                a.ints
-            )),
-        },
-        "VALID" => Ok([0; 4]),
-        mode @ ("SAME_UPPER" | "SAME_LOWER") => {
-            let mut pads = [0; 4];
-            for i in 0..2 {
-                let out = input[i].div_ceil(strides[i]);
-                let span = dilations[i] * (kernel[i] - 1) + 1;
-                let total = ((out - 1) * strides[i] + span).saturating_sub(input[i]);
-                let (small, large) = (total / 2, total - total / 2);
-                (pads[i], pads[i + 2]) = if mode == "SAME_UPPER" {
-                    (small, large)
-                } else {
-                    (large, small)
-                };
-            }
-            Ok(pads)
-        }
-        other => Err(format!(
-            "auto_pad '{other}' is not one of NOTSET, VALID, SAME_UPPER, SAME_LOWER"
-        )),
     }
 }
 

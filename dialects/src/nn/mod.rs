@@ -25,6 +25,7 @@
 //! range, which approximation passes need.
 
 pub mod activations;
+pub mod client_output;
 pub mod conv;
 pub mod interp;
 mod shapes;

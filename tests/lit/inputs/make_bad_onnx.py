@@ -34,8 +34,8 @@ onnx.checker.check_model(model)
 onnx.save(model, os.path.join(HERE, "unsupported-op.onnx"))
 print("wrote", os.path.join(HERE, "unsupported-op.onnx"))
 
-# unsupported-ops.onnx: a conv net ending in three ops the importer does not
-# map (MaxPool, Hardmax, Softmax): one error names all three.
+# unsupported-ops.onnx: a conv net with two ops the importer does not map
+# (MaxPool, Hardmax) before its final Softmax: one error names both.
 cw = numpy_helper.from_array(np.ones((2, 1, 3, 3), dtype=np.float32) / 9, "conv.weight")
 fw = numpy_helper.from_array(np.ones((3, 8), dtype=np.float32) / 8, "fc.weight")
 nodes = [

@@ -356,7 +356,16 @@ fn run(cli: &Cli) -> Result<(), Diagnostic> {
     // A failure before the pack level is the error to report, not --stats.
     if let (Some(path), Some(packed)) = (&cli.stats, &pack_level) {
         let (rows, depth) = pack_stats::collect(packed)?;
-        let table = pack_stats::render(&rows, depth);
+        let mut table = pack_stats::render(&rows, depth);
+        if let Some(op) =
+            orion_dialects::nn::client_output::ClientOutput::of(packed).map_err(error)?
+        {
+            table += &format!(
+                "// note: the network's final {} is not in the program: the client applies it \
+                 to the decrypted logits (orion-run prints both)\n",
+                op.name()
+            );
+        }
         if path == "-" {
             // Reports are best effort: a closed stderr must not abort the run.
             let _ = std::io::stderr().write_all(table.as_bytes());

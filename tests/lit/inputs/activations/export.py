@@ -53,6 +53,17 @@ def main():
                           input_names=["input"], output_names=["logits"])
         with torch.no_grad():
             print(name, model(x).numpy().round(4).tolist())
+    # A head ending in Softmax, which the importer leaves to the client.
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(8, 8), nn.GELU(), nn.Linear(8, 3), nn.Softmax(dim=1)).eval()
+    for kind, dynamo in (("ts", False), ("dynamo", True)):
+        path = os.path.join(HERE, f"softmax-head.{kind}.onnx")
+        extra = {"external_data": False} if dynamo else {"opset_version": 17}
+        torch.onnx.export(model, (x,), path, dynamo=dynamo, input_names=["input"],
+                          output_names=["probs"], **extra)
+    with torch.no_grad():
+        print("softmax-head logits", model[:3](x).numpy().round(4).tolist(),
+              "probabilities", model(x).numpy().round(4).tolist())
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use orion_runtime::{Client, Encrypted, Program, RunOptions};
 
 use crate::io::{load, note, write_npy, SECRET_KEY};
-use crate::report::fmt_logits;
+use crate::report::fmt_output;
 
 /// Decrypt the program's results with the secret key; prints the logits
 /// and the class.
@@ -47,7 +47,7 @@ pub fn decrypt(args: &DecryptArgs) -> Result<ExitCode, String> {
             y.data[j]
         ));
     }
-    println!("logits {} class {}", fmt_logits(&y), y.argmax());
+    println!("{} class {}", fmt_output(program.module(), &y)?, y.argmax());
     if let Some(out) = &args.output {
         note(args.quiet, &format!("writing {}", out.display()));
         write_npy(out, &y.shape, &y.data).map_err(|e| format!("error: {e}"))?;

@@ -12,6 +12,17 @@ pub fn fmt_logits(t: &Tensor) -> String {
     format!("[{}]", v.join(", "))
 }
 
+/// The logits, and the final Softmax / LogSoftmax the program leaves to
+/// the client applied to them (`orion_dialects::nn::client_output`).
+pub fn fmt_output(module: &Module, t: &Tensor) -> Result<String, String> {
+    use orion_dialects::nn::client_output::ClientOutput;
+    let mut s = format!("logits {}", fmt_logits(t));
+    if let Some(op) = ClientOutput::of(module)? {
+        s += &format!(" {} {}", op.name(), fmt_logits(&op.apply(t)));
+    }
+    Ok(s)
+}
+
 pub fn median(mut v: Vec<Duration>) -> Duration {
     if v.is_empty() {
         return Duration::ZERO;

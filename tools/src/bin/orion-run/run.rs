@@ -16,7 +16,7 @@ use orion_runtime::{LocalRun, Program, RunOptions, Timings};
 use orion_tools::input_files::read_labels;
 
 use crate::io::{load_module, read_input, write_npy, IdxArgs};
-use crate::report::{fmt_logits, fmt_secs, median, ms, peak_rss, Comparison, Headroom};
+use crate::report::{fmt_output, fmt_secs, median, ms, peak_rss, Comparison, Headroom};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -300,7 +300,10 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, String> {
         let x = Tensor::new(in_shape.clone(), image);
         let (y, t) = runner.run(&x)?;
         let class = y.argmax();
-        let mut line = format!("image {i}: logits {} class {class}", fmt_logits(&y));
+        let mut line = format!(
+            "image {i}: {} class {class}",
+            fmt_output(runner.module(), &y)?
+        );
         if let Some(l) = &labels {
             let want = l[i] as usize;
             line += &format!(" label {want}");
