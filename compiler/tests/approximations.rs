@@ -237,15 +237,17 @@ fn smooth_activations_within_their_reported_error() {
         ) as f64
             * 1e-9
     };
-    // Degree 31 on the calibrated range [-9.49, 9.15]; measured: sigmoid
-    // 2.43e-5, SiLU 9.25e-5, GELU 5.99e-4 (erf's Chebyshev coefficients
-    // decay slowly on wide ranges; on [-6, 6] it is 7e-7), and the ReLU
-    // 1.09e-3 = 9.49 (the scale B) x 1.15e-4 (the composite on [-1, 1]).
+    // On the calibrated range [-9.49, 9.15] widened by the 5% guard
+    // ([-10.41, 10.07]); measured: sigmoid 6.0e-5 and SiLU 2.4e-4 at degree
+    // 31, GELU 2e-9 at degree 63 (erf's Chebyshev coefficients decay slowly
+    // on wide ranges: 31 would leave 6e-4, beyond the 1e-4 tolerance), and
+    // the ReLU 1.20e-3 = 10.41 (the scale B) x 1.15e-4 (the composite on
+    // [-1, 1]).
     for (name, bound) in [
-        ("sigmoid", 3e-5),
-        ("silu", 1.2e-4),
-        ("gelu", 7e-4),
-        ("relu", 1.2e-3),
+        ("sigmoid", 7e-5),
+        ("silu", 3e-4),
+        ("gelu", 1e-8),
+        ("relu", 1.3e-3),
     ] {
         assert!(per_op(name) < bound, "{name}: {}", per_op(name));
     }
