@@ -415,3 +415,106 @@ fn relabellings_import_as_reshapes() {
         "{e}"
     );
 }
+
+/// 1-D convolutions and pools (Conv1d, depthwise with dilation, AvgPool1d,
+/// a global pool after them) become the 2-D ops of height 1 and compute
+/// what tract computes on the original 1-D graph.
+#[test]
+fn one_d_convolutions_and_pools_agree_with_tract() {
+    let cases: Vec<(&str, pb::ModelProto, &str)> = vec![
+        (
+            "conv1d",
+            model(
+                &[1, 2, 16],
+                &[("w", &[3, 2, 3]), ("b", &[3])],
+                vec![node(
+                    "Conv",
+                    "/conv/Conv",
+                    &["x", "w", "b"],
+                    "y",
+                    vec![
+                        ("kernel_shape", A::Ints(&[3])),
+                        ("pads", A::Ints(&[1, 1])),
+                        ("strides", A::Ints(&[2])),
+                    ],
+                )],
+            ),
+            "nn.conv2d",
+        ),
+        (
+            "conv1d without kernel_shape",
+            model(
+                &[1, 2, 16],
+                &[("w", &[3, 2, 3])],
+                vec![node("Conv", "/conv/Conv", &["x", "w"], "y", vec![])],
+            ),
+            "nn.conv2d",
+        ),
+        (
+            "depthwise conv1d, dilated",
+            model(
+                &[1, 4, 12],
+                &[("w", &[4, 1, 3])],
+                vec![node(
+                    "Conv",
+                    "/dw/Conv",
+                    &["x", "w"],
+                    "y",
+                    vec![
+                        ("group", A::Int(4)),
+                        ("dilations", A::Ints(&[2])),
+                        ("pads", A::Ints(&[2, 2])),
+                    ],
+                )],
+            ),
+            "nn.conv2d",
+        ),
+        (
+            "avgpool1d",
+            model(
+                &[1, 2, 12],
+                &[],
+                vec![node(
+                    "AveragePool",
+                    "/pool/AveragePool",
+                    &["x"],
+                    "y",
+                    vec![("kernel_shape", A::Ints(&[2])), ("strides", A::Ints(&[2]))],
+                )],
+            ),
+            "nn.avgpool",
+        ),
+        (
+            "conv1d, relu, global pool",
+            model(
+                &[1, 2, 16],
+                &[("w", &[3, 2, 3])],
+                vec![
+                    node("Conv", "/conv/Conv", &["x", "w"], "c", vec![]),
+                    node("Relu", "/relu/Relu", &["c"], "r", vec![]),
+                    node(
+                        "GlobalAveragePool",
+                        "/gap/GlobalAveragePool",
+                        &["r"],
+                        "y",
+                        vec![],
+                    ),
+                ],
+            ),
+            "nn.global_avgpool",
+        ),
+    ];
+    for (what, proto, op) in cases {
+        let m = import(&proto);
+        let ops: Vec<&str> = m
+            .main()
+            .unwrap()
+            .body
+            .iter()
+            .map(|o| o.name.as_str())
+            .collect();
+        assert!(ops.contains(&op), "{what}: {ops:?}");
+        let err = agreement(&proto, &m);
+        assert!(err < 1e-5, "{what}: nn vs tract {err:.2e}");
+    }
+}

@@ -17,6 +17,7 @@ mod attrs;
 
 use attrs::{check_spatial_attrs, float_attrs, gemm_attrs};
 mod initializers;
+mod one_d;
 
 use orion_dialects::ir::{Attribute, ElemType, Func, Location, Module, Op, Type, ValueId};
 use orion_dialects::nn::infer_result_types;
@@ -159,6 +160,8 @@ pub fn import_onnx_proto(
     for t in &graph.initializer {
         initializers::check_initializer(t, model_dir).map_err(err)?;
     }
+    let proto = &*one_d::to_2d(proto);
+    let graph = proto.graph.as_ref().expect("checked above");
     for node in &graph.node {
         for t in node.attribute.iter().filter_map(|a| a.t.as_ref()) {
             initializers::check_initializer(t, model_dir).map_err(|m| node_err(node, m))?;
