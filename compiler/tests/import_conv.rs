@@ -518,3 +518,58 @@ fn one_d_convolutions_and_pools_agree_with_tract() {
         assert!(err < 1e-5, "{what}: nn vs tract {err:.2e}");
     }
 }
+
+/// A zero Pad before an average pool (or a conv) folds into its pads, the
+/// pool then counting the padding: the same output as tract's of the
+/// unfolded graph.
+#[test]
+fn zero_pads_fold_into_pools_and_convs() {
+    use orion_compiler::passes::{canonicalize::Canonicalize, Pass};
+    use tract_onnx::pb::tensor_proto::DataType;
+    for (op, attrs, inits) in [
+        (
+            "AveragePool",
+            vec![("kernel_shape", A::Ints(&[3, 3]))],
+            Vec::<(&str, &[usize])>::new(),
+        ),
+        ("Conv", vec![], vec![("w", &[3usize, 2, 3, 3][..])]),
+    ] {
+        let inputs: &[&str] = if op == "Conv" { &["p", "w"] } else { &["p"] };
+        let mut proto = model(
+            &[1, 2, 6, 6],
+            &inits,
+            vec![
+                node("Pad", "/pad/Pad", &["x", "pads"], "p", vec![]),
+                node(op, "/op", inputs, "y", attrs),
+            ],
+        );
+        proto
+            .graph
+            .as_mut()
+            .unwrap()
+            .initializer
+            .push(pb::TensorProto {
+                name: "pads".into(),
+                dims: vec![8],
+                data_type: DataType::Int64 as i32,
+                int64_data: vec![0, 0, 1, 2, 0, 0, 1, 0],
+                ..Default::default()
+            });
+        let mut m = import(&proto);
+        let stats = Canonicalize.run(&mut m).unwrap();
+        assert!(
+            stats.contains(&("pads-folded".into(), 1)),
+            "{op}: {stats:?}"
+        );
+        let ops: Vec<&str> = m
+            .main()
+            .unwrap()
+            .body
+            .iter()
+            .map(|o| o.name.as_str())
+            .collect();
+        assert!(!ops.contains(&"nn.pad"), "{op}: {ops:?}");
+        let err = agreement(&proto, &m);
+        assert!(err < 1e-5, "{op}: folded pad vs tract {err:.2e}");
+    }
+}

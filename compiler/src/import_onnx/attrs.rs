@@ -258,6 +258,53 @@ impl Importer<'_> {
         Ok(attrs)
     }
 
+    /// A `Pad` with zeros: pads from the attribute (before opset 11) or the
+    /// constant input, over every axis.
+    pub(super) fn pad_attrs(&self, node: &NodeProto) -> Result<Vec<(String, Attribute)>, String> {
+        let attr = |k: &str| node.attribute.iter().find(|a| a.name == k);
+        let mode = attr("mode").map_or("constant".into(), |a| {
+            String::from_utf8_lossy(&a.s).into_owned()
+        });
+        if mode != "constant" {
+            return Err(format!(
+                "mode '{mode}' is not supported; only zero padding (mode 'constant') is"
+            ));
+        }
+        if node.input.get(3).is_some_and(|n| !n.is_empty()) {
+            return Err(
+                "padding selected axes ('axes' input) is not supported; give pads for every axis"
+                    .into(),
+            );
+        }
+        let value = match node.input.get(2).filter(|n| !n.is_empty()) {
+            Some(n) => {
+                let t = self
+                    .constant(n)
+                    .ok_or("the padding value must be a constant")?;
+                f32_values(&t)?.first().copied().unwrap_or(0.0)
+            }
+            None => attr("value").map_or(0.0, |a| a.f),
+        };
+        if value != 0.0 {
+            return Err(format!(
+                "padding with {value} is not supported; only zeros are"
+            ));
+        }
+        let pads: Vec<i64> = match node.input.get(1).filter(|n| !n.is_empty()) {
+            Some(n) => {
+                let t = self.constant(n).ok_or("the pads must be a constant")?;
+                f32_values(&t)?.iter().map(|&v| v as i64).collect()
+            }
+            None => attr("pads").map(|a| a.ints.clone()).ok_or("needs pads")?,
+        };
+        if pads.iter().any(|&p| p < 0) {
+            return Err(format!(
+                "negative pads {pads:?} (cropping) are not supported"
+            ));
+        }
+        Ok(vec![("pads".into(), Attribute::I64Array(pads))])
+    }
+
     /// A `Pow` by a constant scalar exponent.
     pub(super) fn pow_attrs(&self, node: &NodeProto) -> Result<Vec<(String, Attribute)>, String> {
         let e = node

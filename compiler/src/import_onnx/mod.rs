@@ -67,6 +67,8 @@ const SUPPORTED: &[(&str, &str)] = &[
     ("BatchNormalization", "nn.batchnorm"),
     ("Conv", "nn.conv2d"),
     ("AveragePool", "nn.avgpool"),
+    // Zero padding; canonicalize folds it into the conv or pool it feeds.
+    ("Pad", "nn.pad"),
     ("GlobalAveragePool", "nn.global_avgpool"),
     // Only over both spatial axes with keepdims, which is how PyTorch's
     // dynamo exporter writes a global average pool.
@@ -84,7 +86,7 @@ const SUPPORTED: &[(&str, &str)] = &[
 fn data_inputs(node: &NodeProto) -> &[String] {
     let n = match node.op_type.as_str() {
         "Reshape" | "Pow" | "Dropout" | "ReduceMean" | "Clip" | "PRelu" | "Squeeze"
-        | "Unsqueeze" => 1,
+        | "Unsqueeze" | "Pad" => 1,
         _ => node.input.len(),
     };
     &node.input[..n.min(node.input.len())]
@@ -472,6 +474,7 @@ impl Importer<'_> {
                 Vec::new()
             }
             "Clip" => self.clip_attrs(node)?,
+            "Pad" => self.pad_attrs(node)?,
             _ => Vec::new(),
         };
         let operands = data

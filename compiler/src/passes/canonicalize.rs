@@ -7,6 +7,7 @@
 //! - an `nn.batchnorm` after such a gemm, or after an `nn.conv2d` with
 //!   constant weights, is folded into its weights and bias (per output
 //!   channel; the gemm / conv result must have no other use);
+//! - a zero `nn.pad` feeding a conv or an average pool becomes their pads;
 //! - any op whose operands are all constants is evaluated at compile time.
 //!
 //! ```text
@@ -104,6 +105,20 @@ impl Pass for Canonicalize {
                         continue;
                     }
                 }
+                "nn.conv2d" | "nn.avgpool" => {
+                    if let Some(pad) = ctx
+                        .def(op.operands[0])
+                        .filter(|p| p.name == "nn.pad" && uses[op.operands[0].0 as usize] == 1)
+                    {
+                        let pad = pad.clone();
+                        let (loc, label) = (op.loc.clone(), op.label());
+                        let folded = fold_pad(&mut op, &pad)
+                            .map_err(|m| Diagnostic::new(loc, format!("{label} {m}")))?;
+                        if folded {
+                            stats.pads += 1;
+                        }
+                    }
+                }
                 "nn.batchnorm" => {
                     if let Some(ops) =
                         fold_batchnorm(module, &mut func, &body, &op, &uses).map_err(err)?
@@ -128,6 +143,7 @@ impl Pass for Canonicalize {
             ("gemms-normalized".into(), stats.gemms),
             ("squares".into(), stats.squares),
             ("constants-folded".into(), stats.folded),
+            ("pads-folded".into(), stats.pads),
         ])
     }
 }
@@ -138,6 +154,7 @@ struct Stats {
     gemms: i64,
     squares: i64,
     folded: i64,
+    pads: i64,
 }
 
 struct Ctx<'a> {
@@ -316,6 +333,45 @@ fn emit_conv(
     let mut conv = op.clone();
     conv.operands = vec![op.operands[0], wc.result(), bc.result()];
     vec![wc, bc, conv]
+}
+
+/// A zero `nn.pad` of the height and width only, read by nothing else,
+/// into the conv or average pool `op` that reads it: its pads grow by the
+/// pad's (an average pool then counts the padding, as the zeros were real
+/// elements; refused if the pool had pads it did not count, or if a pad
+/// would reach the kernel's size). Returns whether it folded.
+fn fold_pad(op: &mut Op, pad: &Op) -> Result<bool, String> {
+    use orion_dialects::nn::conv::{Conv2dAttrs, PoolAttrs};
+    let p = orion_dialects::nn::pad::pads(pad, 4).ok();
+    let Some([0, 0, top, left, 0, 0, bottom, right]) = p.as_deref().map(|p| {
+        let mut a = [0usize; 8];
+        a.copy_from_slice(p);
+        a
+    }) else {
+        return Ok(false);
+    };
+    let extra = [top, left, bottom, right];
+    let attrs = if op.name == "nn.conv2d" {
+        let mut c = Conv2dAttrs::from_op(op)?;
+        c.pads.iter_mut().zip(extra).for_each(|(a, b)| *a += b);
+        c.to_attrs()
+    } else {
+        let mut c = PoolAttrs::from_op(op)?;
+        if c.pads.iter().any(|&v| v > 0) && !c.count_include_pad {
+            return Ok(false);
+        }
+        c.pads.iter_mut().zip(extra).for_each(|(a, b)| *a += b);
+        if (0..4).any(|i| c.pads[i] >= c.kernel[i % 2]) {
+            return Ok(false);
+        }
+        c.count_include_pad = true;
+        c.to_attrs()
+    };
+    for (k, v) in attrs {
+        op.set_attr(&k, v);
+    }
+    op.operands[0] = pad.operands[0];
+    Ok(true)
 }
 
 /// `batchnorm(gemm(x, W, b))` or `batchnorm(conv2d(x, W, b))` with constant

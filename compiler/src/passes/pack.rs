@@ -242,6 +242,13 @@ impl<'a> Packer<'a> {
             n if ACTIVATION_OPS.contains(&n) => {
                 return Err(op_err(op, "must be approximated by a polynomial before packing (run approximate-activations)"));
             }
+            "nn.pad" => {
+                return Err(op_err(
+                    op,
+                    "cannot be packed alone: zero padding is packed only when it feeds a \
+                     convolution or an average pool, whose pads it becomes (canonicalize)",
+                ))
+            }
             "func.return" => self.ret(op)?,
             other => {
                 return Err(op_err(

@@ -18,6 +18,7 @@
 //! | `nn.conv2d` | x [N,C,H,W], w [M,C/groups,kh,kw], [bias [M]] | `strides` [sh, sw], `pads` [top, left, bottom, right], `dilations` [dh, dw], `groups` (defaults 1, 0, 1, 1) |
 //! | `nn.avgpool` | x [N,C,H,W] | `kernel` [kh, kw], `strides` (default 1), `pads` [top, left, bottom, right] (each < kernel), `count_include_pad` (default false) |
 //! | `nn.global_avgpool` | x [N,C,H,W] | - (result [N,C,1,1]) |
+//! | `nn.pad` | x | `pads` (zeros; ONNX order, see [`pad`]) |
 //!
 //! List attributes are `array<i64: ...>`, `groups` an integer; see [`conv`].
 //!
@@ -28,6 +29,7 @@ pub mod activations;
 pub mod client_output;
 pub mod conv;
 pub mod interp;
+pub mod pad;
 mod shapes;
 
 pub use interp::{eval_polynomial, interpret};

@@ -158,6 +158,12 @@ pub fn infer_result_types(op: &Op, types: &[Type], declared: &[Type]) -> Result<
                 .ok_or_else(|| format!("operand shapes {a:?} and {b:?} do not broadcast"))?;
             tensor(s)
         }
+        "nn.pad" => {
+            expect_operands(op, types, &[1])?;
+            let x = shape_of(&types[0])?;
+            let pads = super::pad::pads(op, x.len())?;
+            tensor(super::pad::shape(x, &pads)?)
+        }
         "nn.where" => {
             expect_operands(op, types, &[3])?;
             let mut s: Vec<usize> = Vec::new();
