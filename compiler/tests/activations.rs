@@ -18,7 +18,7 @@ use orion_dialects::{nn, pack, Module};
 use tract_onnx::pb;
 
 mod common;
-use common::onnx_builder::{import, init, model_at, node, tract_output, values, A};
+use common::onnx_builder::{import, init, model_at, node, op_names, tract_output, values, A};
 
 /// One activation: the ONNX nodes reading `h` and writing `a`, the
 /// initializers they need, the opset, and the `nn` op they become.
@@ -140,13 +140,7 @@ fn each_activation_imports_and_agrees_with_tract() {
     for c in cases() {
         let proto = mlp(&c);
         let module = import(&proto);
-        let ops: Vec<&str> = module
-            .main()
-            .unwrap()
-            .body
-            .iter()
-            .map(|o| o.name.as_str())
-            .collect();
+        let ops = op_names(&module);
         assert!(ops.contains(&c.nn_op), "{}: {ops:?}", c.name);
         for x in inputs(4, 9) {
             let want = tract_output(&proto, &x);

@@ -7,7 +7,7 @@ use orion_dialects::{Attribute, Module};
 use tract_onnx::pb;
 
 mod common;
-use common::onnx_builder::{agreement, import, import_error, model, node, A};
+use common::onnx_builder::{agreement, import, import_error, model, node, op_names, A};
 
 fn op_attr(module: &Module, op: &str, key: &str) -> Vec<i64> {
     let f = module.main().unwrap();
@@ -385,13 +385,7 @@ fn relabellings_import_as_reshapes() {
     g.initializer.push(axes("ax", &[2, 3]));
     g.initializer.push(axes("ax2", &[1]));
     let m = import(&squeeze);
-    let ops: Vec<&str> = m
-        .main()
-        .unwrap()
-        .body
-        .iter()
-        .map(|o| o.name.as_str())
-        .collect();
+    let ops = op_names(&m);
     assert_eq!(
         ops,
         ["nn.reshape", "nn.reshape", "nn.reshape", "func.return"]
@@ -506,13 +500,7 @@ fn one_d_convolutions_and_pools_agree_with_tract() {
     ];
     for (what, proto, op) in cases {
         let m = import(&proto);
-        let ops: Vec<&str> = m
-            .main()
-            .unwrap()
-            .body
-            .iter()
-            .map(|o| o.name.as_str())
-            .collect();
+        let ops = op_names(&m);
         assert!(ops.contains(&op), "{what}: {ops:?}");
         let err = agreement(&proto, &m);
         assert!(err < 1e-5, "{what}: nn vs tract {err:.2e}");
@@ -561,13 +549,7 @@ fn zero_pads_fold_into_pools_and_convs() {
             stats.contains(&("pads-folded".into(), 1)),
             "{op}: {stats:?}"
         );
-        let ops: Vec<&str> = m
-            .main()
-            .unwrap()
-            .body
-            .iter()
-            .map(|o| o.name.as_str())
-            .collect();
+        let ops = op_names(&m);
         assert!(!ops.contains(&"nn.pad"), "{op}: {ops:?}");
         let err = agreement(&proto, &m);
         assert!(err < 1e-5, "{op}: folded pad vs tract {err:.2e}");

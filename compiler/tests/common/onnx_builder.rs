@@ -157,6 +157,17 @@ pub fn import_error(proto: &pb::ModelProto) -> String {
     }
 }
 
+/// The names of `@main`'s ops, in order.
+pub fn op_names(module: &Module) -> Vec<&str> {
+    module
+        .main()
+        .unwrap()
+        .body
+        .iter()
+        .map(|o| o.name.as_str())
+        .collect()
+}
+
 /// tract's output on `input`.
 pub fn tract_output(proto: &pb::ModelProto, input: &Tensor) -> Tensor {
     let runnable = tract_onnx::onnx()
