@@ -555,3 +555,81 @@ fn zero_pads_fold_into_pools_and_convs() {
         assert!(err < 1e-5, "{op}: folded pad vs tract {err:.2e}");
     }
 }
+
+/// MaxPool (2x2 stride 2; 3x3 stride 2 with padding after a ReLU, as in
+/// ResNet's stem) imports as `nn.maxpool`, computes what tract computes,
+/// and `expand-maxpool` (one-hot depthwise views and a tree of `nn.max`)
+/// computes it exactly too; padding an input that may be negative is
+/// refused, naming the layer.
+#[test]
+fn maxpools_import_and_expand_exactly() {
+    use orion_compiler::passes::{expand_maxpool::ExpandMaxpool, Pass};
+    let plain = model(
+        &[1, 2, 6, 6],
+        &[],
+        vec![node(
+            "MaxPool",
+            "/pool/MaxPool",
+            &["x"],
+            "y",
+            vec![
+                ("kernel_shape", A::Ints(&[2, 2])),
+                ("strides", A::Ints(&[2, 2])),
+            ],
+        )],
+    );
+    let padded = model(
+        &[1, 2, 7, 7],
+        &[],
+        vec![
+            node("Relu", "/relu/Relu", &["x"], "r", vec![]),
+            node(
+                "MaxPool",
+                "/pool/MaxPool",
+                &["r"],
+                "y",
+                vec![
+                    ("kernel_shape", A::Ints(&[3, 3])),
+                    ("strides", A::Ints(&[2, 2])),
+                    ("pads", A::Ints(&[1, 1, 1, 1])),
+                ],
+            ),
+        ],
+    );
+    for (what, proto, maxima) in [("2x2", &plain, 3), ("3x3 padded", &padded, 8)] {
+        let m = import(proto);
+        assert!(op_names(&m).contains(&"nn.maxpool"), "{what}");
+        assert!(agreement(proto, &m) < 1e-6, "{what}: nn.maxpool vs tract");
+        let mut expanded = m.clone();
+        let stats = ExpandMaxpool.run(&mut expanded).unwrap();
+        assert!(
+            stats.contains(&("maxima".into(), maxima)),
+            "{what}: {stats:?}"
+        );
+        assert!(!op_names(&expanded).contains(&"nn.maxpool"));
+        assert!(
+            agreement(proto, &expanded) < 1e-6,
+            "{what}: expanded vs tract"
+        );
+    }
+    let negative = model(
+        &[1, 2, 7, 7],
+        &[],
+        vec![node(
+            "MaxPool",
+            "/pool/MaxPool",
+            &["x"],
+            "y",
+            vec![
+                ("kernel_shape", A::Ints(&[3, 3])),
+                ("pads", A::Ints(&[1, 1, 1, 1])),
+            ],
+        )],
+    );
+    let mut m = import(&negative);
+    let e = ExpandMaxpool.run(&mut m).unwrap_err().to_string();
+    assert!(
+        e.contains("/pool/MaxPool") && e.contains("may be negative"),
+        "{e}"
+    );
+}

@@ -63,7 +63,7 @@ impl Importer<'_> {
         data: &[&String],
     ) -> Result<Vec<(String, Attribute)>, String> {
         let attr = |k: &str| node.attribute.iter().find(|a| a.name == k);
-        let x = self.spatial_input(data[0], "AveragePool")?;
+        let x = self.spatial_input(data[0], &node.op_type)?;
         let kernel = match attr("kernel_shape") {
             Some(a) if a.ints.len() == 2 && a.ints.iter().all(|&k| k >= 1) => {
                 [a.ints[0] as usize, a.ints[1] as usize]
@@ -355,7 +355,7 @@ pub(super) fn gemm_attrs(node: &NodeProto) -> Vec<(String, Attribute)> {
 /// tract sees the model so that a bad combination is reported for its node.
 pub(super) fn check_spatial_attrs(node: &NodeProto, graph: &pb::GraphProto) -> Result<(), String> {
     let op = node.op_type.as_str();
-    if !matches!(op, "Conv" | "AveragePool") {
+    if !matches!(op, "Conv" | "AveragePool" | "MaxPool") {
         return Ok(());
     }
     for a in &node.attribute {

@@ -67,6 +67,7 @@ const SUPPORTED: &[(&str, &str)] = &[
     ("BatchNormalization", "nn.batchnorm"),
     ("Conv", "nn.conv2d"),
     ("AveragePool", "nn.avgpool"),
+    ("MaxPool", "nn.maxpool"),
     // Zero padding; canonicalize folds it into the conv or pool it feeds.
     ("Pad", "nn.pad"),
     ("GlobalAveragePool", "nn.global_avgpool"),
@@ -202,7 +203,6 @@ pub fn import_onnx_proto(
 /// What a user can do about an op the importer does not map.
 fn unsupported_hint(op_type: &str) -> Option<&'static str> {
     Some(match op_type {
-        "MaxPool" => "not supported yet; AveragePool is",
         "Concat" => "not supported yet (only in shape computations, which tract folds)",
         "BatchNormalization" | "InstanceNormalization" | "LayerNormalization" => {
             "only BatchNormalization after a Conv or Gemm, folded into it, is supported"
@@ -447,6 +447,11 @@ impl Importer<'_> {
             }
             "Conv" => self.conv_attrs(node, &data)?,
             "AveragePool" => self.avgpool_attrs(node, &data)?,
+            "MaxPool" => {
+                let mut attrs = self.avgpool_attrs(node, &data)?;
+                attrs.retain(|(k, _)| k != "count_include_pad");
+                attrs
+            }
             "GlobalAveragePool" => {
                 self.spatial_input(data[0], "GlobalAveragePool")?;
                 Vec::new()

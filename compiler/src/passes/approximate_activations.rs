@@ -14,6 +14,8 @@
 //!   the result, the affine folded into the last stage, so that
 //!   `relu(x) = 0.5 * (x + x * sign(x))` costs one product. Several kinks
 //!   become a sum of such products and of polynomials (see `piecewise`).
+//! - `nn.max` (from `expand-maxpool`, calibrated on `a - b`) becomes
+//!   `(a + b) / 2 + (a - b) sign(a - b) / 2` with one composite sign.
 //! - Smooth activations (sigmoid, SiLU, GELU in both forms, tanh, erf,
 //!   softplus, ELU, Mish) become one `nn.polynomial`: the Chebyshev
 //!   interpolant on `[lo, hi]` of degree 31, doubled (63, 127, 255) until
@@ -150,6 +152,8 @@ struct Counts {
     worst_relu: f64,
     worst_smooth: f64,
     worst_piecewise: f64,
+    maxima: i64,
+    worst_max: f64,
 }
 
 /// The pass's state while it rewrites one function.
@@ -193,6 +197,11 @@ impl Pass for ApproximateActivations {
         };
         let mut per_layer: Statistics = Vec::new();
         for op in old_body {
+            if op.name == "nn.max" {
+                let max_error = rw.approximate_max(&op)?;
+                per_layer.push((format!("max-error-e9 {}", layer(&op)), e9(max_error)));
+                continue;
+            }
             let Some(act) = Activation::from_op(&op).map_err(|m| op_error(&op, m))? else {
                 rw.body.push(op);
                 continue;
@@ -219,6 +228,8 @@ impl Pass for ApproximateActivations {
             ("worst-relu-max-error-e9".into(), e9(c.worst_relu)),
             ("worst-smooth-max-error-e9".into(), e9(c.worst_smooth)),
             ("worst-piecewise-max-error-e9".into(), e9(c.worst_piecewise)),
+            ("maxima-approximated".into(), c.maxima),
+            ("worst-maximum-max-error-e9".into(), e9(c.worst_max)),
         ];
         stats.extend(per_layer);
         Ok(stats)
@@ -317,6 +328,103 @@ impl Rewriter<'_> {
             self.counts.worst_piecewise = self.counts.worst_piecewise.max(e);
         }
         Ok(e)
+    }
+
+    /// `max(a, b)` (`nn.max`, calibrated on `d = a - b`) as
+    /// `(a + b) / 2 + d sign(d) / 2`: `d` and `a + b` are sums (with `-b` a
+    /// scalar product), the sign is the composite one on the guarded range
+    /// of `d`, and its last stage, with the 1/2 folded in, feeds the product
+    /// with `d` alone (so it lands at the product's prime and every term
+    /// keeps the operands' scale). Returns the maximum error over the range.
+    fn approximate_max(&mut self, op: &Op) -> Result<f64, Diagnostic> {
+        let range = op
+            .attr("range")
+            .and_then(Attribute::as_f64_list)
+            .filter(|r| r.len() == 2 && r[0] <= r[1] && r.iter().all(|v| v.is_finite()))
+            .ok_or_else(|| {
+                op_error(
+                    op,
+                    "has no calibrated 'range' of a - b (run calibrate first)",
+                )
+            })?;
+        let (a, b) = (op.operands[0], op.operands[1]);
+        let ty = self.func.ty(op.result()).clone();
+        if self.func.ty(a) != &ty || self.func.ty(b) != &ty {
+            return Err(op_error(
+                op,
+                "needs two operands of its result's type (no broadcasting)",
+            ));
+        }
+        if self.sign.is_none() {
+            let s = CompositeSign::new(&self.pass.sign_degrees, self.pass.sign_eps)
+                .map_err(|m| op_error(op, m))?;
+            self.sign = Some(s);
+        }
+        let guard = self.pass.range_guard * (range[1] - range[0]).max(1e-3);
+        let (lo, hi) = (range[0] - guard, range[1] + guard);
+        let bound = lo.abs().max(hi.abs()).max(1e-6);
+        let loc = op.loc.clone();
+        let minus_one = self.scalar(-1.0, &loc);
+        let neg_b = self.binary("nn.mul", b, minus_one, &loc);
+        let d = self.binary("nn.add", a, neg_b, &loc);
+        let sum = self.binary("nn.add", a, b, &loc);
+        let half = self.scalar(0.5, &loc);
+        let mid = self.binary("nn.mul", sum, half, &loc);
+        let mut stages = self.sign_stages().to_vec();
+        stages
+            .last_mut()
+            .expect("at least one stage")
+            .iter_mut()
+            .for_each(|c| *c *= 0.5);
+        let mut v = d;
+        for (i, c) in stages.iter().enumerate() {
+            let domain = if i == 0 { [-bound, bound] } else { [-1.0, 1.0] };
+            let mut p = polynomial(&mut self.func, v, c.clone(), domain, &loc);
+            if i == 0 {
+                p.set_attr("range", Attribute::F64Array(range.clone()));
+            }
+            v = p.result();
+            self.body.push(p);
+        }
+        let prod = self.binary("nn.mul", d, v, &loc);
+        self.binary("nn.add", mid, prod, &loc);
+        self.body.last_mut().expect("just pushed").results = op.results.clone();
+        // max(a, b) - (a + b) / 2 = |d| / 2: the error is that of d s(d) / 2.
+        let mut grid = dense_grid(lo, hi, 16384);
+        let gap = 4.0 * self.pass.sign_eps * bound;
+        if lo < gap && hi > -gap {
+            grid.extend(dense_grid(lo.max(-gap), hi.min(gap), 4096));
+        }
+        let e = grid
+            .iter()
+            .map(|&x| {
+                let t = stages
+                    .iter()
+                    .fold(x / bound, |t, c| eval_polynomial(c, Some([-1.0, 1.0]), t));
+                (x * t - x.abs() / 2.0).abs()
+            })
+            .fold(0.0, f64::max);
+        self.counts.maxima += 1;
+        self.counts.worst_max = self.counts.worst_max.max(e);
+        Ok(e)
+    }
+
+    /// A one-element constant.
+    fn scalar(&mut self, c: f64, loc: &Location) -> ValueId {
+        let hint = loc.name().unwrap_or("max").to_string();
+        let name = self
+            .module
+            .add_f32_resource(&format!("{hint}_scalar"), &[c as f32]);
+        let ty = orion_dialects::ir::Type::f32_tensor(&[1]);
+        let v = self.func.new_value(ty.clone(), None);
+        self.body.push(Op {
+            name: "nn.constant".into(),
+            operands: vec![],
+            results: vec![v],
+            attrs: vec![("value".into(), Attribute::DenseResource { name, ty })],
+            loc: loc.clone(),
+        });
+        v
     }
 
     fn sign_stages(&self) -> &[Vec<f64>] {

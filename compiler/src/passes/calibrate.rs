@@ -1,6 +1,7 @@
 //! `calibrate` (nn -> nn), Orion's "fit": runs calibration inputs through the
 //! `nn` interpreter and records on every activation (`nn.relu`,
-//! `nn.clip`, `nn.gelu`, ...: [`ACTIVATIONS`]) the range of its input over all of
+//! `nn.clip`, `nn.gelu`, ...: [`ACTIVATIONS`]) the range of its input, and
+//! on every `nn.max` that of `a - b`, over all of
 //! them, widened by a margin, as `range = array<f64: lo, hi>`. The
 //! approximation pass fits its polynomials on that range.
 //!
@@ -25,8 +26,14 @@ use orion_dialects::tensor::Tensor;
 use orion_dialects::Diagnostic;
 use std::collections::HashMap;
 
-/// The ops that get a calibrated range.
+/// The activations, which get a calibrated range of their input.
 pub use orion_dialects::nn::activations::ACTIVATION_OPS as ACTIVATIONS;
+
+/// Whether `op` gets a `range`: an activation (of its input), or `nn.max`
+/// (of `a - b`, whose sign decides).
+fn gets_range(name: &str) -> bool {
+    ACTIVATIONS.contains(&name) || name == "nn.max"
+}
 
 /// Default margin: 10% of the observed width on each side.
 pub const DEFAULT_MARGIN: f64 = 0.1;
@@ -65,11 +72,7 @@ impl Pass for Calibrate {
             .main()
             .ok_or_else(|| Diagnostic::new(Location::Unknown, "module has no func.func @main"))?;
         let arity = func.args.len().max(1);
-        if !func
-            .body
-            .iter()
-            .any(|o| ACTIVATIONS.contains(&o.name.as_str()))
-        {
+        if !func.body.iter().any(|o| gets_range(&o.name)) {
             // Nothing to calibrate (e.g. x^2 networks): a no-op, so the
             // standard pipeline can always include this pass.
             return Ok(vec![("activations-calibrated".into(), 0)]);
@@ -100,13 +103,19 @@ impl Pass for Calibrate {
         let mut non_finite: Option<String> = None;
         for sample in self.inputs.chunks(arity) {
             interpret_func(module, func, sample, |op, operands| {
-                if !ACTIVATIONS.contains(&op.name.as_str()) {
+                if !gets_range(&op.name) {
                     return;
                 }
                 let entry = seen
                     .entry(op.result())
                     .or_insert((f64::INFINITY, f64::NEG_INFINITY));
-                for &v in &operands[0].data {
+                let values: Vec<f64> = match operands {
+                    [a, b] if op.name == "nn.max" && a.data.len() == b.data.len() => {
+                        a.data.iter().zip(&b.data).map(|(a, b)| a - b).collect()
+                    }
+                    _ => operands[0].data.clone(),
+                };
+                for &v in &values {
                     if v.is_finite() {
                         entry.0 = entry.0.min(v);
                         entry.1 = entry.1.max(v);
@@ -127,7 +136,7 @@ impl Pass for Calibrate {
         let func = module.main_mut().expect("main exists");
         let mut calibrated = 0;
         for op in &mut func.body {
-            if !ACTIVATIONS.contains(&op.name.as_str()) {
+            if !gets_range(&op.name) {
                 continue;
             }
             if let Some(&(lo, hi)) = seen.get(&op.result()) {

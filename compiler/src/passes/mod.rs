@@ -3,6 +3,7 @@
 pub mod approximate_activations;
 pub mod calibrate;
 pub mod canonicalize;
+pub mod expand_maxpool;
 pub mod fuse_activations;
 pub mod lower_to_ckks;
 pub mod optimize_ckks;
@@ -61,6 +62,7 @@ impl Default for PassOptions {
 pub const LOWER_TO_CKKS: &[&str] = &[
     "fuse-activations",
     "canonicalize",
+    "expand-maxpool",
     "calibrate",
     "approximate-activations",
     "pack",
@@ -74,6 +76,7 @@ pub fn names() -> Vec<&'static str> {
     vec![
         "fuse-activations",
         "canonicalize",
+        "expand-maxpool",
         "calibrate",
         "approximate-activations",
         "pack",
@@ -88,6 +91,7 @@ pub fn by_name(name: &str, opts: &PassOptions) -> Option<Box<dyn Pass>> {
     Some(match name {
         "fuse-activations" => Box::new(fuse_activations::FuseActivations),
         "canonicalize" => Box::new(canonicalize::Canonicalize),
+        "expand-maxpool" => Box::new(expand_maxpool::ExpandMaxpool),
         "calibrate" => Box::new(calibrate::Calibrate::new(opts)),
         "approximate-activations" => {
             Box::new(approximate_activations::ApproximateActivations::default())

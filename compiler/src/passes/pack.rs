@@ -239,7 +239,7 @@ impl<'a> Packer<'a> {
                 self.scalar_affine(op)?
             }
             "nn.add" | "nn.mul" => self.binary(op)?,
-            n if ACTIVATION_OPS.contains(&n) => {
+            n if ACTIVATION_OPS.contains(&n) || n == "nn.max" => {
                 return Err(op_err(op, "must be approximated by a polynomial before packing (run approximate-activations)"));
             }
             "nn.pad" => {

@@ -350,6 +350,33 @@ pub fn avgpool(x: &Tensor, a: &PoolAttrs) -> Result<Tensor, String> {
     Ok(Tensor::new(vec![n, c, oh, ow], out))
 }
 
+/// The maximum over each window; padding never wins (it is not an
+/// element), as ONNX's MaxPool.
+pub fn maxpool(x: &Tensor, a: &PoolAttrs) -> Result<Tensor, String> {
+    let [n, c, oh, ow] = a.output_shape(&x.shape)?;
+    let [_, _, h, w] = rank4("input", &x.shape)?;
+    let [kh, kw] = a.kernel;
+    let (pt, pl) = (a.pads[0] as isize, a.pads[1] as isize);
+    let mut out = vec![0.0; n * c * oh * ow];
+    for plane in 0..n * c {
+        let xs = &x.data[plane * h * w..(plane + 1) * h * w];
+        for oy in 0..oh {
+            for ox in 0..ow {
+                let y0 = (oy * a.strides[0]) as isize - pt;
+                let x0 = (ox * a.strides[1]) as isize - pl;
+                let mut m = f64::NEG_INFINITY;
+                for iy in y0.max(0)..(y0 + kh as isize).min(h as isize) {
+                    for ix in x0.max(0)..(x0 + kw as isize).min(w as isize) {
+                        m = m.max(xs[iy as usize * w + ix as usize]);
+                    }
+                }
+                out[(plane * oh + oy) * ow + ox] = m;
+            }
+        }
+    }
+    Ok(Tensor::new(vec![n, c, oh, ow], out))
+}
+
 pub fn global_avgpool(x: &Tensor) -> Result<Tensor, String> {
     let [n, c, _, _] = global_avgpool_shape(&x.shape)?;
     let inner = x.shape[2] * x.shape[3];

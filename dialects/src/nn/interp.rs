@@ -114,6 +114,7 @@ pub fn eval_op(
         "nn.div" => broadcast_binary(x[0], x[1], |a, b| a / b),
         "nn.greater" => broadcast_binary(x[0], x[1], |a, b| f64::from(u8::from(a > b))),
         "nn.less" => broadcast_binary(x[0], x[1], |a, b| f64::from(u8::from(a < b))),
+        "nn.max" => broadcast_binary(x[0], x[1], f64::max),
         "nn.where" => broadcast_nary(x, |v| if v[0] != 0.0 { v[1] } else { v[2] }),
         "nn.square" => unary(&|v| v * v),
         "nn.neg" => unary(&|v| -v),
@@ -143,6 +144,7 @@ pub fn eval_op(
         ),
         "nn.avgpool" => conv::avgpool(x[0], &conv::PoolAttrs::from_op(op)?),
         "nn.global_avgpool" => conv::global_avgpool(x[0]),
+        "nn.maxpool" => conv::maxpool(x[0], &conv::PoolAttrs::from_op(op)?),
         "nn.pad" => super::pad::pad(x[0], &super::pad::pads(op, x[0].shape.len())?),
         other => Err(format!(
             "has no reference semantics ('{other}' is not an nn op)"

@@ -7,6 +7,8 @@
 //! | `nn.matmul` | a, b | - (2-D) |
 //! | `nn.add` `nn.sub` `nn.mul` `nn.div` | a, b | - (NumPy broadcasting) |
 //! | `nn.greater` `nn.less` | a, b | - (1.0 where true, else 0.0; broadcasting) |
+//! | `nn.max` | a, b | - (element-wise; may carry `range`, that of a - b) |
+//! | `nn.maxpool` | x [N,C,H,W] | `kernel`, `strides`, `pads` as `nn.avgpool` (padding never wins) |
 //! | `nn.where` | cond, a, b | - (a where cond != 0, else b; broadcasting) |
 //! | activations (`nn.relu`, `nn.clip`, `nn.gelu`, ...; see [`activations`]) | x | per activation |
 //! | `nn.square` `nn.neg` | x | - |
@@ -48,6 +50,7 @@ pub const BINARY_OPS: &[&str] = &[
     "nn.div",
     "nn.greater",
     "nn.less",
+    "nn.max",
 ];
 
 /// Checks one `nn` op: operand count, attributes and that the declared result

@@ -209,7 +209,7 @@ pub fn infer_result_types(op: &Op, types: &[Type], declared: &[Type]) -> Result<
             let attrs = Conv2dAttrs::from_op(op)?;
             tensor(attrs.output_shape(x, w, bias)?.to_vec())
         }
-        "nn.avgpool" => {
+        "nn.avgpool" | "nn.maxpool" => {
             expect_operands(op, types, &[1])?;
             let attrs = PoolAttrs::from_op(op)?;
             tensor(attrs.output_shape(shape_of(&types[0])?)?.to_vec())

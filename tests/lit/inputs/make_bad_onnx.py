@@ -35,12 +35,12 @@ onnx.save(model, os.path.join(HERE, "unsupported-op.onnx"))
 print("wrote", os.path.join(HERE, "unsupported-op.onnx"))
 
 # unsupported-ops.onnx: a conv net with two ops the importer does not map
-# (MaxPool, Hardmax) before its final Softmax: one error names both.
+# (LRN, Hardmax) before its final Softmax: one error names both.
 cw = numpy_helper.from_array(np.ones((2, 1, 3, 3), dtype=np.float32) / 9, "conv.weight")
-fw = numpy_helper.from_array(np.ones((3, 8), dtype=np.float32) / 8, "fc.weight")
+fw = numpy_helper.from_array(np.ones((3, 32), dtype=np.float32) / 32, "fc.weight")
 nodes = [
     helper.make_node("Conv", ["input", "conv.weight"], ["c"], name="/conv/Conv", pads=[1, 1, 1, 1]),
-    helper.make_node("MaxPool", ["c"], ["p"], name="/pool/MaxPool", kernel_shape=[2, 2], strides=[2, 2]),
+    helper.make_node("LRN", ["c"], ["p"], name="/norm/LRN", size=3),
     helper.make_node("Flatten", ["p"], ["f"], name="/flatten/Flatten"),
     helper.make_node("Gemm", ["f", "fc.weight"], ["h"], name="/fc/Gemm", transB=1),
     helper.make_node("Hardmax", ["h"], ["m"], name="/head/Hardmax", axis=1),

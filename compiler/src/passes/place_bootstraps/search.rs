@@ -120,6 +120,9 @@ impl Search<'_> {
         for (l, entry) in t.iter().enumerate() {
             let Some((c, plan)) = entry else { continue };
             relax(&mut out, &self.apply(stage, l)?, *c, plan, None);
+            if self.exact_product_factor(input) {
+                continue;
+            }
             let boot = Boot {
                 value: input,
                 users: users.clone(),
@@ -141,7 +144,9 @@ impl Search<'_> {
     /// most `exhaustive_values` values every set is tried (exact for this
     /// model, 2^n evaluations); beyond, the set is chosen lazily, in program
     /// order: an operand too low for the op that reads it is bootstrapped
-    /// there. `step` adds the choice of bootstrapping the fork first.
+    /// there. `step` adds the choice of bootstrapping the fork first. A
+    /// product's polynomial factor is never bootstrapped
+    /// ([`Search::exact_product_factor`]).
     fn region(&self, fork: ValueId, ops: &[usize], level: usize) -> Result<Table, String> {
         let mut values = vec![fork];
         values.extend(
@@ -149,6 +154,7 @@ impl Search<'_> {
                 .iter()
                 .map(|&i| self.graph.op(i).result()),
         );
+        values.retain(|&v| !self.exact_product_factor(v));
         let mut out: Table = vec![None; self.top + 1];
         let mut keep = |run: Option<(usize, f64, Vec<Boot>)>| {
             if let Some((exit, cost, boots)) = run {
@@ -202,11 +208,14 @@ impl Search<'_> {
         for (k, &i) in ops.iter().enumerate() {
             let op = self.graph.op(i);
             let d = depth_of(op)?;
+            // A product's polynomial factor keeps a level for its product,
+            // as it may not be bootstrapped itself (`exact_product_factor`).
+            let need = d + usize::from(self.exact_product_factor(op.result()));
             for &v in &op.operands {
                 let l = *at.get(&v).ok_or_else(|| {
                     format!("{} reads a value from outside its region", op.label())
                 })?;
-                if boot.is_none() && l < d && d <= self.top {
+                if boot.is_none() && l < need && need <= self.top && !self.exact_product_factor(v) {
                     cost += refresh(v, k, &mut at)?;
                 }
             }
@@ -222,6 +231,22 @@ impl Search<'_> {
         }
         let last = ops.last().ok_or("an empty region")?;
         Ok(Some((at[&self.graph.op(*last).result()], cost, boots)))
+    }
+
+    /// Whether `v` is a polynomial whose only use is a product with another
+    /// value: `lower-to-ckks` lands it at the product's prime so that the
+    /// product keeps the other factor's scale exactly (ReLU's `x * sign`,
+    /// a max's `d * sign(d) / 2`). A bootstrap there would reset its scale
+    /// and leave the product at another scale than the values it is added
+    /// to, so placement never bootstraps it (its input instead).
+    pub(super) fn exact_product_factor(&self, v: ValueId) -> bool {
+        let g = self.graph;
+        let Some(def) = g.def[v.0 as usize] else {
+            return false;
+        };
+        matches!(&g.users[v.0 as usize][..], [u] if g.op(*u).name == "pack.mul"
+            && g.op(*u).operands.iter().any(|&o| o != v))
+            && g.op(def).name == "pack.polynomial"
     }
 
     /// What bootstrapping `v` costs: sparse when its layout repeats within
@@ -271,7 +296,10 @@ impl Search<'_> {
                 };
                 // Or its end bootstrapped for the join alone.
                 let cheapest = t.iter().flatten().min_by(|x, y| x.0.total_cmp(&y.0));
-                if let Some((c, plan)) = cheapest.cloned() {
+                if let Some((c, plan)) = cheapest
+                    .cloned()
+                    .filter(|_| !self.exact_product_factor(end))
+                {
                     let c = c + self.bootstrap_cost(end)?;
                     if t[self.top].as_ref().is_none_or(|(best, _)| c < *best) {
                         let mut plan = plan;

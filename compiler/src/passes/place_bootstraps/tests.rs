@@ -126,6 +126,9 @@ fn brute_force(search: &Search, top: usize) -> Option<f64> {
             vs.into_iter().map(move |v| (v, i))
         })
         .filter(|(_, i)| func.body[*i].name != "pack.pack")
+        // The placement never bootstraps a product's polynomial factor
+        // (its scale must stay the product's prime); neither does this.
+        .filter(|(v, _)| !search.exact_product_factor(*v))
         .collect();
     assert!(edges.len() <= 16, "too many edges for brute force");
     (0u32..1 << edges.len())
