@@ -633,3 +633,26 @@ fn maxpools_import_and_expand_exactly() {
         "{e}"
     );
 }
+
+/// A Transpose whose `perm` is not a permutation, even in a shape
+/// computation that tract evaluates, is an error naming the node (tract
+/// would grow without bound: the fuzzer's out-of-memory finding).
+#[test]
+fn transposes_must_permute() {
+    let proto = model(
+        &[1, 2, 3],
+        &[],
+        vec![node(
+            "Transpose",
+            "/bad/Transpose",
+            &["x"],
+            "y",
+            vec![("perm", A::Ints(&[1, 1, 0]))],
+        )],
+    );
+    let e = import_error(&proto);
+    assert!(
+        e.contains("'/bad/Transpose' (Transpose)") && e.contains("not a permutation"),
+        "{e}"
+    );
+}

@@ -169,6 +169,7 @@ pub fn import_onnx_proto(
         for t in node.attribute.iter().filter_map(|a| a.t.as_ref()) {
             initializers::check_initializer(t, model_dir).map_err(|m| node_err(node, m))?;
         }
+        check_before_tract(node).map_err(|m| node_err(node, m))?;
     }
     let live = live_nodes(graph)?;
     check_supported(live.iter().map(|&i| &graph.node[i]))?;
@@ -198,6 +199,26 @@ pub fn import_onnx_proto(
         values: HashMap::new(),
     }
     .run(graph, &live)
+}
+
+/// Attributes that tract trusts and would loop or crash on, checked on every
+/// node (shape computations included, which tract evaluates): a Transpose
+/// whose `perm` is not a permutation makes tract's cycle decomposition grow
+/// without bound (the fuzzer's out-of-memory finding).
+fn check_before_tract(node: &NodeProto) -> Result<(), String> {
+    if node.op_type == "Transpose" {
+        if let Some(perm) = node.attribute.iter().find(|a| a.name == "perm") {
+            let mut sorted = perm.ints.clone();
+            sorted.sort_unstable();
+            if sorted.iter().enumerate().any(|(i, &p)| p != i as i64) {
+                return Err(format!(
+                    "perm {:?} is not a permutation of the axes",
+                    perm.ints
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// What a user can do about an op the importer does not map.
