@@ -635,8 +635,8 @@ fn maxpools_import_and_expand_exactly() {
 }
 
 /// A Transpose whose `perm` is not a permutation, even in a shape
-/// computation that tract evaluates, is an error naming the node (tract
-/// would grow without bound: the fuzzer's out-of-memory finding).
+/// computation that tract evaluates, or a huge pooling window, is an error
+/// naming the node (tract would grow without bound: fuzzer findings).
 #[test]
 fn transposes_must_permute() {
     let proto = model(
@@ -653,6 +653,23 @@ fn transposes_must_permute() {
     let e = import_error(&proto);
     assert!(
         e.contains("'/bad/Transpose' (Transpose)") && e.contains("not a permutation"),
+        "{e}"
+    );
+    // A window of 2^40 (tract allocated 24 GB for it), refused up front.
+    let huge = model(
+        &[1, 1, 8, 8],
+        &[],
+        vec![node(
+            "MaxPool",
+            "/huge/MaxPool",
+            &["x"],
+            "y",
+            vec![("kernel_shape", A::Ints(&[1 << 40, 3]))],
+        )],
+    );
+    let e = import_error(&huge);
+    assert!(
+        e.contains("'/huge/MaxPool'") && e.contains("kernel_shape"),
         "{e}"
     );
 }

@@ -58,6 +58,12 @@ class Program:
     @property
     def bootstraps(self) -> int:
         """Bootstraps one inference runs."""
+    @property
+    def client_output(self) -> Optional[str]:
+        """The network's final op left to the client ("softmax" or
+        "log_softmax"), or None; the program returns logits either way."""
+    def apply_client_output(self, logits: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        """client_output applied to decrypted logits (the logits if none)."""
     def stats(self) -> str:
         """Per-layer packing statistics (orion-opt --stats)."""
     def ir(self, level: str = "ckks", generic: bool = False) -> str:

@@ -178,6 +178,32 @@ impl Program {
         self.inner.bootstraps()
     }
 
+    /// The network's final op left to the client ("softmax" or
+    /// "log_softmax"), or None: the program returns logits either way.
+    #[getter]
+    fn client_output(&self) -> PyResult<Option<&'static str>> {
+        use orion_dialects::nn::client_output::ClientOutput;
+        let op = ClientOutput::of(self.inner.module()).map_err(orion_err)?;
+        Ok(op.map(ClientOutput::name))
+    }
+
+    /// `client_output` applied to decrypted logits (over the last axis);
+    /// the logits themselves when there is none.
+    fn apply_client_output<'py>(
+        &self,
+        py: Python<'py>,
+        logits: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        use orion_dialects::nn::client_output::ClientOutput;
+        let (shape, data) = values(logits)?;
+        let t = Tensor::new(shape, data);
+        let out = match ClientOutput::of(self.inner.module()).map_err(orion_err)? {
+            Some(op) => op.apply(&t),
+            None => t,
+        };
+        Ok(to_numpy(py, out)?.into_any())
+    }
+
     /// Per-layer packing statistics (layouts, diagonals, rotations,
     /// levels), as `orion-opt --stats` prints them.
     fn stats(&self) -> PyResult<String> {

@@ -5,7 +5,7 @@ the cleartext program's, within the stated error bound."""
 import numpy as np
 
 import orion_rs as orn
-from conftest import EXAMPLES, mnist_images, orion_run_classes
+from conftest import EXAMPLES, ROOT, mnist_images, orion_run_classes
 
 # |encrypted - clear| relative to the largest clear logit, as orion-run's
 # --compare bound: at the MNIST MLP's 26-bit scale the error is ~2^-10 of
@@ -88,3 +88,21 @@ def test_levels_stats_and_one_call_run(mlp):
     # ~10-11 bits at the 26-bit scale of the mnist-mlp preset.
     assert report["bits"] > 8, report
     assert len(report["bits_per_output"]) == y.size
+
+
+def test_final_softmax_is_the_clients():
+    """A network ending in Softmax: the program returns logits, says that
+    the client applies a softmax, and applies it (PyTorch's figures from
+    tests/lit/inputs/activations/export.py)."""
+    inputs = ROOT / "tests" / "lit" / "inputs" / "activations"
+    x = np.load(inputs / "input.npy")
+    program = orn.compile(
+        inputs / "softmax-head.ts.onnx", params="bootstrap-test", calibration=x
+    )
+    assert program.client_output == "softmax"
+    y, _ = program.run_encrypted(x[0] if x.ndim > 2 else x, seed=1)
+    np.testing.assert_allclose(y.reshape(-1), [0.1324, -0.0580, 0.1542], atol=1e-4)
+    p = program.apply_client_output(y)
+    np.testing.assert_allclose(p.reshape(-1), [0.3510, 0.2902, 0.3588], atol=1e-4)
+    mlp_like = orn.compile(EXAMPLES / "mnist-mlp" / "mlp.onnx")
+    assert mlp_like.client_output is None

@@ -201,11 +201,29 @@ pub fn import_onnx_proto(
     .run(graph, &live)
 }
 
+/// Largest kernel, stride, dilation or pad per axis (the slots of a
+/// ciphertext hold at most 2^17 values).
+const MAX_WINDOW: i64 = 1 << 16;
+
 /// Attributes that tract trusts and would loop or crash on, checked on every
 /// node (shape computations included, which tract evaluates): a Transpose
 /// whose `perm` is not a permutation makes tract's cycle decomposition grow
-/// without bound (the fuzzer's out-of-memory finding).
+/// without bound, a huge window makes it allocate by the window (both
+/// fuzzer findings).
 fn check_before_tract(node: &NodeProto) -> Result<(), String> {
+    // Window sizes tract allocates by (a kernel of 2^40 took 24 GB).
+    for a in &node.attribute {
+        if matches!(
+            a.name.as_str(),
+            "kernel_shape" | "strides" | "dilations" | "pads"
+        ) && a.ints.iter().any(|&v| !(0..=MAX_WINDOW).contains(&v))
+        {
+            return Err(format!(
+                "attribute '{}' = {:?} is outside 0..={MAX_WINDOW} per axis",
+                a.name, a.ints
+            ));
+        }
+    }
     if node.op_type == "Transpose" {
         if let Some(perm) = node.attribute.iter().find(|a| a.name == "perm") {
             let mut sorted = perm.ints.clone();
