@@ -264,18 +264,7 @@ impl Rewriter<'_> {
     }
 
     fn approximate_on_range(&mut self, op: &Op, act: Activation) -> Result<f64, Diagnostic> {
-        let range = op
-            .attr("range")
-            .and_then(Attribute::as_f64_list)
-            .filter(|r| r.len() == 2 && r[0] <= r[1] && r.iter().all(|v| v.is_finite()))
-            .ok_or_else(|| {
-                op_error(
-                    op,
-                    "has no calibrated input 'range' = array<f64: lo, hi> (run calibrate first)",
-                )
-            })?;
-        let guard = self.pass.range_guard * (range[1] - range[0]).max(1e-3);
-        let (lo, hi) = (range[0] - guard, range[1] + guard);
+        let ([lo, hi], _) = self.guarded_range(op, "input 'range'")?;
         let Some(pl) = act.piecewise_linear().map(|p| p.restricted_to(lo, hi)) else {
             let (a, b) = if hi > lo {
                 (lo, hi)
@@ -330,6 +319,23 @@ impl Rewriter<'_> {
         Ok(e)
     }
 
+    /// The op's calibrated `range` (`what` names it in the error), widened
+    /// by the guard; and the range itself.
+    fn guarded_range(&self, op: &Op, what: &str) -> Result<([f64; 2], [f64; 2]), Diagnostic> {
+        let r = op
+            .attr("range")
+            .and_then(Attribute::as_f64_list)
+            .filter(|r| r.len() == 2 && r[0] <= r[1] && r.iter().all(|v| v.is_finite()))
+            .ok_or_else(|| {
+                op_error(
+                    op,
+                    format!("has no calibrated {what} = array<f64: lo, hi> (run calibrate first)"),
+                )
+            })?;
+        let guard = self.pass.range_guard * (r[1] - r[0]).max(1e-3);
+        Ok(([r[0] - guard, r[1] + guard], [r[0], r[1]]))
+    }
+
     /// `max(a, b)` (`nn.max`, calibrated on `d = a - b`) as
     /// `(a + b) / 2 + d sign(d) / 2`: `d` and `a + b` are sums (with `-b` a
     /// scalar product), the sign is the composite one on the guarded range
@@ -337,16 +343,7 @@ impl Rewriter<'_> {
     /// with `d` alone (so it lands at the product's prime and every term
     /// keeps the operands' scale). Returns the maximum error over the range.
     fn approximate_max(&mut self, op: &Op) -> Result<f64, Diagnostic> {
-        let range = op
-            .attr("range")
-            .and_then(Attribute::as_f64_list)
-            .filter(|r| r.len() == 2 && r[0] <= r[1] && r.iter().all(|v| v.is_finite()))
-            .ok_or_else(|| {
-                op_error(
-                    op,
-                    "has no calibrated 'range' of a - b (run calibrate first)",
-                )
-            })?;
+        let ([lo, hi], range) = self.guarded_range(op, "'range' of a - b")?;
         let (a, b) = (op.operands[0], op.operands[1]);
         let ty = self.func.ty(op.result()).clone();
         if self.func.ty(a) != &ty || self.func.ty(b) != &ty {
@@ -360,8 +357,6 @@ impl Rewriter<'_> {
                 .map_err(|m| op_error(op, m))?;
             self.sign = Some(s);
         }
-        let guard = self.pass.range_guard * (range[1] - range[0]).max(1e-3);
-        let (lo, hi) = (range[0] - guard, range[1] + guard);
         let bound = lo.abs().max(hi.abs()).max(1e-6);
         let loc = op.loc.clone();
         let minus_one = self.scalar(-1.0, &loc);
@@ -381,7 +376,7 @@ impl Rewriter<'_> {
             let domain = if i == 0 { [-bound, bound] } else { [-1.0, 1.0] };
             let mut p = polynomial(&mut self.func, v, c.clone(), domain, &loc);
             if i == 0 {
-                p.set_attr("range", Attribute::F64Array(range.clone()));
+                p.set_attr("range", Attribute::F64Array(range.to_vec()));
             }
             v = p.result();
             self.body.push(p);

@@ -322,59 +322,53 @@ pub fn conv2d(
     Ok(Tensor::new(vec![n, m, oh, ow], out))
 }
 
-/// Reference average pooling with zero padding.
-pub fn avgpool(x: &Tensor, a: &PoolAttrs) -> Result<Tensor, String> {
+/// `reduce` over each window's elements (padding is not an element).
+fn pool(x: &Tensor, a: &PoolAttrs, reduce: impl Fn(&[f64]) -> f64) -> Result<Tensor, String> {
     let [n, c, oh, ow] = a.output_shape(&x.shape)?;
     let [_, _, h, w] = rank4("input", &x.shape)?;
     let [kh, kw] = a.kernel;
     let (pt, pl) = (a.pads[0] as isize, a.pads[1] as isize);
     let mut out = vec![0.0; n * c * oh * ow];
+    let mut window = Vec::with_capacity(kh * kw);
     for plane in 0..n * c {
         let xs = &x.data[plane * h * w..(plane + 1) * h * w];
         for oy in 0..oh {
             for ox in 0..ow {
                 let y0 = (oy * a.strides[0]) as isize - pt;
                 let x0 = (ox * a.strides[1]) as isize - pl;
-                let (mut sum, mut count) = (0.0, 0usize);
+                window.clear();
                 for iy in y0.max(0)..(y0 + kh as isize).min(h as isize) {
                     for ix in x0.max(0)..(x0 + kw as isize).min(w as isize) {
-                        sum += xs[iy as usize * w + ix as usize];
-                        count += 1;
+                        window.push(xs[iy as usize * w + ix as usize]);
                     }
                 }
-                let div = if a.count_include_pad { kh * kw } else { count };
-                out[(plane * oh + oy) * ow + ox] = sum / div as f64;
+                out[(plane * oh + oy) * ow + ox] = reduce(&window);
             }
         }
     }
     Ok(Tensor::new(vec![n, c, oh, ow], out))
 }
 
+/// Reference average pooling: padding counts as zeros in the divisor only
+/// with `count_include_pad`.
+pub fn avgpool(x: &Tensor, a: &PoolAttrs) -> Result<Tensor, String> {
+    let full = (a.kernel[0] * a.kernel[1]) as f64;
+    pool(x, a, |v| {
+        let div = if a.count_include_pad {
+            full
+        } else {
+            v.len() as f64
+        };
+        v.iter().sum::<f64>() / div
+    })
+}
+
 /// The maximum over each window; padding never wins (it is not an
 /// element), as ONNX's MaxPool.
 pub fn maxpool(x: &Tensor, a: &PoolAttrs) -> Result<Tensor, String> {
-    let [n, c, oh, ow] = a.output_shape(&x.shape)?;
-    let [_, _, h, w] = rank4("input", &x.shape)?;
-    let [kh, kw] = a.kernel;
-    let (pt, pl) = (a.pads[0] as isize, a.pads[1] as isize);
-    let mut out = vec![0.0; n * c * oh * ow];
-    for plane in 0..n * c {
-        let xs = &x.data[plane * h * w..(plane + 1) * h * w];
-        for oy in 0..oh {
-            for ox in 0..ow {
-                let y0 = (oy * a.strides[0]) as isize - pt;
-                let x0 = (ox * a.strides[1]) as isize - pl;
-                let mut m = f64::NEG_INFINITY;
-                for iy in y0.max(0)..(y0 + kh as isize).min(h as isize) {
-                    for ix in x0.max(0)..(x0 + kw as isize).min(w as isize) {
-                        m = m.max(xs[iy as usize * w + ix as usize]);
-                    }
-                }
-                out[(plane * oh + oy) * ow + ox] = m;
-            }
-        }
-    }
-    Ok(Tensor::new(vec![n, c, oh, ow], out))
+    pool(x, a, |v| {
+        v.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+    })
 }
 
 pub fn global_avgpool(x: &Tensor) -> Result<Tensor, String> {
