@@ -19,12 +19,7 @@ use std::sync::Mutex;
 /// Per op of `func`: whether it is a polynomial (`poly_op`) whose operand
 /// does not come from another polynomial through `passthrough` ops.
 pub fn first_stages(func: &Func, poly_op: &str, passthrough: &[&str]) -> Vec<bool> {
-    let mut def = vec![None; func.values.len()];
-    for (i, op) in func.body.iter().enumerate() {
-        for r in &op.results {
-            def[r.0 as usize] = Some(i);
-        }
-    }
+    let def = func.defining_ops();
     let from_polynomial = |op: &Op| {
         let mut v = op.operands[0];
         while let Some(d) = def[v.0 as usize] {

@@ -19,7 +19,7 @@ pub mod linalg;
 pub mod remez;
 
 pub use chebyshev::{chebyshev_interpolate, ChebyshevFit};
-pub use remez::{minimax_odd_sign, CompositeSign, OddSignFit};
+pub use remez::{eval_stages, minimax_odd_sign, CompositeSign, OddSignFit};
 
 /// `n` points covering `[lo, hi]`: half equispaced, half at Chebyshev
 /// spacing (dense near the ends, where interpolation and minimax errors

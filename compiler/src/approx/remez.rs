@@ -82,6 +82,14 @@ fn refine(err: &impl Fn(f64) -> f64, mut a: f64, mut b: f64) -> f64 {
 
 /// The minimax odd polynomial of (odd) degree `degree` for `sign` on
 /// `[-1, -eps] U [eps, 1]`.
+/// Stages (Chebyshev coefficients on [-1, 1]) applied to `t` in turn, as
+/// the emitted polynomials compute them.
+pub fn eval_stages(stages: &[Vec<f64>], t: f64) -> f64 {
+    stages
+        .iter()
+        .fold(t, |v, c| eval_polynomial(c, Some([-1.0, 1.0]), v))
+}
+
 pub fn minimax_odd_sign(degree: usize, eps: f64) -> Result<OddSignFit, String> {
     if degree.is_multiple_of(2) {
         return Err(format!(
@@ -261,9 +269,7 @@ impl CompositeSign {
     }
 
     pub fn eval(&self, x: f64) -> f64 {
-        self.stages
-            .iter()
-            .fold(x, |v, c| eval_polynomial(c, Some([-1.0, 1.0]), v))
+        eval_stages(&self.stages, x)
     }
 
     pub fn relu(&self, x: f64) -> f64 {

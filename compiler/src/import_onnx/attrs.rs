@@ -8,6 +8,25 @@ use orion_dialects::nn::conv::{Conv2dAttrs, PoolAttrs};
 use tract_onnx::pb::{self, NodeProto};
 
 impl Importer<'_> {
+    /// The values of `node`'s input `i`, which must be a constant (`what`
+    /// names it in the error); `None` when the input is absent or empty.
+    fn constant_input(
+        &self,
+        node: &NodeProto,
+        i: usize,
+        what: &str,
+    ) -> Result<Option<Vec<f32>>, String> {
+        match node.input.get(i).filter(|n| !n.is_empty()) {
+            None => Ok(None),
+            Some(n) => {
+                let t = self
+                    .constant(n)
+                    .ok_or_else(|| format!("the {what} must be a constant"))?;
+                f32_values(&t).map(Some)
+            }
+        }
+    }
+
     /// A `Conv`'s attributes, checked against its input and weight shapes.
     pub(super) fn conv_attrs(
         &self,
@@ -122,11 +141,10 @@ impl Importer<'_> {
         // Opset 18 moved `axes` from an attribute to an input.
         let axes: Vec<i64> = match (attr("axes"), node.input.get(1)) {
             (Some(a), _) => a.ints.clone(),
-            (None, Some(n)) if !n.is_empty() => {
-                let t = self.constant(n).ok_or("the axes must be a constant")?;
-                f32_values(&t)?.iter().map(|&v| v as i64).collect()
-            }
-            _ => Vec::new(),
+            (None, _) => self
+                .constant_input(node, 1, "axes")?
+                .map(|v| v.iter().map(|&a| a as i64).collect())
+                .unwrap_or_default(),
         };
         let mut axes: Vec<i64> = axes.iter().map(|&a| a.rem_euclid(4)).collect();
         axes.sort_unstable();
@@ -214,12 +232,9 @@ impl Importer<'_> {
     /// A `PRelu` whose slope is one number (for every channel): a leaky
     /// ReLU.
     pub(super) fn prelu_attrs(&self, node: &NodeProto) -> Result<Vec<(String, Attribute)>, String> {
-        let slope = node
-            .input
-            .get(1)
-            .and_then(|n| self.constant(n))
+        let slope = self
+            .constant_input(node, 1, "slope")?
             .ok_or("the slope must be a constant")?;
-        let slope = f32_values(&slope)?;
         match slope.split_first() {
             Some((&a, rest)) if rest.iter().all(|&b| b == a) => {
                 Ok(vec![("alpha".into(), Attribute::Float(a as f64))])
@@ -237,16 +252,11 @@ impl Importer<'_> {
     pub(super) fn clip_attrs(&self, node: &NodeProto) -> Result<Vec<(String, Attribute)>, String> {
         let mut attrs = Vec::new();
         for (i, key) in [(1, "min"), (2, "max")] {
-            let bound = match node.input.get(i).filter(|n| !n.is_empty()) {
-                Some(n) => {
-                    let t = self
-                        .constant(n)
-                        .ok_or_else(|| format!("the {key} bound must be a constant"))?;
-                    match f32_values(&t)?[..] {
-                        [v] => Some(v),
-                        _ => return Err(format!("the {key} bound must be a scalar")),
-                    }
-                }
+            let bound = match self.constant_input(node, i, &format!("{key} bound"))? {
+                Some(v) => match v[..] {
+                    [v] => Some(v),
+                    _ => return Err(format!("the {key} bound must be a scalar")),
+                },
                 None => node.attribute.iter().find(|a| a.name == key).map(|a| a.f),
             };
             match bound {
@@ -276,13 +286,8 @@ impl Importer<'_> {
                     .into(),
             );
         }
-        let value = match node.input.get(2).filter(|n| !n.is_empty()) {
-            Some(n) => {
-                let t = self
-                    .constant(n)
-                    .ok_or("the padding value must be a constant")?;
-                f32_values(&t)?.first().copied().unwrap_or(0.0)
-            }
+        let value = match self.constant_input(node, 2, "padding value")? {
+            Some(v) => v.first().copied().unwrap_or(0.0),
             None => attr("value").map_or(0.0, |a| a.f),
         };
         if value != 0.0 {
@@ -290,11 +295,8 @@ impl Importer<'_> {
                 "padding with {value} is not supported; only zeros are"
             ));
         }
-        let pads: Vec<i64> = match node.input.get(1).filter(|n| !n.is_empty()) {
-            Some(n) => {
-                let t = self.constant(n).ok_or("the pads must be a constant")?;
-                f32_values(&t)?.iter().map(|&v| v as i64).collect()
-            }
+        let pads: Vec<i64> = match self.constant_input(node, 1, "pads")? {
+            Some(v) => v.iter().map(|&p| p as i64).collect(),
             None => attr("pads").map(|a| a.ints.clone()).ok_or("needs pads")?,
         };
         if pads.iter().any(|&p| p < 0) {
@@ -307,12 +309,9 @@ impl Importer<'_> {
 
     /// A `Pow` by a constant scalar exponent.
     pub(super) fn pow_attrs(&self, node: &NodeProto) -> Result<Vec<(String, Attribute)>, String> {
-        let e = node
-            .input
-            .get(1)
-            .and_then(|n| self.constant(n))
+        let e = self
+            .constant_input(node, 1, "exponent")?
             .ok_or("the exponent must be a constant")?;
-        let e = f32_values(&e)?;
         if e.len() != 1 {
             return Err("the exponent must be a scalar".into());
         }

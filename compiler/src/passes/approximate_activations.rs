@@ -44,11 +44,13 @@
 //! %3 = nn.polynomial %1 {basis = "chebyshev", coeffs = array<f64: 0.49403, 0.62383, 0.01094, ...(32)>, domain = array<f64: -9.49, 9.15>} : tensor<1x16xf32> loc("/sigmoid")
 //! ```
 
+use super::canonicalize::make_constant;
 use super::{Pass, Statistics};
-use crate::approx::{chebyshev_interpolate, dense_grid, CompositeSign};
+use crate::approx::{chebyshev_interpolate, dense_grid, eval_stages, CompositeSign};
 use orion_dialects::ir::{Attribute, Func, Location, Module, Op, ValueId};
 use orion_dialects::nn::activations::{Activation, PiecewiseLinear};
 use orion_dialects::nn::eval_polynomial;
+use orion_dialects::tensor::Tensor;
 use orion_dialects::Diagnostic;
 
 pub struct ApproximateActivations {
@@ -246,13 +248,10 @@ impl Rewriter<'_> {
     /// activation's input carry its calibrated `range` (in their input's
     /// units), for the interpreters' warnings (`orion_dialects::fitted_range`).
     fn approximate(&mut self, op: &Op, act: Activation) -> Result<f64, Diagnostic> {
+        let (guarded, range) = self.guarded_range(op, "input 'range'")?;
         let start = self.body.len();
         self.input_scale = 1.0;
-        let e = self.approximate_on_range(op, act)?;
-        let range = op
-            .attr("range")
-            .and_then(Attribute::as_f64_list)
-            .unwrap_or_default();
+        let e = self.approximate_on_range(op, act, guarded)?;
         let s = self.input_scale;
         for p in &mut self.body[start..] {
             if p.name == "nn.polynomial" && p.operands[0] == op.operands[0] {
@@ -263,8 +262,12 @@ impl Rewriter<'_> {
         Ok(e)
     }
 
-    fn approximate_on_range(&mut self, op: &Op, act: Activation) -> Result<f64, Diagnostic> {
-        let ([lo, hi], _) = self.guarded_range(op, "input 'range'")?;
+    fn approximate_on_range(
+        &mut self,
+        op: &Op,
+        act: Activation,
+        [lo, hi]: [f64; 2],
+    ) -> Result<f64, Diagnostic> {
         let Some(pl) = act.piecewise_linear().map(|p| p.restricted_to(lo, hi)) else {
             let (a, b) = if hi > lo {
                 (lo, hi)
@@ -285,10 +288,8 @@ impl Rewriter<'_> {
             self.counts.worst_smooth = self.counts.worst_smooth.max(fit.max_error);
             return Ok(fit.max_error);
         };
-        if self.sign.is_none() && !pl.kinks.is_empty() {
-            let s = CompositeSign::new(&self.pass.sign_degrees, self.pass.sign_eps)
-                .map_err(|m| op_error(op, m))?;
-            self.sign = Some(s);
+        if !pl.kinks.is_empty() {
+            self.ensure_sign(op)?;
         }
         self.counts.signs += pl.kinks.len() as i64;
         let approx = match (&pl.kinks[..], pl.c0, pl.times_x) {
@@ -297,15 +298,8 @@ impl Rewriter<'_> {
             }
             _ => self.piecewise(op, &pl, [lo, hi]),
         };
-        // Dense over the range, denser where each sign's gap is.
-        let mut grid = dense_grid(lo, hi, 16384);
-        for &(k, _) in &pl.kinks {
-            let gap = 4.0 * self.pass.sign_eps * (lo - k).abs().max((hi - k).abs());
-            if lo < k + gap && hi > k - gap {
-                grid.extend(dense_grid(lo.max(k - gap), hi.min(k + gap), 4096));
-            }
-        }
-        let e = grid
+        let e = self
+            .error_grid([lo, hi], pl.kinks.iter().map(|&(k, _)| k))
             .iter()
             .map(|&x| (approx(x) - act.eval(x)).abs())
             .fold(0.0, f64::max);
@@ -352,11 +346,7 @@ impl Rewriter<'_> {
                 "needs two operands of its result's type (no broadcasting)",
             ));
         }
-        if self.sign.is_none() {
-            let s = CompositeSign::new(&self.pass.sign_degrees, self.pass.sign_eps)
-                .map_err(|m| op_error(op, m))?;
-            self.sign = Some(s);
-        }
+        self.ensure_sign(op)?;
         let bound = lo.abs().max(hi.abs()).max(1e-6);
         let loc = op.loc.clone();
         let minus_one = self.scalar(-1.0, &loc);
@@ -371,31 +361,18 @@ impl Rewriter<'_> {
             .expect("at least one stage")
             .iter_mut()
             .for_each(|c| *c *= 0.5);
-        let mut v = d;
-        for (i, c) in stages.iter().enumerate() {
-            let domain = if i == 0 { [-bound, bound] } else { [-1.0, 1.0] };
-            let mut p = polynomial(&mut self.func, v, c.clone(), domain, &loc);
-            if i == 0 {
-                p.set_attr("range", Attribute::F64Array(range.to_vec()));
-            }
-            v = p.result();
-            self.body.push(p);
-        }
+        let first = self.body.len();
+        let v = self.stages(d, &stages, [-bound, bound], &loc);
+        self.body[first].set_attr("range", Attribute::F64Array(range.to_vec()));
         let prod = self.binary("nn.mul", d, v, &loc);
         self.binary("nn.add", mid, prod, &loc);
         self.body.last_mut().expect("just pushed").results = op.results.clone();
         // max(a, b) - (a + b) / 2 = |d| / 2: the error is that of d s(d) / 2.
-        let mut grid = dense_grid(lo, hi, 16384);
-        let gap = 4.0 * self.pass.sign_eps * bound;
-        if lo < gap && hi > -gap {
-            grid.extend(dense_grid(lo.max(-gap), hi.min(gap), 4096));
-        }
-        let e = grid
+        let e = self
+            .error_grid([lo, hi], [0.0])
             .iter()
             .map(|&x| {
-                let t = stages
-                    .iter()
-                    .fold(x / bound, |t, c| eval_polynomial(c, Some([-1.0, 1.0]), t));
+                let t = eval_stages(&stages, x / bound);
                 (x * t - x.abs() / 2.0).abs()
             })
             .fold(0.0, f64::max);
@@ -406,20 +383,54 @@ impl Rewriter<'_> {
 
     /// A one-element constant.
     fn scalar(&mut self, c: f64, loc: &Location) -> ValueId {
-        let hint = loc.name().unwrap_or("max").to_string();
-        let name = self
-            .module
-            .add_f32_resource(&format!("{hint}_scalar"), &[c as f32]);
-        let ty = orion_dialects::ir::Type::f32_tensor(&[1]);
-        let v = self.func.new_value(ty.clone(), None);
-        self.body.push(Op {
-            name: "nn.constant".into(),
-            operands: vec![],
-            results: vec![v],
-            attrs: vec![("value".into(), Attribute::DenseResource { name, ty })],
-            loc: loc.clone(),
-        });
+        let hint = format!("{}_scalar", loc.name().unwrap_or("max"));
+        let t = Tensor::new(vec![1], vec![c]);
+        let op = make_constant(self.module, &mut self.func, loc, &hint, &t);
+        let v = op.result();
+        self.body.push(op);
         v
+    }
+
+    /// The composite sign, built at the first activation that needs it.
+    fn ensure_sign(&mut self, op: &Op) -> Result<(), Diagnostic> {
+        if self.sign.is_none() {
+            let s = CompositeSign::new(&self.pass.sign_degrees, self.pass.sign_eps)
+                .map_err(|m| op_error(op, m))?;
+            self.sign = Some(s);
+        }
+        Ok(())
+    }
+
+    /// `stages` applied to `x` in turn, the first on `first_domain`, the
+    /// others on [-1, 1]; returns the last result.
+    fn stages(
+        &mut self,
+        x: ValueId,
+        stages: &[Vec<f64>],
+        first_domain: [f64; 2],
+        loc: &Location,
+    ) -> ValueId {
+        let mut v = x;
+        for (i, c) in stages.iter().enumerate() {
+            let domain = if i == 0 { first_domain } else { [-1.0, 1.0] };
+            let p = polynomial(&mut self.func, v, c.clone(), domain, loc);
+            v = p.result();
+            self.body.push(p);
+        }
+        v
+    }
+
+    /// Points over `[lo, hi]` to measure an error on: dense, and denser
+    /// around each kink where its sign's gap is.
+    fn error_grid(&self, [lo, hi]: [f64; 2], kinks: impl IntoIterator<Item = f64>) -> Vec<f64> {
+        let mut grid = dense_grid(lo, hi, 16384);
+        for k in kinks {
+            let gap = 4.0 * self.pass.sign_eps * (lo - k).abs().max((hi - k).abs());
+            if lo < k + gap && hi > k - gap {
+                grid.extend(dense_grid(lo.max(k - gap), hi.min(k + gap), 4096));
+            }
+        }
+        grid
     }
 
     fn sign_stages(&self) -> &[Vec<f64>] {
@@ -454,17 +465,8 @@ impl Rewriter<'_> {
         last[0] += c1 * out_scale;
         // Unfolded, the first stage reads x on [-B, B] (its change of
         // variable x / B is the evaluator's first step).
-        let mut v = x;
-        for (i, c) in stages.iter().enumerate() {
-            let domain = if i == 0 && !fold {
-                [-bound, bound]
-            } else {
-                [-1.0, 1.0]
-            };
-            let p = polynomial(&mut self.func, v, c.clone(), domain, &op.loc);
-            v = p.result();
-            self.body.push(p);
-        }
+        let first_domain = if fold { [-1.0, 1.0] } else { [-bound, bound] };
+        let v = self.stages(x, &stages, first_domain, &op.loc);
         self.body.push(Op {
             name: "nn.mul".into(),
             operands: vec![x, v],
@@ -473,9 +475,7 @@ impl Rewriter<'_> {
             loc: op.loc.clone(),
         });
         Box::new(move |x: f64| {
-            let t = stages
-                .iter()
-                .fold(x / bound, |t, c| eval_polynomial(c, Some([-1.0, 1.0]), t));
+            let t = eval_stages(&stages, x / bound);
             x * t / out_scale
         })
     }
@@ -503,13 +503,7 @@ impl Rewriter<'_> {
         for (i, &(k, d)) in pl.kinks.iter().enumerate() {
             let b = (lo - k).abs().max((hi - k).abs());
             let b = if b > 0.0 { b } else { 1.0 };
-            let mut v = x;
-            for (j, c) in inner.iter().enumerate() {
-                let domain = if j == 0 { [k - b, k + b] } else { [-1.0, 1.0] };
-                let p = polynomial(&mut self.func, v, c.clone(), domain, &op.loc);
-                v = p.result();
-                self.body.push(p);
-            }
+            let v = self.stages(x, &inner, [k - b, k + b], &op.loc);
             let last_domain = if inner.is_empty() {
                 [k - b, k + b]
             } else {
@@ -567,9 +561,7 @@ impl Rewriter<'_> {
         let last = last.clone();
         Box::new(move |x: f64| {
             let sign_of = |k: f64, b: f64| {
-                let t = inner
-                    .iter()
-                    .fold((x - k) / b, |t, c| eval_polynomial(c, Some([-1.0, 1.0]), t));
+                let t = eval_stages(&inner, (x - k) / b);
                 eval_polynomial(&last, Some([-1.0, 1.0]), t)
             };
             let (mut g, mut h) = (pl.c1, pl.c0);
@@ -644,18 +636,15 @@ fn scale_producer(
     let mut new_operands = vec![body[p].operands[0]];
     let mut constants = Vec::new();
     for (v, c, data) in scaled {
-        let data: Vec<f32> = data.iter().map(|&w| (w as f64 * factor) as f32).collect();
-        let name = module.add_f32_resource(&format!("{hint}_prescaled"), &data);
-        let ty = func.ty(v).clone();
-        let nv = func.new_value(ty.clone(), None);
-        constants.push(Op {
-            name: "nn.constant".into(),
-            operands: vec![],
-            results: vec![nv],
-            attrs: vec![("value".into(), Attribute::DenseResource { name, ty })],
-            loc: c.loc.clone(),
-        });
-        new_operands.push(nv);
+        let shape = func.ty(v).shape().unwrap_or(&[]).to_vec();
+        let data = data
+            .iter()
+            .map(|&w| (w as f64 * factor) as f32 as f64)
+            .collect();
+        let hint = format!("{hint}_prescaled");
+        let op = make_constant(module, func, &c.loc, &hint, &Tensor::new(shape, data));
+        new_operands.push(op.result());
+        constants.push(op);
     }
     body[p].operands = new_operands;
     for (k, c) in constants.into_iter().enumerate() {

@@ -179,7 +179,8 @@ fn op_hint(op: &Op) -> String {
     op.loc.name().unwrap_or(&op.name).to_string()
 }
 
-fn make_constant(
+/// An `nn.constant` op holding `t` in a new resource named after `hint`.
+pub(crate) fn make_constant(
     module: &mut Module,
     func: &mut Func,
     loc: &Location,

@@ -22,10 +22,12 @@
 //! only after an op whose output is not negative (ReLU, ReLU6, sigmoid, ...)
 //! and refused, naming the layer, otherwise.
 
+use super::canonicalize::make_constant;
 use super::{Pass, Statistics};
-use orion_dialects::ir::{Attribute, Func, Location, Module, Op, Type, ValueId};
+use orion_dialects::ir::{Func, Location, Module, Op, ValueId};
 use orion_dialects::nn::activations::Activation;
 use orion_dialects::nn::conv::{Conv2dAttrs, PoolAttrs};
+use orion_dialects::tensor::Tensor;
 use orion_dialects::Diagnostic;
 
 pub struct ExpandMaxpool;
@@ -85,7 +87,8 @@ impl Pass for ExpandMaxpool {
             for i in 0..kh {
                 for j in 0..kw {
                     let w = one_hot(module, &mut func, &op, channels, [kh, kw], [i, j]);
-                    body.push(w.0);
+                    let weight = w.result();
+                    body.push(w);
                     let conv = Conv2dAttrs {
                         strides: attrs.strides,
                         pads: attrs.pads,
@@ -95,7 +98,7 @@ impl Pass for ExpandMaxpool {
                     let v = func.new_value(out_ty.clone(), None);
                     body.push(Op {
                         name: "nn.conv2d".into(),
-                        operands: vec![x, w.1],
+                        operands: vec![x, weight],
                         results: vec![v],
                         attrs: conv.to_attrs(),
                         loc: op.loc.clone(),
@@ -148,21 +151,12 @@ fn one_hot(
     channels: usize,
     [kh, kw]: [usize; 2],
     [i, j]: [usize; 2],
-) -> (Op, ValueId) {
-    let mut data = vec![0f32; channels * kh * kw];
+) -> Op {
+    let mut data = vec![0.0; channels * kh * kw];
     for c in 0..channels {
         data[c * kh * kw + i * kw + j] = 1.0;
     }
-    let hint = op.loc.name().unwrap_or("maxpool");
-    let name = module.add_f32_resource(&format!("{hint}_window_{i}_{j}"), &data);
-    let ty = Type::f32_tensor(&[channels, 1, kh, kw]);
-    let v = func.new_value(ty.clone(), None);
-    let c = Op {
-        name: "nn.constant".into(),
-        operands: vec![],
-        results: vec![v],
-        attrs: vec![("value".into(), Attribute::DenseResource { name, ty })],
-        loc: op.loc.clone(),
-    };
-    (c, v)
+    let hint = format!("{}_window_{i}_{j}", op.loc.name().unwrap_or("maxpool"));
+    let t = Tensor::new(vec![channels, 1, kh, kw], data);
+    make_constant(module, func, &op.loc, &hint, &t)
 }

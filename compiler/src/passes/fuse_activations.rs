@@ -111,6 +111,11 @@ impl Graph<'_> {
 
     /// A one-element `nn.constant`'s value.
     fn scalar(&self, v: ValueId) -> Option<f64> {
+        // The type says whether it is one element, without decoding a
+        // large constant's data.
+        if self.func.ty(v).num_elements() != Some(1) {
+            return None;
+        }
         let op = self.def_op(v).filter(|o| o.name == "nn.constant")?;
         match self.module.resource_f32(op.attr("value")?).ok()?[..] {
             [c] => Some(c as f64),
@@ -227,12 +232,7 @@ impl Pass for FuseActivations {
             .main()
             .cloned()
             .ok_or_else(|| Diagnostic::new(Location::Unknown, "module has no func.func @main"))?;
-        let mut def = vec![None; func.values.len()];
-        for (i, op) in func.body.iter().enumerate() {
-            for &r in &op.results {
-                def[r.0 as usize] = Some(i);
-            }
-        }
+        let def = func.defining_ops();
         let graph = Graph {
             module,
             func: &func,

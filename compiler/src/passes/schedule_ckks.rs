@@ -44,12 +44,7 @@ pub struct ScheduleCkks;
 
 /// The order: indices into `func.body`, each op after its operands' ops.
 fn demand_order(func: &Func) -> Vec<usize> {
-    let mut def = vec![None; func.values.len()];
-    for (i, op) in func.body.iter().enumerate() {
-        for r in &op.results {
-            def[r.0 as usize] = Some(i);
-        }
-    }
+    let def = func.defining_ops();
     let mut used = vec![false; func.values.len()];
     for op in &func.body {
         for v in &op.operands {

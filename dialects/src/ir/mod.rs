@@ -229,6 +229,18 @@ impl Func {
         counts
     }
 
+    /// The index in `body` of the op defining each value (`None` for
+    /// arguments).
+    pub fn defining_ops(&self) -> Vec<Option<usize>> {
+        let mut def = vec![None; self.values.len()];
+        for (i, op) in self.body.iter().enumerate() {
+            for r in &op.results {
+                def[r.0 as usize] = Some(i);
+            }
+        }
+        def
+    }
+
     /// Replaces every use of `from` by `to`.
     pub fn replace_all_uses(&mut self, from: ValueId, to: ValueId) {
         for op in &mut self.body {

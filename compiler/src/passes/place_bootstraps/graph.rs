@@ -96,17 +96,14 @@ impl PostDominators {
 impl<'a> Graph<'a> {
     pub(super) fn new(func: &'a Func) -> Graph<'a> {
         let mut users = vec![Vec::new(); func.values.len()];
-        let mut def = vec![None; func.values.len()];
         for (i, op) in func.body.iter().enumerate() {
             for v in &op.operands {
                 if users[v.0 as usize].last() != Some(&i) {
                     users[v.0 as usize].push(i);
                 }
             }
-            for r in &op.results {
-                def[r.0 as usize] = Some(i);
-            }
         }
+        let def = func.defining_ops();
         Graph { func, users, def }
     }
 
