@@ -23,7 +23,8 @@ pub struct LayerStats {
     /// The layer's name (its ONNX node), or the op name when it has none.
     pub layer: String,
     /// `conv2d 3x3 s2`, `avgpool 2x2 s2`, `global_avgpool`, `dense`,
-    /// `square`, `polynomial`, `add`, `mul`, `bootstrap`.
+    /// `place` (a concatenation's or a lone pad's placement), `square`,
+    /// `polynomial`, `add`, `mul`, `bootstrap`.
     pub kind: String,
     pub input: VecLayout,
     pub output: VecLayout,
@@ -175,6 +176,14 @@ fn layer_stats(op: &Op, func: &Func, module: &Module) -> Result<LayerStats, Stri
                     )
                 };
                 (stats.input_shape, stats.output_shape) = (chw(*input), chw(*output));
+            }
+            LinearMap::Pad { input, output, .. } => {
+                stats.kind = "place".into();
+                let chw = |s: &[usize]| match *s {
+                    [1, c, h, w] => Some([c, h, w]),
+                    _ => None,
+                };
+                (stats.input_shape, stats.output_shape) = (chw(input), chw(output));
             }
         }
     }

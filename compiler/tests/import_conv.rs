@@ -673,3 +673,85 @@ fn transposes_must_permute() {
         "{e}"
     );
 }
+
+/// Concat along channels (three operands, a negative axis), along the
+/// feature axis of a flattened tensor, and with the input itself imports
+/// as `nn.concat` and computes what tract computes; an axis outside the
+/// rank is an error naming the node.
+#[test]
+fn concats_import_and_agree_with_tract() {
+    let conv = |name: &str, w: &str, out: &str| {
+        node(
+            "Conv",
+            name,
+            &["x", w],
+            out,
+            vec![("pads", A::Ints(&[1, 1, 1, 1]))],
+        )
+    };
+    let cases = [
+        (
+            "three operands, axis -3",
+            model(
+                &[1, 2, 5, 5],
+                &[("w1", &[3, 2, 3, 3]), ("w2", &[1, 2, 3, 3])],
+                vec![
+                    conv("/c1", "w1", "a"),
+                    conv("/c2", "w2", "b"),
+                    node("Relu", "/r", &["b"], "rb", vec![]),
+                    node(
+                        "Concat",
+                        "/cat",
+                        &["a", "x", "rb"],
+                        "y",
+                        vec![("axis", A::Int(-3))],
+                    ),
+                ],
+            ),
+            [1, 6, 5, 5],
+        ),
+        (
+            "flattened features",
+            model(
+                &[1, 2, 5, 5],
+                &[("w1", &[3, 2, 3, 3])],
+                vec![
+                    conv("/c1", "w1", "a"),
+                    node("Flatten", "/fa", &["a"], "fa", vec![]),
+                    node("Flatten", "/fx", &["x"], "fx", vec![]),
+                    node(
+                        "Concat",
+                        "/cat",
+                        &["fx", "fa"],
+                        "y",
+                        vec![("axis", A::Int(1))],
+                    ),
+                ],
+            ),
+            [1, 125, 1, 1],
+        ),
+    ];
+    for (what, proto, shape) in cases {
+        let m = import(&proto);
+        assert!(op_names(&m).contains(&"nn.concat"), "{what}");
+        let f = m.main().unwrap();
+        let cat = f.body.iter().find(|o| o.name == "nn.concat").unwrap();
+        let n: usize = f.ty(cat.result()).shape().unwrap().iter().product();
+        assert_eq!(n, shape.iter().product::<usize>(), "{what}");
+        let err = agreement(&proto, &m);
+        assert!(err < 1e-6, "{what}: nn.concat vs tract {err:.2e}");
+    }
+    let bad = model(
+        &[1, 2, 5, 5],
+        &[],
+        vec![node(
+            "Concat",
+            "/cat",
+            &["x", "x"],
+            "y",
+            vec![("axis", A::Int(4))],
+        )],
+    );
+    let e = import_error(&bad);
+    assert!(e.contains("/cat"), "{e}");
+}

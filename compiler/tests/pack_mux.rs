@@ -106,6 +106,83 @@ fn chained_strides_multiply_the_gap() {
     );
 }
 
+/// Concatenations along channels: of operands that fill whole planes
+/// (gap 2 on a strided branch: one rotation each), of channel counts that
+/// do not (several diagonals), of a network input with a computed branch,
+/// of three branches (an Inception block), and along the flattened axis
+/// after a gemm; a spatial zero pad that feeds no convolution is a
+/// placement too. Checks the pack interpreter against nn, the layouts and
+/// that each placement is one linear layer.
+#[test]
+fn concatenations_and_lone_pads_are_placements() {
+    let (mut net, x) = Net::new(&[1, 3, 8, 8], 5);
+    let same = conv_attrs([1, 1], [1, 1, 1, 1]);
+    // Inception-style block at gap 1: 1x1, 3x3 and a pool branch.
+    let b1 = net.conv("/b1", x, 2, [1, 1], conv_attrs([1, 1], [0; 4]));
+    let b3 = net.conv("/b3", x, 3, [3, 3], same.clone());
+    let a3 = net.act("/a3", b3);
+    let pool = PoolAttrs {
+        kernel: [3, 3],
+        strides: [1, 1],
+        pads: [1, 1, 1, 1],
+        count_include_pad: false,
+    };
+    let bp = net.avgpool("/bp", x, pool);
+    let cat = net.concat("/cat", &[b1, a3, bp], 1);
+    let a = net.act("/a", cat);
+    // Strided: gap 2, 4 channels per plane; 4 + 8 channels fill planes.
+    let s1 = net.conv("/s1", a, 4, [3, 3], conv_attrs([2, 2], [1, 1, 1, 1]));
+    let s2 = net.conv("/s2", a, 8, [3, 3], conv_attrs([2, 2], [1, 1, 1, 1]));
+    let s2 = net.act("/s2a", s2);
+    let cat2 = net.concat("/cat2", &[s1, s2], 1);
+    // A spatial pad alone: 4x4 -> 5x6.
+    let padded = net.pad("/pad", cat2, &[0, 0, 0, 1, 0, 0, 1, 1]);
+    let g = net.global_avgpool("/gap", padded);
+    let f = net.flatten("/flat", g);
+    let y1 = net.gemm("/fc1", f, 5);
+    let y2 = net.gemm("/fc2", f, 3);
+    let y = net.concat("/head", &[y1, y2], 1);
+    let packed = check_pack(&net.finish(&[y]), 13, 3, "concatenations");
+    assert_eq!(
+        linear_layouts(&packed),
+        [
+            "2x8x8 g1",
+            "3x8x8 g1",
+            "3x8x8 g1",
+            // Placements of /cat's three branches.
+            "8x8x8 g1",
+            "8x8x8 g1",
+            "8x8x8 g1",
+            "4x4x4 g2",
+            "8x4x4 g2",
+            "12x4x4 g2",
+            "12x4x4 g2",
+            "12x5x6 g2",
+            "12",
+            "5",
+            "3",
+            "8",
+            "8"
+        ]
+    );
+    let (rows, _) = pack_stats::collect(&packed).unwrap();
+    let places: Vec<_> = rows
+        .iter()
+        .filter(|r| r.kind == "place")
+        .map(|r| (r.layer.as_str(), r.counts.as_ref().unwrap().diagonals))
+        .collect();
+    // /cat2's 4-channel operand fills one plane of 4: one diagonal each.
+    assert_eq!(
+        places
+            .iter()
+            .filter(|(l, _)| *l == "/cat2")
+            .map(|p| p.1)
+            .collect::<Vec<_>>(),
+        [1, 1]
+    );
+    assert_eq!(places.len(), 8, "{places:?}");
+}
+
 /// Grouped and depthwise convs with asymmetric pads, an avgpool as a
 /// strided depthwise conv, a conv without padding (its result stays on the
 /// input's grid), and a gemm straight after the convs, reading the

@@ -70,6 +70,7 @@ const SUPPORTED: &[(&str, &str)] = &[
     ("MaxPool", "nn.maxpool"),
     // Zero padding; canonicalize folds it into the conv or pool it feeds.
     ("Pad", "nn.pad"),
+    ("Concat", "nn.concat"),
     ("GlobalAveragePool", "nn.global_avgpool"),
     // Only over both spatial axes with keepdims, which is how PyTorch's
     // dynamo exporter writes a global average pool.
@@ -242,7 +243,6 @@ fn check_before_tract(node: &NodeProto) -> Result<(), String> {
 /// What a user can do about an op the importer does not map.
 fn unsupported_hint(op_type: &str) -> Option<&'static str> {
     Some(match op_type {
-        "Concat" => "not supported yet (only in shape computations, which tract folds)",
         "BatchNormalization" | "InstanceNormalization" | "LayerNormalization" => {
             "only BatchNormalization after a Conv or Gemm, folded into it, is supported"
         }
@@ -519,6 +519,17 @@ impl Importer<'_> {
             }
             "Clip" => self.clip_attrs(node)?,
             "Pad" => self.pad_attrs(node)?,
+            "Concat" => {
+                let rank = self
+                    .tensor_type(out_name)?
+                    .shape()
+                    .map_or(0, <[usize]>::len) as i64;
+                let axis = attr("axis").ok_or("needs an 'axis' attribute")?.i;
+                if !(-rank..rank).contains(&axis) {
+                    return Err(format!("axis {axis} out of range for rank {rank}"));
+                }
+                vec![("axis".into(), Attribute::Int(axis.rem_euclid(rank)))]
+            }
             _ => Vec::new(),
         };
         let operands = data

@@ -28,6 +28,15 @@
 //! and a gemm between such layouts is a block matrix; a convolution's or
 //! pool's result larger than the slots is an error naming the layer.
 //!
+//! A concatenation is a sum of placements: each operand goes through a
+//! `pack.linear` with `map = "pad"` (the zero padding that puts it at its
+//! offset along the axis) into the result's layout, which keeps the first
+//! operand's gap and grid; then `pack.add`s. A placement is one level and
+//! one diagonal per distinct slot shift (often none: a replicated operand
+//! already sits at its offset); its mask also clears what an activation
+//! left in the slots no element owns. A zero `nn.pad` that canonicalize
+//! could not fold into a conv or pool is one placement.
+//!
 //! A gemm's matrix is embedded "hybrid" (its result at its own period,
 //! then rotate-and-sum) or, with [`Embedding::Square`] (`orion-opt
 //! --embedding square`), "square" (the result at the input's period, no
@@ -50,6 +59,7 @@ use super::{Pass, PassOptions, Statistics};
 use orion_dialects::ir::{Attribute, Func, Location, Module, Op, ValueId};
 use orion_dialects::nn::activations::ACTIVATION_OPS;
 use orion_dialects::nn::conv::{Conv2dAttrs, PoolAttrs};
+use orion_dialects::nn::{concat, pad};
 use orion_dialects::pack::{LinearOp, Multiplexed, VecLayout};
 use orion_dialects::Diagnostic;
 
@@ -243,12 +253,13 @@ impl<'a> Packer<'a> {
                 return Err(op_err(op, "must be approximated by a polynomial before packing (run approximate-activations)"));
             }
             "nn.pad" => {
-                return Err(op_err(
-                    op,
-                    "cannot be packed alone: zero padding is packed only when it feeds a \
-                     convolution or an average pool, whose pads it becomes (canonicalize)",
-                ))
+                let pads = pad::pads(op, self.shape_of(op.operands[0]).len())
+                    .map_err(|m| op_err(op, m))?;
+                let x = self.operand(op, 0, None)?;
+                let r = self.place_all(op, &[(x, pads)])?;
+                self.define(op, r);
             }
+            "nn.concat" => self.concat(op)?,
             "func.return" => self.ret(op)?,
             other => {
                 return Err(op_err(
@@ -462,6 +473,81 @@ impl<'a> Packer<'a> {
         Ok(())
     }
 
+    fn shape_of(&self, v: ValueId) -> Vec<usize> {
+        self.old.ty(v).shape().unwrap_or(&[]).to_vec()
+    }
+
+    /// `nn.concat`: each operand placed where it goes in the result (a
+    /// `"pad"` map: one level, a rotation per distinct shift, the mask
+    /// that clears what an activation left in the free slots), then
+    /// added. Operands of `C_i` channels in a multiplexed layout keep
+    /// their gap and grid, so when every `C_i` is a multiple of the
+    /// channels per plane each is one rotation (see `placed_layout`).
+    fn concat(&mut self, op: &Op) -> Result<(), Diagnostic> {
+        let shapes: Vec<Vec<usize>> = op.operands.iter().map(|&v| self.shape_of(v)).collect();
+        let refs: Vec<&[usize]> = shapes.iter().map(Vec::as_slice).collect();
+        let rank = shapes.first().map_or(0, Vec::len);
+        let axis = concat::axis(op, rank).map_err(|m| op_err(op, m))?;
+        let (_, pads) = concat::placements(&refs, axis).map_err(|m| op_err(op, m))?;
+        let mut parts = Vec::new();
+        for (i, p) in pads.into_iter().enumerate() {
+            parts.push((self.operand(op, i, None)?, p));
+        }
+        let r = self.place_all(op, &parts)?;
+        self.define(op, r);
+        Ok(())
+    }
+
+    /// The sum of the `(x, pads)` parts, each padded into the layout of the
+    /// result of `op` (built from the first part's layout): one `pack.linear`
+    /// per part, none for a part with no padding.
+    fn place_all(
+        &mut self,
+        op: &Op,
+        parts: &[(ValueId, Vec<usize>)],
+    ) -> Result<ValueId, Diagnostic> {
+        let out_shape = self.shape_of(op.result());
+        let in_shape = self.shape_of(op.operands[0]);
+        let first = VecLayout::from_type(self.new.ty(parts[0].0)).map_err(|m| op_err(op, m))?;
+        let out = placed_layout(self.pass.slots, &first, &in_shape, &out_shape)
+            .map_err(|m| op_err(op, format!("result: {m}")))?;
+        let mut sum: Option<ValueId> = None;
+        for (i, (x, pads)) in parts.iter().enumerate() {
+            let placed = if pads.iter().all(|&p| p == 0) {
+                *x
+            } else {
+                let attrs = vec![
+                    ("map".to_string(), Attribute::String("pad".into())),
+                    (
+                        "input_shape".to_string(),
+                        dims_attr(&self.shape_of(op.operands[i])),
+                    ),
+                    ("pads".to_string(), dims_attr(pads)),
+                ];
+                linear(
+                    &mut self.new,
+                    &*self.module,
+                    op,
+                    *x,
+                    attrs,
+                    &out,
+                    &mut self.stats,
+                )?
+            };
+            sum = Some(match sum {
+                None => placed,
+                Some(acc) => self.new.push_op(
+                    "pack.add",
+                    vec![acc, placed],
+                    vec![],
+                    vec![out.to_type()],
+                    op.loc.clone(),
+                )[0],
+            });
+        }
+        Ok(sum.expect("at least one part"))
+    }
+
     /// `func.return`: every result unpacked back to its tensor.
     fn ret(&mut self, op: &Op) -> Result<(), Diagnostic> {
         let mut outs = Vec::new();
@@ -533,6 +619,28 @@ fn strided_layout(
         }
     }
     Err(first_err.expect("at least one candidate"))
+}
+
+/// The layout of a placement's result of `out_shape` from an input laid
+/// out as `input`: an NCHW result keeps the input's gap and grid when it
+/// fits (so a channel offset that fills whole planes is one rotation), as
+/// a strided conv's result would; any other rank is 1-D.
+fn placed_layout(
+    slots: usize,
+    input: &VecLayout,
+    in_shape: &[usize],
+    out_shape: &[usize],
+) -> Result<VecLayout, String> {
+    match (in_shape, out_shape) {
+        (&[1, c, h, w], &[1, oc, oh, ow]) => {
+            strided_layout(slots, input, [c, h, w], [oc, oh, ow], [1, 1])
+        }
+        _ => VecLayout::replicated(slots, out_shape.iter().product()),
+    }
+}
+
+fn dims_attr(dims: &[usize]) -> Attribute {
+    Attribute::I64Array(dims.iter().map(|&d| d as i64).collect())
 }
 
 /// A convolution's or pool's result of `n` elements must fit the slots of

@@ -166,6 +166,25 @@ impl Net {
         self.op(name, "nn.add", vec![a, b], vec![], &s)
     }
 
+    /// `nn.concat` of `xs` along `axis`.
+    pub fn concat(&mut self, name: &str, xs: &[ValueId], axis: usize) -> ValueId {
+        let mut s = self.shape(xs[0]);
+        s[axis] = xs.iter().map(|&x| self.shape(x)[axis]).sum();
+        let attrs = vec![("axis".to_string(), Attribute::Int(axis as i64))];
+        self.op(name, "nn.concat", xs.to_vec(), attrs, &s)
+    }
+
+    /// `nn.pad` of `x` by `pads` (ONNX order).
+    pub fn pad(&mut self, name: &str, x: ValueId, pads: &[usize]) -> ValueId {
+        let s = self.shape(x);
+        let out = orion_dialects::nn::pad::shape(&s, pads).expect("a valid pad");
+        let attrs = vec![(
+            "pads".to_string(),
+            Attribute::I64Array(pads.iter().map(|&p| p as i64).collect()),
+        )];
+        self.op(name, "nn.pad", vec![x], attrs, &out)
+    }
+
     pub fn flatten(&mut self, name: &str, x: ValueId) -> ValueId {
         let s = self.shape(x);
         let n = s[1..].iter().product();

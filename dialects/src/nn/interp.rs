@@ -145,6 +145,10 @@ pub fn eval_op(
         "nn.avgpool" => conv::avgpool(x[0], &conv::PoolAttrs::from_op(op)?),
         "nn.global_avgpool" => conv::global_avgpool(x[0]),
         "nn.maxpool" => conv::maxpool(x[0], &conv::PoolAttrs::from_op(op)?),
+        "nn.concat" => super::concat::concat(
+            x,
+            super::concat::axis(op, x.first().map_or(0, |t| t.shape.len()))?,
+        ),
         "nn.pad" => super::pad::pad(x[0], &super::pad::pads(op, x[0].shape.len())?),
         other => Err(format!(
             "has no reference semantics ('{other}' is not an nn op)"

@@ -21,6 +21,7 @@
 //! | `nn.avgpool` | x [N,C,H,W] | `kernel` [kh, kw], `strides` (default 1), `pads` [top, left, bottom, right] (each < kernel), `count_include_pad` (default false) |
 //! | `nn.global_avgpool` | x [N,C,H,W] | - (result [N,C,1,1]) |
 //! | `nn.pad` | x | `pads` (zeros; ONNX order, see [`pad`]) |
+//! | `nn.concat` | x0, x1, ... | `axis` (see [`concat`]) |
 //!
 //! List attributes are `array<i64: ...>`, `groups` an integer; see [`conv`].
 //!
@@ -29,6 +30,7 @@
 
 pub mod activations;
 pub mod client_output;
+pub mod concat;
 pub mod conv;
 pub mod interp;
 pub mod pad;

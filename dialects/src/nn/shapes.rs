@@ -164,6 +164,12 @@ pub fn infer_result_types(op: &Op, types: &[Type], declared: &[Type]) -> Result<
             let pads = super::pad::pads(op, x.len())?;
             tensor(super::pad::shape(x, &pads)?)
         }
+        "nn.concat" => {
+            let shapes = types.iter().map(shape_of).collect::<Result<Vec<_>, _>>()?;
+            let rank = shapes.first().ok_or("needs at least one operand")?.len();
+            let axis = super::concat::axis(op, rank)?;
+            tensor(super::concat::placements(&shapes, axis)?.0)
+        }
         "nn.where" => {
             expect_operands(op, types, &[3])?;
             let mut s: Vec<usize> = Vec::new();

@@ -10,9 +10,12 @@
 //! input element (ic, iy, ix).
 //!
 //! The op (and the `ckks.encode` values derived from it) carry the map as
-//! attributes: `map = "dense" | "conv2d" | "avgpool"` (absent means dense),
-//! `weights`, `input_shape = array<i64: 1, C, H, W>` and the conv or pool
-//! attributes of `nn.conv2d` / `nn.avgpool`.
+//! attributes: `map = "dense" | "conv2d" | "avgpool" | "pad"` (absent means
+//! dense), `weights`, `input_shape = array<i64: 1, C, H, W>` and the conv or
+//! pool attributes of `nn.conv2d` / `nn.avgpool`. A `"pad"` map places a
+//! tensor of any `input_shape` inside a larger one, zeros around it, with
+//! the `pads` of `nn.pad`: one term of a concatenation, or a padding that
+//! no convolution absorbed.
 
 use crate::ir::{Attribute, Location, Module, Op};
 use crate::nn::conv::{Conv2dAttrs, PoolAttrs};
@@ -52,6 +55,13 @@ pub enum LinearMap {
         input: [usize; 4],
         attrs: PoolAttrs,
         output: [usize; 4],
+    },
+    /// Zero padding of an input of any shape (`nn.pad`'s `pads`): a 0/1
+    /// matrix with one 1 per column.
+    Pad {
+        input: Vec<usize>,
+        pads: Vec<usize>,
+        output: Vec<usize>,
     },
 }
 
@@ -112,6 +122,24 @@ impl LinearMap {
         })
     }
 
+    pub fn pad(input: Vec<usize>, pads: Vec<usize>) -> Result<LinearMap, String> {
+        if pads.len() != 2 * input.len() {
+            return Err(format!(
+                "'pads' must hold {} values for input shape {input:?}, got {pads:?}",
+                2 * input.len()
+            ));
+        }
+        let output = crate::nn::pad::shape(&input, &pads)?;
+        crate::ir::limits::checked_product(&output)
+            .filter(|&n| n <= crate::ir::limits::MAX_TENSOR_ELEMENTS)
+            .ok_or_else(|| format!("the padded shape {output:?} is too large"))?;
+        Ok(LinearMap::Pad {
+            input,
+            pads,
+            output,
+        })
+    }
+
     /// The map the attributes (of a `pack.linear` op or an encode value)
     /// describe; weights are read from the module's resources.
     pub fn from_attrs(attrs: &[(String, Attribute)], module: &Module) -> Result<LinearMap, String> {
@@ -165,8 +193,24 @@ impl LinearMap {
                 }
                 LinearMap::avgpool(input_shape()?, PoolAttrs::from_op(&op)?)
             }
+            Some(Some("pad")) => {
+                let dims = |k: &str| -> Result<Vec<usize>, String> {
+                    op.attr(k)
+                        .and_then(Attribute::as_i64_list)
+                        .filter(|v| v.iter().all(|&d| d >= 0))
+                        .map(|v| v.iter().map(|&d| d as usize).collect())
+                        .ok_or_else(|| {
+                            format!("a pad map needs '{k}' = array<i64: ...>, none negative")
+                        })
+                };
+                let input = dims("input_shape")?;
+                crate::ir::limits::checked_product(&input)
+                    .filter(|&n| n > 0 && n <= crate::ir::limits::MAX_TENSOR_ELEMENTS)
+                    .ok_or_else(|| format!("'input_shape' {input:?} is empty or too large"))?;
+                LinearMap::pad(input, dims("pads")?)
+            }
             _ => Err(format!(
-                "'map' must be \"dense\", \"conv2d\" or \"avgpool\", got {}",
+                "'map' must be \"dense\", \"conv2d\", \"avgpool\" or \"pad\", got {}",
                 op.attr("map").expect("present")
             )),
         }
@@ -187,6 +231,7 @@ impl LinearMap {
             LinearMap::Conv2d { output, .. } | LinearMap::AvgPool { output, .. } => {
                 output.iter().product()
             }
+            LinearMap::Pad { output, .. } => output.iter().product(),
         }
     }
 
@@ -196,6 +241,7 @@ impl LinearMap {
             LinearMap::Conv2d { input, .. } | LinearMap::AvgPool { input, .. } => {
                 input.iter().product()
             }
+            LinearMap::Pad { input, .. } => input.iter().product(),
         }
     }
 
@@ -206,7 +252,7 @@ impl LinearMap {
             LinearMap::Conv2d { output, .. } | LinearMap::AvgPool { output, .. } => {
                 output[2] * output[3]
             }
-            LinearMap::Dense { .. } => 1,
+            LinearMap::Dense { .. } | LinearMap::Pad { .. } => 1,
         }
     }
 
@@ -308,6 +354,23 @@ impl LinearMap {
                             }
                         }
                     }
+                }
+            }
+            LinearMap::Pad {
+                input,
+                pads,
+                output,
+            } => {
+                let rank = input.len();
+                let (in_strides, out_strides) = (
+                    crate::tensor::Tensor::strides(input),
+                    crate::tensor::Tensor::strides(output),
+                );
+                for col in 0..input.iter().product::<usize>() {
+                    let row: usize = (0..rank)
+                        .map(|d| (col / in_strides[d] % input[d] + pads[d]) * out_strides[d])
+                        .sum();
+                    f(row, col, 1.0);
                 }
             }
         }
@@ -440,5 +503,21 @@ mod tests {
             });
             assert_matches(&map, &columns);
         }
+    }
+
+    #[test]
+    fn pad_nonzeros_match_the_reference_padding() {
+        for (input, pads) in [
+            (vec![1, 2, 3, 3], vec![0, 1, 0, 0, 0, 3, 0, 0]),
+            (vec![2, 3], vec![1, 0, 0, 2]),
+            (vec![1, 2, 2, 3], vec![0, 0, 1, 0, 0, 0, 1, 2]),
+        ] {
+            let map = LinearMap::pad(input.clone(), pads.clone()).unwrap();
+            let columns = probe(map.cols(), |e| {
+                crate::nn::pad::pad(&Tensor::new(input.clone(), e.data.clone()), &pads).unwrap()
+            });
+            assert_matches(&map, &columns);
+        }
+        assert!(LinearMap::pad(vec![2, 3], vec![1, 0]).is_err());
     }
 }
