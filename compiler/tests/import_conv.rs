@@ -596,7 +596,47 @@ fn maxpools_import_and_expand_exactly() {
             ),
         ],
     );
-    for (what, proto, maxima) in [("2x2", &plain, 3), ("3x3 padded", &padded, 8)] {
+    // An Inception block's pool branch: a padded pool of a concatenation
+    // of ReLUs, after a pool of a ReLU (never negative either).
+    let after_concat = model(
+        &[1, 2, 8, 8],
+        &[],
+        vec![
+            node("Relu", "/relu/Relu", &["x"], "r", vec![]),
+            node(
+                "MaxPool",
+                "/pool1/MaxPool",
+                &["r"],
+                "p",
+                vec![
+                    ("kernel_shape", A::Ints(&[2, 2])),
+                    ("strides", A::Ints(&[2, 2])),
+                ],
+            ),
+            node(
+                "Concat",
+                "/cat",
+                &["p", "p"],
+                "c",
+                vec![("axis", A::Int(1))],
+            ),
+            node(
+                "MaxPool",
+                "/pool2/MaxPool",
+                &["c"],
+                "y",
+                vec![
+                    ("kernel_shape", A::Ints(&[3, 3])),
+                    ("pads", A::Ints(&[1, 1, 1, 1])),
+                ],
+            ),
+        ],
+    );
+    for (what, proto, maxima) in [
+        ("2x2", &plain, 3),
+        ("3x3 padded", &padded, 8),
+        ("padded after a concat", &after_concat, 11),
+    ] {
         let m = import(proto);
         assert!(op_names(&m).contains(&"nn.maxpool"), "{what}");
         assert!(agreement(proto, &m) < 1e-6, "{what}: nn.maxpool vs tract");

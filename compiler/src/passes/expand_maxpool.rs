@@ -19,8 +19,9 @@
 //!
 //! Padding never wins an ONNX max pool; a view reads it as 0. That is the
 //! same only when the input is never negative, so a padded pool is expanded
-//! only after an op whose output is not negative (ReLU, ReLU6, sigmoid, ...)
-//! and refused, naming the layer, otherwise.
+//! only after an op whose output is not negative (ReLU, ReLU6, sigmoid, ...,
+//! or a pool or concatenation of such values, as in an Inception block's
+//! pool branch) and refused, naming the layer, otherwise.
 
 use super::canonicalize::make_constant;
 use super::{Pass, Statistics};
@@ -29,24 +30,38 @@ use orion_dialects::nn::activations::Activation;
 use orion_dialects::nn::conv::{Conv2dAttrs, PoolAttrs};
 use orion_dialects::tensor::Tensor;
 use orion_dialects::Diagnostic;
+use std::collections::HashSet;
 
 pub struct ExpandMaxpool;
 
-/// Whether `v`'s producer in `body` never gives a negative value.
-fn non_negative(body: &[Op], v: ValueId) -> bool {
-    let Some(op) = body.iter().find(|o| o.results.contains(&v)) else {
-        return false;
-    };
-    match Activation::from_op(op) {
-        Ok(Some(
-            Activation::Relu
-            | Activation::Sigmoid
-            | Activation::Softplus
-            | Activation::HardSigmoid { .. },
-        )) => true,
-        Ok(Some(Activation::Clip { min, .. })) => min >= 0.0,
-        _ => op.name == "nn.maxpool" && non_negative(body, op.operands[0]),
+/// The values of `func` that are never negative, in one forward pass:
+/// results of ReLU, ReLU6 and other non-negative activations, and what
+/// keeps that (a max pool, zero padding or concatenation of such values,
+/// a max of which one operand is one).
+fn non_negative_values(func: &Func) -> HashSet<ValueId> {
+    let mut known = HashSet::new();
+    for op in &func.body {
+        let from = |i: usize| op.operands.get(i).is_some_and(|v| known.contains(v));
+        let yes = match Activation::from_op(op) {
+            Ok(Some(
+                Activation::Relu
+                | Activation::Sigmoid
+                | Activation::Softplus
+                | Activation::HardSigmoid { .. },
+            )) => true,
+            Ok(Some(Activation::Clip { min, .. })) => min >= 0.0,
+            _ => match op.name.as_str() {
+                "nn.maxpool" | "nn.pad" => from(0),
+                "nn.concat" => (0..op.operands.len()).all(from),
+                "nn.max" => from(0) || from(1),
+                _ => false,
+            },
+        };
+        if yes {
+            known.extend(op.results.iter().copied());
+        }
     }
+    known
 }
 
 impl Pass for ExpandMaxpool {
@@ -59,6 +74,7 @@ impl Pass for ExpandMaxpool {
             .main()
             .cloned()
             .ok_or_else(|| Diagnostic::new(Location::Unknown, "module has no func.func @main"))?;
+        let non_negative = non_negative_values(&func);
         let (mut pools, mut maxima) = (0i64, 0i64);
         let mut body = Vec::with_capacity(func.body.len());
         for op in std::mem::take(&mut func.body) {
@@ -69,7 +85,7 @@ impl Pass for ExpandMaxpool {
             let err = |m: String| Diagnostic::new(op.loc.clone(), format!("{} {m}", op.label()));
             let attrs = PoolAttrs::from_op(&op).map_err(err)?;
             let x = op.operands[0];
-            if attrs.pads.iter().any(|&p| p > 0) && !non_negative(&body, x) {
+            if attrs.pads.iter().any(|&p| p > 0) && !non_negative.contains(&x) {
                 return Err(err(
                     "pads an input that may be negative: the encrypted max reads padding as 0, \
                      which is exact only after a ReLU (or another non-negative op); pool after \
