@@ -1,5 +1,5 @@
 //! Every element-wise activation the importer maps beyond ReLU and sigmoid
-//! (LeakyRelu, PRelu, Clip as ReLU6 and one-sided, HardSigmoid, HardSwish,
+//! (LeakyRelu, PRelu with one slope or one per unit, Clip as ReLU6 and one-sided, HardSigmoid, HardSwish,
 //! Tanh, Erf, Softplus, Elu, Mish, Gelu in both forms), each in a small MLP
 //! built as ONNX (`x[1,16] -> Gemm -> act -> Gemm -> y[1,4]`):
 //!
@@ -53,6 +53,16 @@ fn cases() -> Vec<Case> {
             nodes: vec![node("PRelu", "/act/PRelu", &["h", "slope"], "a", vec![])],
             inits: vec![init("slope", &[1], vec![0.25])],
             ..case("prelu", "PRelu", vec![], "nn.leaky_relu")
+        },
+        // A slope per unit: a ReLU and two diagonal scalings.
+        Case {
+            nodes: vec![node("PRelu", "/act/PRelu", &["h", "slope"], "a", vec![])],
+            inits: vec![init(
+                "slope",
+                &[16],
+                values(5, 16).iter().map(|v| (v + 1.0) / 4.0).collect(),
+            )],
+            ..case("prelu_per_unit", "PRelu", vec![], "nn.relu")
         },
         Case {
             nodes: vec![node("Clip", "/act/Clip", &["h", "lo", "hi"], "a", vec![])],

@@ -795,3 +795,43 @@ fn concats_import_and_agree_with_tract() {
     let e = import_error(&bad);
     assert!(e.contains("/cat"), "{e}");
 }
+
+/// A PRelu with a slope per channel after a convolution (PyTorch's
+/// `nn.PReLU(C)`, slope [C, 1, 1]) imports as a ReLU and two 1x1
+/// depthwise scalings and computes what tract computes; a slope that is
+/// neither one value nor one per channel is an error naming the node.
+#[test]
+fn per_channel_prelu_after_a_conv_agrees_with_tract() {
+    let proto = |slope: &'static [usize]| {
+        model(
+            &[1, 2, 5, 5],
+            &[("w", &[3, 2, 3, 3]), ("slope", slope)],
+            vec![
+                node(
+                    "Conv",
+                    "/conv",
+                    &["x", "w"],
+                    "c",
+                    vec![("pads", A::Ints(&[1, 1, 1, 1]))],
+                ),
+                node("PRelu", "/prelu", &["c", "slope"], "y", vec![]),
+            ],
+        )
+    };
+    let good = proto(&[3, 1, 1]);
+    let m = import(&good);
+    let ops = op_names(&m);
+    assert_eq!(
+        ops.iter().filter(|&&o| o == "nn.conv2d").count(),
+        3,
+        "{ops:?}"
+    );
+    assert!(
+        ops.contains(&"nn.relu") && ops.contains(&"nn.add"),
+        "{ops:?}"
+    );
+    let err = agreement(&good, &m);
+    assert!(err < 1e-6, "per-channel PRelu vs tract {err:.2e}");
+    let e = import_error(&proto(&[2, 1, 1]));
+    assert!(e.contains("/prelu"), "{e}");
+}

@@ -29,6 +29,7 @@ const ACTIVATIONS: &[&str] = &[
     "hardtanh",
     "leaky_relu",
     "prelu",
+    "prelu_channels",
     "hardsigmoid",
     "hardswish",
     "elu",

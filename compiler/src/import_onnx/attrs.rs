@@ -7,6 +7,13 @@ use orion_dialects::ir::Attribute;
 use orion_dialects::nn::conv::{Conv2dAttrs, PoolAttrs};
 use tract_onnx::pb::{self, NodeProto};
 
+/// A PRelu's slope: one for all channels (`nn.leaky_relu`'s attributes),
+/// or one per channel (see `prelu`).
+pub(super) enum PRelu {
+    Uniform(Vec<(String, Attribute)>),
+    PerChannel(Vec<f32>),
+}
+
 impl Importer<'_> {
     /// The values of `node`'s input `i`, which must be a constant (`what`
     /// names it in the error); `None` when the input is absent or empty.
@@ -231,20 +238,16 @@ impl Importer<'_> {
 
     /// A `PRelu` whose slope is one number (for every channel): a leaky
     /// ReLU.
-    pub(super) fn prelu_attrs(&self, node: &NodeProto) -> Result<Vec<(String, Attribute)>, String> {
+    pub(super) fn prelu_attrs(&self, node: &NodeProto) -> Result<PRelu, String> {
         let slope = self
             .constant_input(node, 1, "slope")?
             .ok_or("the slope must be a constant")?;
-        match slope.split_first() {
+        Ok(match slope.split_first() {
             Some((&a, rest)) if rest.iter().all(|&b| b == a) => {
-                Ok(vec![("alpha".into(), Attribute::Float(a as f64))])
+                PRelu::Uniform(vec![("alpha".into(), Attribute::Float(a as f64))])
             }
-            _ => Err(format!(
-                "a slope per channel ({} values) is not supported yet; only one slope for all \
-                 channels (nn.PReLU() with num_parameters = 1)",
-                slope.len()
-            )),
-        }
+            _ => PRelu::PerChannel(slope),
+        })
     }
 
     /// A `Clip`'s bounds: attributes before opset 11, constant inputs since;

@@ -18,6 +18,7 @@ mod attrs;
 use attrs::{check_spatial_attrs, float_attrs, gemm_attrs};
 mod initializers;
 mod one_d;
+mod prelu;
 
 use orion_dialects::ir::{Attribute, ElemType, Func, Location, Module, Op, Type, ValueId};
 use orion_dialects::nn::infer_result_types;
@@ -38,7 +39,8 @@ const SUPPORTED: &[(&str, &str)] = &[
     ("Div", "nn.div"),
     ("Relu", "nn.relu"),
     ("LeakyRelu", "nn.leaky_relu"),
-    // With one slope for all channels (PyTorch's default nn.PReLU()).
+    // With one slope for all channels (PyTorch's default nn.PReLU());
+    // a slope per channel becomes a ReLU and two channel scalings (prelu.rs).
     ("PRelu", "nn.leaky_relu"),
     ("Clip", "nn.clip"),
     ("HardSigmoid", "nn.hard_sigmoid"),
@@ -512,7 +514,10 @@ impl Importer<'_> {
                     return Err(format!("approximate = '{mode}' is not 'none' or 'tanh'"))
                 }
             },
-            "PRelu" => self.prelu_attrs(node)?,
+            "PRelu" => match self.prelu_attrs(node)? {
+                attrs::PRelu::Uniform(attrs) => attrs,
+                attrs::PRelu::PerChannel(slope) => return self.prelu_per_channel(node, &slope),
+            },
             "Transpose" => {
                 self.check_relabelling_transpose(node, data[0])?;
                 Vec::new()

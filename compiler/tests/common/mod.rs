@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test binary uses its own subset
 
 pub mod onnx_builder;
+pub mod trained;
 
 use orion_dialects::tensor::Tensor;
 use std::path::PathBuf;

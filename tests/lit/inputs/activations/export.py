@@ -23,6 +23,7 @@ ACTIVATIONS = {
     "relu6": nn.ReLU6(),
     "leaky_relu": nn.LeakyReLU(0.1),
     "prelu": nn.PReLU(),
+    "prelu_channels": nn.PReLU(8),
     "hardtanh": nn.Hardtanh(-2.0, 2.0),
     "hardsigmoid": nn.Hardsigmoid(),
     "hardswish": nn.Hardswish(),
@@ -45,6 +46,8 @@ def main():
         model = nn.Sequential(nn.Linear(8, 8), act, nn.Linear(8, 3)).eval()
         with torch.no_grad():
             model[0].weight.mul_(4.0)  # hidden values across every kink
+            if name == "prelu_channels":  # a slope per unit, not the uniform default
+                model[1].weight.copy_(torch.linspace(0.05, 0.5, 8))
         ts = os.path.join(HERE, f"{name}.ts.onnx")
         torch.onnx.export(model, (x,), ts, dynamo=False, opset_version=17,
                           input_names=["input"], output_names=["logits"])
