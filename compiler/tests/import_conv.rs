@@ -835,3 +835,59 @@ fn per_channel_prelu_after_a_conv_agrees_with_tract() {
     let e = import_error(&proto(&[2, 1, 1]));
     assert!(e.contains("/prelu"), "{e}");
 }
+
+/// ReduceMean over the spatial axes, kept or not (`x.mean((2, 3))`,
+/// `x.mean(-1)`, the opset-18 axes input), imports as an average pool over
+/// them (a reshape when the axes go) and computes what tract computes; a
+/// mean over the channels is an error naming the node.
+#[test]
+fn spatial_reduce_means_agree_with_tract() {
+    use common::onnx_builder::model_at;
+    let mean = |axes: &'static [i64], keepdims: i64| {
+        model(
+            &[1, 3, 4, 5],
+            &[],
+            vec![node(
+                "ReduceMean",
+                "/mean",
+                &["x"],
+                "y",
+                vec![("axes", A::Ints(axes)), ("keepdims", A::Int(keepdims))],
+            )],
+        )
+    };
+    let axes_input = {
+        let axes = pb::TensorProto {
+            name: "axes".into(),
+            dims: vec![1],
+            data_type: tract_onnx::pb::tensor_proto::DataType::Int64 as i32,
+            int64_data: vec![-2],
+            ..Default::default()
+        };
+        model_at(
+            18,
+            &[1, 3, 4, 5],
+            vec![axes],
+            vec![node(
+                "ReduceMean",
+                "/mean",
+                &["x", "axes"],
+                "y",
+                vec![("keepdims", A::Int(0))],
+            )],
+        )
+    };
+    for (what, proto) in [
+        ("both axes, kept", mean(&[2, 3], 1)),
+        ("both axes, dropped", mean(&[-1, -2], 0)),
+        ("width, dropped", mean(&[-1], 0)),
+        ("height, kept", mean(&[2], 1)),
+        ("height from an axes input, dropped", axes_input),
+    ] {
+        let m = import(&proto);
+        let err = agreement(&proto, &m);
+        assert!(err < 1e-6, "{what}: vs tract {err:.2e}");
+    }
+    let e = import_error(&mean(&[1], 1));
+    assert!(e.contains("/mean") && e.contains("spatial"), "{e}");
+}

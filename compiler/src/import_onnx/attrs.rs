@@ -17,7 +17,7 @@ pub(super) enum PRelu {
 impl Importer<'_> {
     /// The values of `node`'s input `i`, which must be a constant (`what`
     /// names it in the error); `None` when the input is absent or empty.
-    fn constant_input(
+    pub(super) fn constant_input(
         &self,
         node: &NodeProto,
         i: usize,
@@ -135,34 +135,6 @@ impl Importer<'_> {
             count_include_pad,
         }
         .to_attrs())
-    }
-
-    /// A `ReduceMean` is imported only as a global average pool.
-    pub(super) fn check_reduce_mean(
-        &self,
-        node: &NodeProto,
-        data: &[&String],
-    ) -> Result<(), String> {
-        let attr = |k: &str| node.attribute.iter().find(|a| a.name == k);
-        self.spatial_input(data[0], "ReduceMean")?;
-        // Opset 18 moved `axes` from an attribute to an input.
-        let axes: Vec<i64> = match (attr("axes"), node.input.get(1)) {
-            (Some(a), _) => a.ints.clone(),
-            (None, _) => self
-                .constant_input(node, 1, "axes")?
-                .map(|v| v.iter().map(|&a| a as i64).collect())
-                .unwrap_or_default(),
-        };
-        let mut axes: Vec<i64> = axes.iter().map(|&a| a.rem_euclid(4)).collect();
-        axes.sort_unstable();
-        let keepdims = attr("keepdims").map_or(1, |a| a.i);
-        if axes != [2, 3] || keepdims != 1 {
-            return Err(format!(
-                "ReduceMean over axes {axes:?} with keepdims = {keepdims} is not supported; \
-                 only a global average pool (axes [2, 3], keepdims = 1) is"
-            ));
-        }
-        Ok(())
     }
 
     /// A final `Softmax` / `LogSoftmax` over the last axis: dropped from

@@ -19,6 +19,7 @@ use attrs::{check_spatial_attrs, float_attrs, gemm_attrs};
 mod initializers;
 mod one_d;
 mod prelu;
+mod reduce_mean;
 
 use orion_dialects::ir::{Attribute, ElemType, Func, Location, Module, Op, Type, ValueId};
 use orion_dialects::nn::infer_result_types;
@@ -74,9 +75,8 @@ const SUPPORTED: &[(&str, &str)] = &[
     ("Pad", "nn.pad"),
     ("Concat", "nn.concat"),
     ("GlobalAveragePool", "nn.global_avgpool"),
-    // Only over both spatial axes with keepdims, which is how PyTorch's
-    // dynamo exporter writes a global average pool.
-    ("ReduceMean", "nn.global_avgpool"),
+    // Over spatial axes: an average pool over them (reduce_mean.rs).
+    ("ReduceMean", "nn.avgpool"),
     ("Constant", "nn.constant"),
     // Only as the network's last op: left to the client (see
     // `orion_dialects::nn::client_output`).
@@ -497,10 +497,7 @@ impl Importer<'_> {
                 self.spatial_input(data[0], "GlobalAveragePool")?;
                 Vec::new()
             }
-            "ReduceMean" => {
-                self.check_reduce_mean(node, &data)?;
-                Vec::new()
-            }
+            "ReduceMean" => return self.reduce_mean(node, data[0]),
             "Pow" => self.pow_attrs(node)?,
             "LeakyRelu" => float_attrs(node, &[("alpha", 0.01)]),
             "HardSigmoid" => float_attrs(node, &[("alpha", 0.2), ("beta", 0.5)]),
