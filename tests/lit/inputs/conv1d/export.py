@@ -3,7 +3,9 @@
 Conv1d(2, 4, 3, padding=1) -> GELU -> AvgPool1d(2) -> Flatten ->
 Linear(32, 3), fixed seed) with both PyTorch ONNX exporters, for
 tests/lit/run/conv1d.test: `conv1d.ts.onnx` (TorchScript, opset 17),
-`conv1d.dynamo.onnx`, and `input.npy` (a sine and a ramp).
+`conv1d.dynamo.onnx`, and `input.npy` (a sine and a ramp); and the same
+with a zero pad in front of an unpadded Conv1d (nn.ZeroPad1d((1, 2))):
+`pad1d.ts.onnx`, `pad1d.dynamo.onnx`.
 
 Run once (needs `pip install torch onnx onnxscript`); the files are
 committed so the lit tests never need Python:
@@ -33,6 +35,17 @@ def main():
                       external_data=False, input_names=["input"], output_names=["logits"])
     with torch.no_grad():
         print("logits", model(x).numpy().round(4).tolist())
+    torch.manual_seed(0)
+    padded = nn.Sequential(
+        nn.ZeroPad1d((1, 2)), nn.Conv1d(2, 4, 3), nn.GELU(), nn.AvgPool1d(2), nn.Flatten(),
+        nn.Linear(32, 3)
+    ).eval()
+    torch.onnx.export(padded, (x,), os.path.join(HERE, "pad1d.ts.onnx"), dynamo=False,
+                      opset_version=17, input_names=["input"], output_names=["logits"])
+    torch.onnx.export(padded, (x,), os.path.join(HERE, "pad1d.dynamo.onnx"), dynamo=True,
+                      external_data=False, input_names=["input"], output_names=["logits"])
+    with torch.no_grad():
+        print("padded logits", padded(x).numpy().round(4).tolist())
 
 
 if __name__ == "__main__":
