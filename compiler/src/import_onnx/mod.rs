@@ -436,24 +436,39 @@ impl Importer<'_> {
             format!("input '{name}' is neither computed by an imported node nor a constant")
         })?;
         let data = f32_values(&tensor).map_err(|e| format!("constant '{name}': {e}"))?;
-        let ty = Type::f32_tensor(tensor.shape());
-        let res = self.module.add_f32_resource(name, &data);
-        let v = self.func.push_op(
-            "nn.constant",
-            vec![],
-            vec![(
-                "value".into(),
-                Attribute::DenseResource {
-                    name: res,
-                    ty: ty.clone(),
-                },
-            )],
-            vec![ty],
+        let v = self.push_constant(
+            name,
+            &data,
+            tensor.shape(),
             Location::Name(name.to_string()),
-        )[0];
+        );
         self.func.values[v.0 as usize].name = Some(value_name(name));
         self.values.insert(name.to_string(), v);
         Ok(v)
+    }
+
+    /// An `nn.constant` of `data` in `shape`, its blob a resource named
+    /// after `hint`.
+    fn push_constant(
+        &mut self,
+        hint: &str,
+        data: &[f32],
+        shape: &[usize],
+        loc: Location,
+    ) -> ValueId {
+        let ty = Type::f32_tensor(shape);
+        let res = self.module.add_f32_resource(hint, data);
+        let value = Attribute::DenseResource {
+            name: res,
+            ty: ty.clone(),
+        };
+        self.func.push_op(
+            "nn.constant",
+            vec![],
+            vec![("value".into(), value)],
+            vec![ty],
+            loc,
+        )[0]
     }
 
     fn import_node(&mut self, node: &NodeProto) -> Result<(), String> {

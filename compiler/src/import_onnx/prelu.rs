@@ -15,7 +15,7 @@
 //! all channels stays one `nn.leaky_relu` (see `attrs::prelu_attrs`).
 
 use super::{node_label, Importer};
-use orion_dialects::ir::{Attribute, Location, Type, ValueId};
+use orion_dialects::ir::{Attribute, Location, ValueId};
 use orion_dialects::nn::conv::Conv2dAttrs;
 use tract_onnx::pb::NodeProto;
 
@@ -92,21 +92,7 @@ impl Importer<'_> {
                 ))
             }
         };
-        let w_ty = Type::f32_tensor(&w_shape);
-        let res = self.module.add_f32_resource(hint, &weights);
-        let w = self.func.push_op(
-            "nn.constant",
-            vec![],
-            vec![(
-                "value".into(),
-                Attribute::DenseResource {
-                    name: res,
-                    ty: w_ty.clone(),
-                },
-            )],
-            vec![w_ty],
-            loc.clone(),
-        )[0];
+        let w = self.push_constant(hint, &weights, &w_shape, loc.clone());
         Ok(self
             .func
             .push_op(op, vec![x, w], attrs, vec![ty], loc.clone())[0])
