@@ -52,15 +52,8 @@ def main(build, name, here, dataset, epochs, lr, weight_decay, batch_size=128):
     if args.export_only:
         model.load_state_dict(torch.load(args.ckpt))
     else:
-        perm = np.random.default_rng(args.seed).permutation(len(x_train))[:args.train_images]
-        xs, ys = x_train[perm], y_train[perm]
-        epochs, max_batches = (1, training.SMOKE_BATCHES) if args.smoke else (args.epochs, None)
-        steps = epochs * (max_batches or (len(xs) + args.batch_size - 1) // args.batch_size)
-        decay = [p for p in model.parameters() if p.ndim > 1]
-        rest = [p for p in model.parameters() if p.ndim <= 1]
-        opt = torch.optim.SGD([{"params": decay, "weight_decay": args.weight_decay},
-                               {"params": rest, "weight_decay": 0.0}], lr=args.lr, momentum=0.9, nesterov=True)
-        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=steps, pct_start=0.15)
+        xs, ys, epochs, max_batches, steps = training.training_subset(x_train, y_train, args)
+        opt, sched = training.sgd_one_cycle(model, args.lr, 0.9, args.weight_decay, steps)
         log = training.train(model, opt, sched, xs, ys, x_test, y_test, epochs=epochs, batch_size=args.batch_size,
                              clip=args.clip, seed=args.seed, max_batches=max_batches,
                              eval_images=200 if args.smoke else 1000, log_every=100)

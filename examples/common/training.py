@@ -97,6 +97,28 @@ def layer_ranges(model, x, modules=None):
     return {k: round(v, 4) for k, v in ranges.items()}
 
 
+def training_subset(x_train, y_train, args):
+    """The first `args.train_images` of a seeded permutation, the epochs and the batches per epoch (None: all;
+    a smoke run does one epoch of SMOKE_BATCHES), and the total number of optimiser steps."""
+    perm = np.random.default_rng(args.seed).permutation(len(x_train))[:args.train_images]
+    xs, ys = x_train[perm], y_train[perm]
+    epochs, max_batches = (1, SMOKE_BATCHES) if args.smoke else (args.epochs, None)
+    steps = epochs * (max_batches or (len(xs) + args.batch_size - 1) // args.batch_size)
+    return xs, ys, epochs, max_batches, steps
+
+
+def sgd_one_cycle(model, lr, momentum, weight_decay, steps):
+    """SGD with Nesterov momentum, weight decay on conv and linear weights only (not on BN parameters or
+    biases), and a one-cycle learning rate: 15% warm-up to `lr`, then cosine to ~0."""
+    decay = [p for p in model.parameters() if p.ndim > 1]
+    rest = [p for p in model.parameters() if p.ndim <= 1]
+    opt = torch.optim.SGD([{"params": decay, "weight_decay": weight_decay},
+                           {"params": rest, "weight_decay": 0.0}], lr=lr, momentum=momentum, nesterov=True)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.15,
+                                                anneal_strategy="cos")
+    return opt, sched
+
+
 def train(model, opt, sched, x_train, y_train, x_test, y_test, *, epochs, batch_size, clip, seed,
           augment=None, max_batches=None, eval_images=None, log_every=None):
     """Minibatch training with cross-entropy, gradient-norm clipping and a per-step LR scheduler.

@@ -219,17 +219,8 @@ def main():
     if args.export_only:
         model.load_state_dict(torch.load(args.ckpt))
     else:
-        perm = np.random.default_rng(args.seed).permutation(len(x_train))[:args.train_images]
-        xs, ys = x_train[perm], y_train[perm]
-        epochs, max_batches = (1, training.SMOKE_BATCHES) if args.smoke else (args.epochs, None)
-        steps = epochs * (max_batches or (len(xs) + args.batch_size - 1) // args.batch_size)
-        decay = [p for n, p in model.named_parameters() if p.ndim > 1]    # conv/linear weights only
-        rest = [p for n, p in model.named_parameters() if p.ndim <= 1]
-        opt = torch.optim.SGD([{"params": decay, "weight_decay": args.weight_decay},
-                               {"params": rest, "weight_decay": 0.0}],
-                              lr=args.lr, momentum=args.momentum, nesterov=True)
-        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=steps, pct_start=0.15,
-                                                    anneal_strategy="cos")
+        xs, ys, epochs, max_batches, steps = training.training_subset(x_train, y_train, args)
+        opt, sched = training.sgd_one_cycle(model, args.lr, args.momentum, args.weight_decay, steps)
         augment = make_augment(args.shift, float(x_test.min())) if args.shift else None
         log = training.train(model, opt, sched, xs, ys, x_test, y_test, epochs=epochs,
                              batch_size=args.batch_size, clip=args.clip, seed=args.seed, augment=augment,
