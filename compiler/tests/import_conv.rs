@@ -891,3 +891,55 @@ fn spatial_reduce_means_agree_with_tract() {
     let e = import_error(&mean(&[1], 1));
     assert!(e.contains("/mean") && e.contains("spatial"), "{e}");
 }
+
+/// Branches that each end in the same ReLU and meet in a Concat (an
+/// Inception block) keep one ReLU after canonicalize, on the concatenation,
+/// and compute what tract computes; branches whose activations differ keep
+/// theirs.
+#[test]
+fn a_shared_activation_sinks_below_concat() {
+    use orion_compiler::passes::{canonicalize::Canonicalize, Pass};
+    let block = |second: &str| {
+        model(
+            &[1, 2, 5, 5],
+            &[("w1", &[3, 2, 1, 1]), ("w2", &[2, 2, 3, 3])],
+            vec![
+                node("Conv", "/c1", &["x", "w1"], "a", vec![]),
+                node(
+                    "Conv",
+                    "/c2",
+                    &["x", "w2"],
+                    "b",
+                    vec![("pads", A::Ints(&[1, 1, 1, 1]))],
+                ),
+                node("Relu", "/r1", &["a"], "ra", vec![]),
+                node(second, "/r2", &["b"], "rb", vec![]),
+                node(
+                    "Concat",
+                    "/cat",
+                    &["ra", "rb"],
+                    "y",
+                    vec![("axis", A::Int(1))],
+                ),
+            ],
+        )
+    };
+    for (second, relus) in [("Relu", 1), ("Sigmoid", 1)] {
+        let proto = block(second);
+        let mut m = import(&proto);
+        let stats = Canonicalize.run(&mut m).unwrap();
+        let sunk = i64::from(second == "Relu");
+        assert!(
+            stats.contains(&("activations-sunk-below-concat".into(), sunk)),
+            "{second}: {stats:?}"
+        );
+        let ops = op_names(&m);
+        assert_eq!(
+            ops.iter().filter(|&&o| o == "nn.relu").count(),
+            relus,
+            "{second}: {ops:?}"
+        );
+        let err = agreement(&proto, &m);
+        assert!(err < 1e-6, "{second}: vs tract {err:.2e}");
+    }
+}

@@ -8,6 +8,11 @@
 //!   constant weights, is folded into its weights and bias (per output
 //!   channel; the gemm / conv result must have no other use);
 //! - a zero `nn.pad` feeding a conv or an average pool becomes their pads;
+//! - an `nn.concat` of the same activation applied to each operand (an
+//!   Inception block's branches each ending in a ReLU), each read only by
+//!   the concat, becomes that activation of the concatenation: one
+//!   approximation on one packed value instead of one per branch (and
+//!   its range the union of theirs);
 //! - any op whose operands are all constants is evaluated at compile time.
 //!
 //! ```text
@@ -30,6 +35,7 @@
 
 use super::{Pass, Statistics};
 use orion_dialects::ir::{Attribute, Func, Location, Module, Op, Type, ValueId};
+use orion_dialects::nn::activations::ACTIVATION_OPS;
 use orion_dialects::nn::interp::eval_op;
 use orion_dialects::tensor::Tensor;
 use orion_dialects::Diagnostic;
@@ -119,6 +125,13 @@ impl Pass for Canonicalize {
                         }
                     }
                 }
+                "nn.concat" => {
+                    if let Some(ops) = sink_activation(&mut func, &body, &op, &uses) {
+                        body.extend(ops);
+                        stats.activations_sunk += 1;
+                        continue;
+                    }
+                }
                 "nn.batchnorm" => {
                     if let Some(ops) =
                         fold_batchnorm(module, &mut func, &body, &op, &uses).map_err(err)?
@@ -144,6 +157,10 @@ impl Pass for Canonicalize {
             ("squares".into(), stats.squares),
             ("constants-folded".into(), stats.folded),
             ("pads-folded".into(), stats.pads),
+            (
+                "activations-sunk-below-concat".into(),
+                stats.activations_sunk,
+            ),
         ])
     }
 }
@@ -155,6 +172,7 @@ struct Stats {
     squares: i64,
     folded: i64,
     pads: i64,
+    activations_sunk: i64,
 }
 
 struct Ctx<'a> {
@@ -173,6 +191,40 @@ impl Ctx<'_> {
         let data = self.module.resource_f32(op.attr("value")?).ok()?;
         Some(Tensor::from_f32(self.func.ty(v).shape()?, &data))
     }
+}
+
+/// `concat(act(a), act(b), ...)` as `act(concat(a, b, ...))` when every
+/// operand is the same activation (name and attributes) read only by the
+/// concat; the activations themselves become dead.
+fn sink_activation(func: &mut Func, body: &[Op], op: &Op, uses: &[usize]) -> Option<Vec<Op>> {
+    let def = |v: ValueId| body.iter().rev().find(|o| o.results.contains(&v));
+    let defs: Vec<&Op> = op
+        .operands
+        .iter()
+        .map(|&v| def(v).filter(|_| uses[v.0 as usize] == 1))
+        .collect::<Option<_>>()?;
+    let first = defs.first()?;
+    if !ACTIVATION_OPS.contains(&first.name.as_str())
+        || defs
+            .iter()
+            .any(|d| d.name != first.name || d.attrs != first.attrs || d.operands.len() != 1)
+    {
+        return None;
+    }
+    let joined = func.new_value(func.ty(op.result()).clone(), None);
+    let concat = Op {
+        operands: defs.iter().map(|d| d.operands[0]).collect(),
+        results: vec![joined],
+        ..op.clone()
+    };
+    let act = Op {
+        name: first.name.clone(),
+        operands: vec![joined],
+        results: op.results.clone(),
+        attrs: first.attrs.clone(),
+        loc: op.loc.clone(),
+    };
+    Some(vec![concat, act])
 }
 
 fn op_hint(op: &Op) -> String {
