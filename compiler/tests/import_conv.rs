@@ -893,9 +893,9 @@ fn spatial_reduce_means_agree_with_tract() {
 }
 
 /// Branches that each end in the same ReLU and meet in a Concat (an
-/// Inception block) keep one ReLU after canonicalize, on the concatenation,
-/// and compute what tract computes; branches whose activations differ keep
-/// theirs.
+/// Inception block) keep one ReLU after canonicalize, on the sum of their
+/// convs widened to the concatenation's channels, and compute what tract
+/// computes; branches whose activations differ keep theirs and the concat.
 #[test]
 fn a_shared_activation_sinks_below_concat() {
     use orion_compiler::passes::{canonicalize::Canonicalize, Pass};
@@ -930,7 +930,8 @@ fn a_shared_activation_sinks_below_concat() {
         let stats = Canonicalize.run(&mut m).unwrap();
         let sunk = i64::from(second == "Relu");
         assert!(
-            stats.contains(&("activations-sunk-below-concat".into(), sunk)),
+            stats.contains(&("activations-sunk-below-concat".into(), sunk))
+                && stats.contains(&("concats-fused-into-convs".into(), sunk)),
             "{second}: {stats:?}"
         );
         let ops = op_names(&m);

@@ -108,11 +108,12 @@ fn chained_strides_multiply_the_gap() {
 
 /// Concatenations along channels: of operands that fill whole planes
 /// (gap 2 on a strided branch: one rotation each), of channel counts that
-/// do not (several diagonals), of a network input with a computed branch,
-/// of three branches (an Inception block), and along the flattened axis
-/// after a gemm; a spatial zero pad that feeds no convolution is a
-/// placement too. Checks the pack interpreter against nn, the layouts and
-/// that each placement is one linear layer.
+/// do not (several diagonals), of three branches (an Inception block), and
+/// along the flattened axis after a gemm; a spatial zero pad that feeds no
+/// convolution is a placement too. A conv operand is widened by
+/// canonicalize to write into the concatenation itself; the others are
+/// placed. Checks the pack interpreter against nn, the layouts and that
+/// each placement is one linear layer.
 #[test]
 fn concatenations_and_lone_pads_are_placements() {
     let (mut net, x) = Net::new(&[1, 3, 8, 8], 5);
@@ -146,15 +147,15 @@ fn concatenations_and_lone_pads_are_placements() {
     assert_eq!(
         linear_layouts(&packed),
         [
-            "2x8x8 g1",
             "3x8x8 g1",
             "3x8x8 g1",
-            // Placements of /cat's three branches.
+            // canonicalize widened /b1 to the 8 channels of /cat: it writes
+            // them in place; the activation and the pool are placed.
             "8x8x8 g1",
             "8x8x8 g1",
             "8x8x8 g1",
-            "4x4x4 g2",
             "8x4x4 g2",
+            // /s1 widened likewise; /s2's activation placed.
             "12x4x4 g2",
             "12x4x4 g2",
             "12x5x6 g2",
@@ -171,16 +172,35 @@ fn concatenations_and_lone_pads_are_placements() {
         .filter(|r| r.kind == "place")
         .map(|r| (r.layer.as_str(), r.counts.as_ref().unwrap().diagonals))
         .collect();
-    // /cat2's 4-channel operand fills one plane of 4: one diagonal each.
+    // /s2's 8 channels after /s1's 4 fill two planes of 4: one diagonal.
     assert_eq!(
         places
             .iter()
             .filter(|(l, _)| *l == "/cat2")
             .map(|p| p.1)
             .collect::<Vec<_>>(),
-        [1, 1]
+        [1]
     );
-    assert_eq!(places.len(), 8, "{places:?}");
+    assert_eq!(places.len(), 6, "{places:?}");
+}
+
+/// A residual add whose branches were packed differently (a stride-2 conv
+/// at gap 2, a 5x5 conv without padding at gap 1 on the input's grid):
+/// the second is moved into the first's layout by one placement.
+#[test]
+fn residual_add_of_different_layouts_is_relaid_out() {
+    let (mut net, x) = Net::new(&[1, 4, 8, 8], 1);
+    let strided = net.conv("/down", x, 4, [3, 3], conv_attrs([2, 2], [1, 1, 1, 1]));
+    let valid = net.conv("/valid", x, 4, [5, 5], conv_attrs([1, 1], [0; 4]));
+    let sum = net.add("/block/Add", strided, valid);
+    let packed = check_pack(&net.finish(&[sum]), 13, 3, "relaid-out residual add");
+    let (rows, _) = pack_stats::collect(&packed).unwrap();
+    let place = rows
+        .iter()
+        .find(|r| r.kind == "place")
+        .expect("a placement");
+    assert_eq!(place.layer, "/block/Add");
+    assert_eq!(place.output.gap(), [2, 2]);
 }
 
 /// Grouped and depthwise convs with asymmetric pads, an avgpool as a

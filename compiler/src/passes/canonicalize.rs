@@ -8,11 +8,9 @@
 //!   constant weights, is folded into its weights and bias (per output
 //!   channel; the gemm / conv result must have no other use);
 //! - a zero `nn.pad` feeding a conv or an average pool becomes their pads;
-//! - an `nn.concat` of the same activation applied to each operand (an
-//!   Inception block's branches each ending in a ReLU), each read only by
-//!   the concat, becomes that activation of the concatenation: one
-//!   approximation on one packed value instead of one per branch (and
-//!   its range the union of theirs);
+//! - an `nn.concat` of the same activation of every operand sinks below
+//!   it, and a concat on channels of convolutions becomes a sum of them
+//!   with zero-padded output channels (see `concat`);
 //! - any op whose operands are all constants is evaluated at compile time.
 //!
 //! ```text
@@ -35,10 +33,11 @@
 
 use super::{Pass, Statistics};
 use orion_dialects::ir::{Attribute, Func, Location, Module, Op, Type, ValueId};
-use orion_dialects::nn::activations::ACTIVATION_OPS;
 use orion_dialects::nn::interp::eval_op;
 use orion_dialects::tensor::Tensor;
 use orion_dialects::Diagnostic;
+
+mod concat;
 
 pub struct Canonicalize;
 
@@ -126,11 +125,22 @@ impl Pass for Canonicalize {
                     }
                 }
                 "nn.concat" => {
-                    if let Some(ops) = sink_activation(&mut func, &body, &op, &uses) {
-                        body.extend(ops);
-                        stats.activations_sunk += 1;
-                        continue;
+                    let (op, act) = match concat::sink_activation(&mut func, &body, &op, &uses) {
+                        Some((concat, act)) => {
+                            stats.activations_sunk += 1;
+                            (concat, Some(act))
+                        }
+                        None => (op, None),
+                    };
+                    match concat::concat_as_sum(module, &mut func, &body, &op, &uses) {
+                        Some(ops) => {
+                            body.extend(ops);
+                            stats.concats_fused += 1;
+                        }
+                        None => body.push(op),
                     }
+                    body.extend(act);
+                    continue;
                 }
                 "nn.batchnorm" => {
                     if let Some(ops) =
@@ -161,6 +171,7 @@ impl Pass for Canonicalize {
                 "activations-sunk-below-concat".into(),
                 stats.activations_sunk,
             ),
+            ("concats-fused-into-convs".into(), stats.concats_fused),
         ])
     }
 }
@@ -173,6 +184,7 @@ struct Stats {
     folded: i64,
     pads: i64,
     activations_sunk: i64,
+    concats_fused: i64,
 }
 
 struct Ctx<'a> {
@@ -191,40 +203,6 @@ impl Ctx<'_> {
         let data = self.module.resource_f32(op.attr("value")?).ok()?;
         Some(Tensor::from_f32(self.func.ty(v).shape()?, &data))
     }
-}
-
-/// `concat(act(a), act(b), ...)` as `act(concat(a, b, ...))` when every
-/// operand is the same activation (name and attributes) read only by the
-/// concat; the activations themselves become dead.
-fn sink_activation(func: &mut Func, body: &[Op], op: &Op, uses: &[usize]) -> Option<Vec<Op>> {
-    let def = |v: ValueId| body.iter().rev().find(|o| o.results.contains(&v));
-    let defs: Vec<&Op> = op
-        .operands
-        .iter()
-        .map(|&v| def(v).filter(|_| uses[v.0 as usize] == 1))
-        .collect::<Option<_>>()?;
-    let first = defs.first()?;
-    if !ACTIVATION_OPS.contains(&first.name.as_str())
-        || defs
-            .iter()
-            .any(|d| d.name != first.name || d.attrs != first.attrs || d.operands.len() != 1)
-    {
-        return None;
-    }
-    let joined = func.new_value(func.ty(op.result()).clone(), None);
-    let concat = Op {
-        operands: defs.iter().map(|d| d.operands[0]).collect(),
-        results: vec![joined],
-        ..op.clone()
-    };
-    let act = Op {
-        name: first.name.clone(),
-        operands: vec![joined],
-        results: op.results.clone(),
-        attrs: first.attrs.clone(),
-        loc: op.loc.clone(),
-    };
-    Some(vec![concat, act])
 }
 
 fn op_hint(op: &Op) -> String {
@@ -359,7 +337,12 @@ fn normalize_gemm(
 
 /// Weights [M, C/groups, kh, kw] and bias [M] (zeros when absent) of a
 /// conv with constant operands, or None if they are not constants.
-fn conv_parts(module: &Module, func: &Func, body: &[Op], op: &Op) -> Option<(Tensor, Vec<f64>)> {
+pub(super) fn conv_parts(
+    module: &Module,
+    func: &Func,
+    body: &[Op],
+    op: &Op,
+) -> Option<(Tensor, Vec<f64>)> {
     let ctx = Ctx { module, body, func };
     let w = ctx.constant(op.operands[1])?;
     let bias = match op.operands.get(2) {
@@ -371,7 +354,7 @@ fn conv_parts(module: &Module, func: &Func, body: &[Op], op: &Op) -> Option<(Ten
 
 /// New constant ops for `w` and `bias` and a copy of `op` (a conv) that uses
 /// them, reusing `op`'s result and attributes.
-fn emit_conv(
+pub(super) fn emit_conv(
     module: &mut Module,
     func: &mut Func,
     op: &Op,

@@ -21,9 +21,10 @@
 //! multiplied gap make the result span more slots than there are, a smaller
 //! gap (the input's, then 1) is used. Flatten and reshape keep the layout,
 //! so a gemm after convolutions reads the multiplexed layout as it is.
-//! Binary ops need both operands in one layout (a residual add whose
-//! branches differ is an error naming the layer); a network input used
-//! there is packed in its partner's layout. A 1-D tensor larger than the
+//! Binary ops need both operands in one layout: a network input used there
+//! is packed in its partner's layout, and a second operand in another
+//! layout (a residual add whose branches took different strides) is moved
+//! into the first's by a placement without padding (one level). A 1-D tensor larger than the
 //! slots (an input or a gemm's result) continues in further ciphertexts,
 //! and a gemm between such layouts is a block matrix; a convolution's or
 //! pool's result larger than the slots is an error naming the layer.
@@ -434,7 +435,8 @@ impl<'a> Packer<'a> {
     }
 
     /// `nn.add` / `nn.mul` of two computed values in one layout; a network
-    /// input used there is packed in its partner's layout.
+    /// input used there is packed in its partner's layout, a computed value
+    /// in another layout is moved into it (`relayout`).
     fn binary(&mut self, op: &Op) -> Result<(), Diagnostic> {
         // Operand 1 computed, operand 0 not yet packed: take 1's layout.
         let second_first = self.packed[op.operands[1].0 as usize].is_some()
@@ -448,18 +450,11 @@ impl<'a> Packer<'a> {
             let want = VecLayout::from_type(self.new.ty(a)).ok();
             (a, self.operand(op, 1, want)?)
         };
-        if self.new.ty(a) != self.new.ty(b) {
-            return Err(op_err(
-                op,
-                format!(
-                    "combines values of different layouts ({} and {}); both operands \
-                     must be packed alike (e.g. a residual add whose branches have \
-                     different strides)",
-                    self.new.ty(a),
-                    self.new.ty(b)
-                ),
-            ));
-        }
+        let b = if self.new.ty(a) != self.new.ty(b) {
+            self.relayout(op, 1, b, a)?
+        } else {
+            b
+        };
         let ty = self.new.ty(a).clone();
         let name = if op.name == "nn.add" {
             "pack.add"
@@ -471,6 +466,35 @@ impl<'a> Packer<'a> {
             .push_op(name, vec![a, b], vec![], vec![ty], op.loc.clone())[0];
         self.define(op, r);
         Ok(())
+    }
+
+    /// Operand #`i` of `op`, packed as `x`, moved into the layout of `like`
+    /// (a residual add whose branches took different strides, the terms of
+    /// a concatenation that convs wrote at different gaps): a `"pad"` map
+    /// without padding, one level.
+    fn relayout(
+        &mut self,
+        op: &Op,
+        i: usize,
+        x: ValueId,
+        like: ValueId,
+    ) -> Result<ValueId, Diagnostic> {
+        let shape = self.shape_of(op.operands[i]);
+        let out = VecLayout::from_type(self.new.ty(like)).map_err(|m| op_err(op, m))?;
+        let attrs = vec![
+            ("map".to_string(), Attribute::String("pad".into())),
+            ("input_shape".to_string(), dims_attr(&shape)),
+            ("pads".to_string(), dims_attr(&vec![0; 2 * shape.len()])),
+        ];
+        linear(
+            &mut self.new,
+            &*self.module,
+            op,
+            x,
+            attrs,
+            &out,
+            &mut self.stats,
+        )
     }
 
     fn shape_of(&self, v: ValueId) -> Vec<usize> {
