@@ -27,6 +27,6 @@ run() { # target, max_len, seed directories...
 }
 
 run ir_roundtrip 65536 "$root/tests/lit/inputs" "$root/dialects/tests/inputs" "$root/tests/lit/inputs/bad"
-run onnx_import 1200000 "$root/examples/mnist-mlp" "$root/examples/mnist-relu-mlp" "$root/examples/mnist-lenet5" "$root/tests/lit/inputs/bad-onnx" "$root/tests/lit/inputs/activations" "$root/tests/lit/inputs/conv1d" "$root/tests/lit/inputs/pad" "$root/tests/lit/inputs/maxpool"
+run onnx_import 1200000 "$root/examples/mnist-mlp" "$root/examples/mnist-relu-mlp" "$root/examples/mnist-lenet5" "$root/tests/lit/inputs/bad-onnx" "$root/tests/lit/inputs/activations" "$root/tests/lit/inputs/conv1d" "$root/tests/lit/inputs/pad" "$root/tests/lit/inputs/maxpool" "$root/tests/lit/inputs/concat" "$root/examples/inception"
 run key_files 262144 corpus/key_files
 run serve_requests 262144 corpus/serve_requests
