@@ -1,14 +1,15 @@
 //! Per-layer packing statistics of a `pack`-level module (`orion-opt
-//! --stats`): for every layer (op with a location) its kind, the input and
-//! output layouts, the plan counts of a linear layer (diagonals, baby-step,
-//! giant-step and output rotations, as Orion reports them) and the levels it
-//! consumes, then totals for the network. The figures come from the same
-//! `LinearPlan` the interpreter and the lowering use, so they are the ones
-//! the program will execute.
+//! --stats`): for every layer (op with a location) its kind, the
+//! ciphertexts it reads and writes, the input and output layouts, the plan
+//! counts of a linear layer (diagonals, baby-step, giant-step and output
+//! rotations, as Orion reports them: each rotation is one key switch) and
+//! the levels it consumes, then totals for the network. The figures come
+//! from the same `BlockedPlan` the interpreter and the lowering use, so
+//! they are the ones the program will execute.
 //!
 //! ```text
-//! layer          op                input        span/period  output        span/period  diags  baby  giant  out  depth
-//! /conv1/Conv    conv2d 3x3        3x32x32 g1   3072/4096    16x32x32 g1   16384/16384     36     5      7    0      1
+//! layer          op                cts   input        span/period  output        span/period  diags  baby  giant  out  depth
+//! /conv1/Conv    conv2d 3x3        1->2  3x32x32 g1   3072/4096    64x32x32 g1   65536/32768     72     5     14    0      1
 //! ```
 
 use crate::passes::lower_to_ckks::{depth_of, network_depth};
@@ -227,9 +228,10 @@ pub fn layout_text(layout: &VecLayout, shape: Option<[usize; 3]>) -> String {
 /// The table as text: a header, one row per layer, the totals.
 pub fn render(rows: &[LayerStats], network_depth: usize) -> String {
     let slots = rows.first().map_or(0, |r| r.input.slots);
-    let mut table: Vec<[String; 11]> = vec![[
+    let mut table: Vec<[String; 12]> = vec![[
         "layer",
         "op",
+        "cts",
         "input",
         "span/period",
         "output",
@@ -257,6 +259,7 @@ pub fn render(rows: &[LayerStats], network_depth: usize) -> String {
         table.push([
             r.layer.clone(),
             r.kind.clone(),
+            format!("{}->{}", r.input.blocks(), r.output.blocks()),
             layout_text(&r.input, r.input_shape),
             format!("{}/{}", r.input.span(), r.input.period),
             layout_text(&r.output, r.output_shape),
@@ -275,13 +278,14 @@ pub fn render(rows: &[LayerStats], network_depth: usize) -> String {
         String::new(),
         String::new(),
         String::new(),
+        String::new(),
         total.diagonals.to_string(),
         total.baby.to_string(),
         total.giant.to_string(),
         total.output.to_string(),
         network_depth.to_string(),
     ]);
-    let mut widths = [0usize; 11];
+    let mut widths = [0usize; 12];
     for row in &table {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());

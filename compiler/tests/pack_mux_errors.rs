@@ -1,9 +1,11 @@
 //! What the `pack` pass refuses, each with an error that names the layer
-//! (never a panic): a tensor that does not fit the slots, and conv attributes it cannot pack
+//! (never a panic): conv attributes it cannot pack
 //! (a batch above 1; an attribute combination that is inconsistent, which
 //! the verifier would catch first, run here with verification off). Every
 //! consistent combination of strides (also non-square), pads, dilations and
-//! groups is packed; see pack_mux.rs.
+//! groups is packed; see pack_mux.rs. A tensor larger than the slots
+//! spans several ciphertexts (pack_multi_ciphertext.rs, which also has the
+//! error for one beyond the limit of ciphertexts).
 
 mod conv_nets;
 
@@ -26,28 +28,6 @@ fn pack_error(module: &mut Module, log_n: u32, verify: bool) -> String {
     pm.add_by_name("pack", &opts).unwrap();
     let err = pm.run(module, |_, _| {}).unwrap_err();
     err.to_string()
-}
-
-#[test]
-fn a_tensor_larger_than_the_slots_names_the_layer() {
-    // 3x32x32 fits 4096 slots; the conv's 16x32x32 result does not.
-    let (mut net, x) = Net::new(&[1, 3, 32, 32], 2);
-    let y = net.conv(
-        "/conv1/Conv",
-        x,
-        16,
-        [3, 3],
-        conv_attrs([1, 1], [1, 1, 1, 1]),
-    );
-    let mut m = net.finish(&[y]);
-    let err = pack_error(&mut m, 13, true);
-    assert!(err.contains("\"/conv1/Conv\""), "{err}");
-    assert!(
-        err.contains("16384 elements does not fit 4096 slots; use --params with log_n >= 15"),
-        "{err}"
-    );
-    // (A network input larger than the slots is packed over several
-    // ciphertexts instead: block_matrices.rs.)
 }
 
 #[test]

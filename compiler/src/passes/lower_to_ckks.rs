@@ -271,51 +271,71 @@ impl Builder<'_> {
                 babies.insert((i, b), r);
             }
         }
-        let mut outs = Vec::with_capacity(plan.out_blocks);
+        let Some((_, _, first)) = plan.blocks.first() else {
+            return Err(op_err(
+                op,
+                "has an all-zero matrix (no weight reaches the output)",
+            ));
+        };
+        // Every block shares n1 and the rotate-and-sum (same periods).
+        let (baby_steps, sum_steps) = (first.baby_steps, first.sum_steps.clone());
+        let mut rows = Vec::with_capacity(plan.out_blocks);
         for j in 0..plan.out_blocks {
-            let mut partials = Vec::new();
-            let mut sum_steps: &[usize] = &[];
-            for (_, i, block) in plan.blocks.iter().filter(|(bj, _, _)| *bj == j) {
-                sum_steps = &block.sum_steps;
-                let mut giants = Vec::new();
-                for (g, ks) in block.giant_groups() {
-                    let mut terms = Vec::new();
-                    for k in ks {
-                        let value = plaintext::diagonal_attr(
-                            &descriptor,
-                            input,
-                            output,
-                            blocked.then_some((j, *i)),
-                            block.baby_steps,
-                            k,
-                            g,
-                        );
-                        let p = self.encode(value, pt_ty, loc);
-                        let xb = babies[&(*i, k - g)];
-                        let t = self.ct(xb);
-                        let prod_ty = CtType {
-                            log_scale: t.log_scale + pt_ty.log_scale,
-                            ..t
-                        };
-                        let m = self.emit("ckks.mul_plain", vec![xb, p], vec![], prod_ty, loc);
-                        terms.push(self.rescale(m, loc));
-                    }
-                    let inner = self.sum(terms, loc);
-                    giants.push(self.rotate(inner, g, loc));
+            // Each giant step: the products over every input block, summed,
+            // then one rotation.
+            let mut giants = Vec::new();
+            for (g, terms) in plan.giant_groups(j) {
+                let mut products = Vec::new();
+                for (i, k) in terms {
+                    let value = plaintext::diagonal_attr(
+                        &descriptor,
+                        input,
+                        output,
+                        blocked.then_some((j, i)),
+                        baby_steps,
+                        k,
+                        g,
+                    );
+                    let p = self.encode(value, pt_ty, loc);
+                    let xb = babies[&(i, k - g)];
+                    let t = self.ct(xb);
+                    let prod_ty = CtType {
+                        log_scale: t.log_scale + pt_ty.log_scale,
+                        ..t
+                    };
+                    let m = self.emit("ckks.mul_plain", vec![xb, p], vec![], prod_ty, loc);
+                    products.push(self.rescale(m, loc));
                 }
-                partials.push(self.sum(giants, loc));
+                let inner = self.sum(products, loc);
+                giants.push(self.rotate(inner, g, loc));
             }
-            if partials.is_empty() {
-                return Err(op_err(
-                    op,
-                    format!("has an all-zero output block {j} (no weight reaches it)"),
-                ));
-            }
-            let mut acc = self.sum(partials, loc);
-            for &s in sum_steps {
-                let r = self.rotate(acc, s, loc);
-                acc = self.add(acc, r, loc);
-            }
+            rows.push((!giants.is_empty()).then(|| {
+                let mut acc = self.sum(giants, loc);
+                for &s in &sum_steps {
+                    let r = self.rotate(acc, s, loc);
+                    acc = self.add(acc, r, loc);
+                }
+                acc
+            }));
+        }
+        // An output block no weight reaches (a concatenation's operand
+        // placed in the blocks of the others) is zero: a ciphertext minus
+        // itself, at the level and scale of the others.
+        let some = rows
+            .iter()
+            .flatten()
+            .next()
+            .copied()
+            .expect("a nonzero block");
+        let mut outs = Vec::with_capacity(plan.out_blocks);
+        for (j, row) in rows.into_iter().enumerate() {
+            let mut acc = match row {
+                Some(acc) => acc,
+                None => {
+                    let t = self.ct(some);
+                    self.emit("ckks.sub", vec![some, some], vec![], t, loc)
+                }
+            };
             if let Some(bias) = op.attr("bias") {
                 let t = self.ct(acc);
                 let value = plaintext::vector_attr_repeated(

@@ -24,10 +24,14 @@
 //! Binary ops need both operands in one layout: a network input used there
 //! is packed in its partner's layout, and a second operand in another
 //! layout (a residual add whose branches took different strides) is moved
-//! into the first's by a placement without padding (one level). A 1-D tensor larger than the
-//! slots (an input or a gemm's result) continues in further ciphertexts,
-//! and a gemm between such layouts is a block matrix; a convolution's or
-//! pool's result larger than the slots is an error naming the layer.
+//! into the first's by a placement without padding (one level).
+//!
+//! Any layout larger than the slots continues in further ciphertexts (see
+//! `pack::layout`: whole planes per ciphertext, or a large plane tiled by
+//! rows), and a linear layer between such layouts is a block matrix whose
+//! input rotations are shared by every output block and whose giant
+//! rotations by every input block (`BlockedPlan`). Of the candidate gaps,
+//! a result over several ciphertexts takes the one with the fewest.
 //!
 //! A concatenation is a sum of placements: each operand goes through a
 //! `pack.linear` with `map = "pad"` (the zero padding that puts it at its
@@ -324,7 +328,6 @@ impl<'a> Packer<'a> {
             }
         };
         let slots = self.pass.slots;
-        fits(out_shape.iter().product(), slots).map_err(|m| op_err(op, format!("result: {m}")))?;
         let input = VecLayout::from_type(self.new.ty(x)).map_err(|m| op_err(op, m))?;
         let in_shape = [shape[1], shape[2], shape[3]];
         let out = strided_layout(slots, &input, in_shape, out_shape, strides)
@@ -626,23 +629,23 @@ fn strided_layout(
     for g in [gap, in_gap, [1, 1]] {
         candidates.push((g, Multiplexed::min_grid(out_shape, g)));
     }
-    let mut first_err = None;
+    let (mut best, mut first_err) = (None::<VecLayout>, None);
     for (gap, grid) in candidates {
         match VecLayout::on_grid(slots, out_shape, gap, grid) {
-            // A convolution's result takes one ciphertext.
             Ok(l) if l.blocks() == 1 => return Ok(l),
+            // Over several ciphertexts, the fewest: every op after it, and
+            // a bootstrap, costs one per ciphertext.
             Ok(l) => {
-                first_err.get_or_insert(format!(
-                    "{} elements do not fit the {slots} slots of a ciphertext",
-                    l.size
-                ));
+                if best.as_ref().is_none_or(|b| l.blocks() < b.blocks()) {
+                    best = Some(l);
+                }
             }
             Err(e) => {
                 first_err.get_or_insert(e);
             }
         }
     }
-    Err(first_err.expect("at least one candidate"))
+    best.ok_or_else(|| first_err.expect("at least one candidate"))
 }
 
 /// The layout of a placement's result of `out_shape` from an input laid
@@ -665,19 +668,6 @@ fn placed_layout(
 
 fn dims_attr(dims: &[usize]) -> Attribute {
     Attribute::I64Array(dims.iter().map(|&d| d as i64).collect())
-}
-
-/// A convolution's or pool's result of `n` elements must fit the slots of
-/// one ciphertext (only 1-D layouts, a gemm's, span several).
-fn fits(n: usize, slots: usize) -> Result<(), String> {
-    if n > slots {
-        let log_n = n.next_power_of_two().trailing_zeros() + 1;
-        return Err(format!(
-            "tensor of {n} elements does not fit {slots} slots; use --params with log_n >= {log_n} \
-             (multiplexed layouts take one ciphertext; only 1-D ones, a gemm's, span several)"
-        ));
-    }
-    Ok(())
 }
 
 /// Appends `pack.linear` of `x` with the map and bias `attrs`, whose result
@@ -814,8 +804,14 @@ mod tests {
         let input = VecLayout::replicated(256, 180).unwrap();
         let l = strided_layout(64, &input, [5, 6, 6], [5, 3, 3], [2, 2]).unwrap();
         assert_eq!(l, VecLayout::replicated(64, 45).unwrap());
-        let err = strided_layout(32, &input, [5, 6, 6], [5, 3, 3], [2, 2]).unwrap_err();
-        assert!(err.contains("does not fit"), "{err}");
+        // At 32 slots the 6x6 planes would each take two ciphertexts (four
+        // in all): the 1-D layout over two is chosen.
+        let l = strided_layout(32, &input, [5, 6, 6], [5, 3, 3], [2, 2]).unwrap();
+        assert_eq!((l.blocks(), l.mux.is_none()), (2, true));
+        // 64 x 16 x 16 at gap 2 on 32x32 planes: 16 planes, 8 per 8192 slots.
+        let input = VecLayout::replicated(8192, 64 * 32 * 32).unwrap();
+        let l = strided_layout(8192, &input, [64, 32, 32], [64, 16, 16], [2, 2]).unwrap();
+        assert_eq!((l.blocks(), l.gap()), (2, [2, 2]));
         // A 1x1 plane is 1-D whatever the gap.
         let l = strided_layout(4096, &input, [5, 6, 6], [5, 1, 1], [6, 6]).unwrap();
         assert_eq!(l, VecLayout::replicated(4096, 5).unwrap());

@@ -31,12 +31,23 @@
 //! flattened index), so a dense layer after convolutions reads the
 //! multiplexed layout directly.
 //!
-//! A 1-D layout larger than one ciphertext continues in the next ones
-//! (block `b` holds positions `b * slots ..`): then its period is the slot
-//! count (no replication) and it takes `blocks() = ceil(size / slots)`
+//! A layout larger than one ciphertext continues in the next ones (block
+//! `b` holds positions `b * slots ..`): then its period is the slot count
+//! (no replication) and it takes `blocks() = ceil(span / slots)`
 //! ciphertexts; a linear layer between such layouts is a block matrix
-//! (`linear::BlockedPlan`). Written like any 1-D layout:
+//! (`linear::BlockedPlan`). A 1-D layout simply flows on:
 //! `!pack.vec<slots = 4096, size = 10000, period = 4096>` is three blocks.
+//! A multiplexed layout never lets a plane straddle two ciphertexts when a
+//! plane fits one: each ciphertext holds `floor(slots / plane)` whole
+//! planes (channel blocks), so a conv's taps move elements by the same
+//! offsets in every block and its block matrix has the single-ciphertext
+//! diagonals. A plane larger than the slots (a 224x224 image at 2^15
+//! slots) starts on a ciphertext boundary and flows over
+//! `ceil(plane / slots)` of them (spatial tiles by rows); a tap then also
+//! reaches the neighbouring tile, one more block of the matrix. The type
+//! does not change: `!pack.vec<slots = 32768, size = 65536, period =
+//! 32768, shape = [64, 32, 32], gap = 1, grid = ...>` is the layout of
+//! `shape` over as many ciphertexts as its span needs.
 
 use crate::ir::limits::{checked_product, MAX_SLOTS, MAX_TENSOR_ELEMENTS};
 use crate::ir::{Attribute, Type};
@@ -44,6 +55,9 @@ use crate::ir::{Attribute, Type};
 /// The most ciphertexts one layout may span (ImageNet ResNet-18's largest
 /// activation, 64 x 112 x 112, takes 25 at 2^15 slots).
 pub const MAX_BLOCKS: usize = 1 << 16;
+
+/// The most slots a layout's positions may reach (they are stored as u32).
+const MAX_SPAN: usize = u32::MAX as usize;
 
 /// A multiplexed shape and gap within bounds: their products (the minimal
 /// grid) cannot overflow, and a gap wider than the slots is meaningless.
@@ -92,17 +106,37 @@ impl Multiplexed {
         self.grid[0] * self.grid[1]
     }
 
-    pub fn span(&self) -> usize {
-        self.planes() * self.plane_slots()
+    /// Position of plane `p`'s first slot over ciphertexts of `slots`:
+    /// planes back to back when all fit one ciphertext; else whole planes
+    /// per ciphertext (channel blocks), or, for a plane larger than a
+    /// ciphertext, each plane from a ciphertext boundary over as many as it
+    /// needs (spatial tiles).
+    pub fn plane_start(&self, p: usize, slots: usize) -> usize {
+        let plane = self.plane_slots();
+        let slots = slots.max(1);
+        if self.planes() * plane <= slots {
+            p * plane
+        } else if plane <= slots {
+            let per_block = slots / plane;
+            p / per_block * slots + p % per_block * plane
+        } else {
+            p * plane.div_ceil(slots) * slots
+        }
     }
 
-    /// Slot of element `(c, h, w)`, given as its flattened index.
-    pub fn pos(&self, e: usize) -> usize {
+    /// Slots from the first to one past the last that the planes reach.
+    pub fn span(&self, slots: usize) -> usize {
+        self.plane_start(self.planes().saturating_sub(1), slots) + self.plane_slots()
+    }
+
+    /// Slot of element `(c, h, w)`, given as its flattened index, over
+    /// ciphertexts of `slots`.
+    pub fn pos(&self, e: usize, slots: usize) -> usize {
         let [_, h, w] = self.shape;
         let [gh, gw] = self.gap;
         let (c, y, x) = (e / (h * w), e / w % h, e % w);
-        let (blk, a, b) = (c / (gh * gw), c % (gh * gw) / gw, c % gw);
-        blk * self.plane_slots() + (gh * y + a) * self.grid[1] + gw * x + b
+        let (plane, a, b) = (c / (gh * gw), c % (gh * gw) / gw, c % gw);
+        self.plane_start(plane, slots) + (gh * y + a) * self.grid[1] + gw * x + b
     }
 }
 
@@ -154,13 +188,15 @@ impl VecLayout {
         if gap == [1, 1] && grid == [shape[1], shape[2]] {
             return VecLayout::replicated(slots, size);
         }
-        let mux = Multiplexed { shape, gap, grid };
-        let layout = VecLayout {
+        let mut layout = VecLayout {
             slots,
             size,
-            period: mux.span().max(1).next_power_of_two(),
-            mux: Some(mux),
+            period: slots,
+            mux: Some(Multiplexed { shape, gap, grid }),
         };
+        layout.check_bounds()?;
+        // One ciphertext repeats the span; several do not repeat.
+        layout.period = layout.span().max(1).next_power_of_two().min(slots);
         layout.check()?;
         Ok(layout)
     }
@@ -168,12 +204,12 @@ impl VecLayout {
     /// Slots of a period that the positions reach (size for the 1-D layout).
     pub fn span(&self) -> usize {
         match &self.mux {
-            Some(m) => m.span(),
+            Some(m) => m.span(self.slots),
             None => self.size,
         }
     }
 
-    /// Ciphertexts the layout takes (1 unless a 1-D layout exceeds the slots).
+    /// Ciphertexts the layout takes (1 unless its span exceeds the slots).
     pub fn blocks(&self) -> usize {
         self.span().div_ceil(self.slots.max(1)).max(1)
     }
@@ -195,7 +231,7 @@ impl VecLayout {
     /// Slot (within the first period) of flattened element `e`.
     pub fn pos(&self, e: usize) -> usize {
         match &self.mux {
-            Some(m) => m.pos(e),
+            Some(m) => m.pos(e, self.slots),
             None => e,
         }
     }
@@ -227,9 +263,10 @@ impl VecLayout {
             let span = m.grid[0].checked_mul(m.grid[1]).and_then(|p| {
                 p.checked_mul(m.shape[0].div_ceil(m.gap[0].max(1) * m.gap[1].max(1)))
             });
-            if span.is_none() {
+            if span.is_none_or(|s| s > MAX_SPAN) {
                 return Err(format!(
-                    "the span of a [{}, {}, {}] tensor at gap {:?} on a {:?} grid overflows",
+                    "a [{}, {}, {}] tensor at gap {:?} on a {:?} grid spans more than \
+                     {MAX_SPAN} slots",
                     m.shape[0], m.shape[1], m.shape[2], m.gap, m.grid
                 ));
             }
@@ -265,6 +302,11 @@ impl VecLayout {
             }
         }
         let span = self.span();
+        if span > MAX_SPAN {
+            return Err(format!(
+                "its ciphertexts would span {span} slots, more than {MAX_SPAN}"
+            ));
+        }
         let what = || match &self.mux {
             Some(m) => format!(
                 "a [{}, {}, {}] tensor at gap {:?} spans {span} slots and",
@@ -272,14 +314,6 @@ impl VecLayout {
             ),
             None => format!("a tensor of {span} elements"),
         };
-        if span > self.slots && self.mux.is_some() {
-            return Err(format!(
-                "{} does not fit the {} slots of a ciphertext (layouts over several \
-                 ciphertexts are 1-D)",
-                what(),
-                self.slots
-            ));
-        }
         if span > self.slots && self.period != self.slots {
             return Err(format!(
                 "{} spans {} ciphertexts of {} slots: its period must be the slot count, not {}",
@@ -463,6 +497,49 @@ mod tests {
     }
 
     #[test]
+    fn channel_blocks_keep_whole_planes_in_each_ciphertext() {
+        // 64 x 8 x 8 at gap 4: four 32x32 planes, two per 2048-slot ciphertext.
+        let l = VecLayout::multiplexed(2048, [64, 8, 8], [4, 4]).unwrap();
+        assert_eq!((l.blocks(), l.period, l.span()), (2, 2048, 4096));
+        let pos = |c: usize, h: usize, w: usize| l.pos((c * 8 + h) * 8 + w);
+        assert_eq!(pos(16, 0, 0), 1024); // plane 1
+        assert_eq!(pos(32, 0, 0), 2048); // plane 2: the second ciphertext
+        assert_eq!(pos(63, 7, 7), 2048 + 1024 + (4 * 7 + 3) * 32 + 4 * 7 + 3);
+        // 28x28 planes (784 slots): 5 per 4096-slot ciphertext, the rest unused.
+        let l =
+            VecLayout::multiplexed(4096, [12, 28, 28], [1, 1]).unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            l.mux.is_none(),
+            "gap 1 on the image's grid is 1-D, flowing on"
+        );
+        let l = VecLayout::on_grid(4096, [12, 28, 28], [1, 1], [28, 29]).unwrap();
+        assert_eq!(l.blocks(), 3); // 12 planes of 812 slots, 5 per ciphertext
+        assert_eq!(l.pos(5 * 784), 4096);
+        assert_eq!(l.pos(11 * 784 + 783), 2 * 4096 + 812 + 27 * 29 + 27);
+        let values: Vec<f64> = (0..l.size).map(|i| i as f64 + 1.0).collect();
+        let slots = l.pack(&values);
+        assert_eq!(slots.len(), 3 * 4096);
+        assert_eq!(l.unpack(&slots), values);
+        assert_eq!(VecLayout::from_type(&l.to_type()).unwrap(), l);
+    }
+
+    #[test]
+    fn a_plane_larger_than_a_ciphertext_is_tiled_by_rows() {
+        // Two 64x64 planes at gap 2 (128x128 = 16384 slots each) over 4096-slot
+        // ciphertexts: four ciphertexts per plane.
+        let l = VecLayout::multiplexed(4096, [8, 64, 64], [2, 2]).unwrap();
+        assert_eq!((l.blocks(), l.period), (8, 4096));
+        assert_eq!(l.pos(4 * 64 * 64), 4 * 4096); // channel 4 starts plane 1
+        assert_eq!(l.pos(32 * 64), 64 * 128); // (0, 32, 0): row 64, tile 2
+        let values: Vec<f64> = (0..l.size).map(|i| i as f64 - 7.0).collect();
+        assert_eq!(l.unpack(&l.pack(&values)), values);
+        let mut seen = l.positions();
+        seen.sort_unstable();
+        seen.dedup();
+        assert_eq!(seen.len(), l.size, "positions are distinct");
+    }
+
+    #[test]
     fn gap_one_is_the_one_dimensional_layout() {
         let l = VecLayout::multiplexed(4096, [3, 32, 32], [1, 1]).unwrap();
         assert_eq!(l, VecLayout::replicated(4096, 3072).unwrap());
@@ -512,8 +589,12 @@ mod tests {
 
     #[test]
     fn bad_layouts_are_refused() {
-        let err = VecLayout::multiplexed(2048, [64, 8, 8], [4, 4]).unwrap_err();
-        assert!(err.contains("does not fit"), "{err}");
+        let err = VecLayout::multiplexed(1 << 15, [1 << 17, 1 << 8, 1 << 7], [1, 2]).unwrap_err();
+        assert!(err.contains("elements a tensor may have"), "{err}");
+        // 2^31 elements at gap 1 on a grid twice as wide: more than 2^32 slots.
+        let err =
+            VecLayout::on_grid(1 << 15, [1 << 15, 1 << 8, 1 << 8], [1, 1], [256, 512]).unwrap_err();
+        assert!(err.contains("spans more than"), "{err}");
         let bad = VecLayout {
             mux: Some(Multiplexed {
                 shape: [2, 2, 2],

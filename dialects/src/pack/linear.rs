@@ -310,20 +310,33 @@ impl BlockedPlan {
             period: output.period,
             mux: None,
         };
-        let blocks = by_block
+        // Every block takes one n1, so that the giant rotations of an
+        // output block are shared by all its input blocks (see `giant_groups`).
+        let mut blocks = by_block
             .into_iter()
             .map(|((j, i), nz)| {
-                let plan = LinearPlan::from_nonzeros(
-                    rows,
-                    cols,
-                    input.period,
-                    &block_out,
-                    &nz,
-                    baby_steps,
-                )?;
+                let plan = LinearPlan::from_nonzeros(rows, cols, input.period, &block_out, &nz, 1)?;
                 Ok((j, i, plan))
             })
             .collect::<Result<Vec<_>, String>>()?;
+        let range = input.period.min(output.period);
+        let baby_steps = if baby_steps == 0 {
+            let sets: Vec<_> = blocks
+                .iter()
+                .map(|(j, i, p)| (*j, *i, p.diagonals.as_slice()))
+                .collect();
+            best_shared_baby_steps(&sets, range)
+        } else {
+            baby_steps
+        };
+        if !baby_steps.is_power_of_two() || baby_steps > range {
+            return Err(format!(
+                "baby_steps must be a power of two no larger than {range}, got {baby_steps}"
+            ));
+        }
+        for (_, _, p) in &mut blocks {
+            p.baby_steps = baby_steps;
+        }
         Ok(BlockedPlan {
             in_blocks,
             out_blocks,
@@ -352,8 +365,10 @@ impl BlockedPlan {
         self.output.clone()
     }
 
-    /// Diagonals and rotations over all blocks (the baby rotations of one
-    /// input block are shared by the output blocks that read it).
+    /// Diagonals and rotations over all blocks: the baby rotations of one
+    /// input block serve every output block that reads it, and an output
+    /// block does one giant rotation per step over all its input blocks
+    /// and one rotate-and-sum.
     pub fn counts(&self) -> PlanCounts {
         let mut c = PlanCounts::default();
         for i in 0..self.in_blocks {
@@ -363,13 +378,31 @@ impl BlockedPlan {
                 .filter(|&&b| b != 0)
                 .count();
         }
-        for (_, _, p) in &self.blocks {
-            let pc = p.counts();
-            c.diagonals += pc.diagonals;
-            c.giant += pc.giant;
-            c.output += pc.output;
+        for j in 0..self.out_blocks {
+            c.giant += self.giant_groups(j).iter().filter(|(g, _)| *g != 0).count();
+            if let Some((_, _, p)) = self.blocks.iter().find(|(bj, _, _)| *bj == j) {
+                c.output += p.sum_steps.len();
+            }
         }
+        c.diagonals = self.num_diagonals();
         c
+    }
+
+    /// The giant-step groups of output block `j` over all its input
+    /// blocks: `(g * n1, [(input block, diagonal)])`, ascending in g. The
+    /// products of a group are summed over the input blocks before their
+    /// one rotation by g.
+    pub fn giant_groups(&self, j: usize) -> Vec<(usize, Vec<(usize, usize)>)> {
+        let mut groups: std::collections::BTreeMap<usize, Vec<(usize, usize)>> = Default::default();
+        for (_, i, p) in self.blocks.iter().filter(|(bj, _, _)| *bj == j) {
+            for (g, ks) in p.giant_groups() {
+                groups
+                    .entry(g)
+                    .or_default()
+                    .extend(ks.into_iter().map(|k| (*i, k)));
+            }
+        }
+        groups.into_iter().collect()
     }
 
     /// The distinct baby-step offsets (ascending, 0 included) of the blocks
@@ -429,14 +462,29 @@ pub fn apply_blocked(plan: &BlockedPlan, bias: Option<&[f64]>, x: &[f64]) -> Vec
 /// dense balance below is far from best); ties keep the dense default.
 /// `range` bounds the diagonal indices (a power of two).
 pub fn best_baby_steps(diagonals: &[usize], range: usize) -> usize {
+    best_shared_baby_steps(&[(0, 0, diagonals)], range)
+}
+
+/// `best_baby_steps` for a block matrix whose block `(j, i)` has the
+/// diagonals given: the count is of the distinct nonzero baby offsets per
+/// input block `i` (shared by its output blocks) plus the distinct nonzero
+/// giant steps per output block `j` (shared by its input blocks).
+pub fn best_shared_baby_steps(blocks: &[(usize, usize, &[usize])], range: usize) -> usize {
+    let distinct_nonzero = |mut v: Vec<(usize, usize)>| {
+        v.sort_unstable();
+        v.dedup();
+        v.iter().filter(|&&(_, x)| x != 0).count()
+    };
     let cost = |n1: usize| {
-        let mut babies: Vec<usize> = diagonals.iter().map(|k| k % n1).collect();
-        let mut giants: Vec<usize> = diagonals.iter().map(|k| k / n1).collect();
-        babies.sort_unstable();
-        babies.dedup();
-        giants.sort_unstable();
-        giants.dedup();
-        babies.iter().filter(|&&b| b != 0).count() + giants.iter().filter(|&&g| g != 0).count()
+        let babies = blocks
+            .iter()
+            .flat_map(|&(_, i, ks)| ks.iter().map(move |k| (i, k % n1)))
+            .collect();
+        let giants = blocks
+            .iter()
+            .flat_map(|&(j, _, ks)| ks.iter().map(move |k| (j, k / n1)))
+            .collect();
+        distinct_nonzero(babies) + distinct_nonzero(giants)
     };
     let default = default_baby_steps(range);
     let mut best = (cost(default), default);
