@@ -694,11 +694,8 @@ fn linear(
         loc: op.loc.clone(),
     };
     let lin = LinearOp::from_op(&lin_op, &input, output, module).map_err(|m| op_err(op, m))?;
-    // Over several ciphertexts each block picks its own baby step (0).
-    let baby = match &lin.plan.blocks[..] {
-        [(_, _, p)] => p.baby_steps,
-        _ => 0,
-    };
+    // Every block shares one n1 (see `BlockedPlan::new`).
+    let baby = lin.plan.blocks.first().map_or(0, |(_, _, p)| p.baby_steps);
     lin_op.set_attr("baby_steps", Attribute::Int(baby as i64));
     stats.linears += 1;
     stats.diagonals += lin.plan.num_diagonals() as i64;

@@ -4,10 +4,10 @@
 // RUN: orion-opt --stats %s -o /dev/null 2>&1 | FileCheck %s
 
 // CHECK:      // pack statistics: 4096 slots; rotations = 0 baby + 0 giant + 0 output = 0; 1 bootstraps; depth = longest chain of levels between bootstraps
-// CHECK-NEXT: layer op input span/period output span/period diags baby giant out depth
-// CHECK-NEXT: /act/Mul square 2x2x2 g1 8/8 2x2x2 g1 8/8 - - - - 1
-// CHECK-NEXT: /act/Mul bootstrap 2x2x2 g1 8/8 2x2x2 g1 8/8 - - - - 0
-// CHECK-NEXT: /act/Mul square x2 2x2x2 g1 8/8 2x2x2 g1 8/8 - - - - 2
+// CHECK-NEXT: layer op cts input span/period output span/period diags baby giant out depth
+// CHECK-NEXT: /act/Mul square 1->1 2x2x2 g1 8/8 2x2x2 g1 8/8 - - - - 1
+// CHECK-NEXT: /act/Mul bootstrap 1->1 2x2x2 g1 8/8 2x2x2 g1 8/8 - - - - 0
+// CHECK-NEXT: /act/Mul square x2 1->1 2x2x2 g1 8/8 2x2x2 g1 8/8 - - - - 2
 // CHECK-NEXT: total (3 layers, 0 linear) 0 0 0 0 2
 
 module {

@@ -18,13 +18,13 @@
 // RUN: not orion-opt --pass canonicalize --stats %s -o /dev/null 2>&1 | FileCheck %s --check-prefix=ERR
 
 // CHECK:      // pack statistics: 4096 slots; rotations = 10 baby + 13 giant + 5 output = 28; 0 bootstraps; depth = longest chain of levels between bootstraps
-// CHECK-NEXT: layer op input span/period output span/period diags baby giant out depth
-// CHECK-NEXT: /down/Conv conv2d 3x3 s2 2x8x8 g1 128/128 4x4x4 g2 64/64 16 3 4 1 1
-// CHECK-NEXT: /act/Mul square 4x4x4 g2 64/64 4x4x4 g2 64/64 - - - - 1
-// CHECK-NEXT: /conv/Conv conv2d 3x3 4x4x4 g2 64/64 4x4x4 g2 64/64 49 6 7 0 1
-// CHECK-NEXT: /res/Add add 4x4x4 g2 64/64 4x4x4 g2 64/64 - - - - 0
-// CHECK-NEXT: /gap/GlobalAveragePool global_avgpool 4x4x4 g2 64/64 4 4/4 2 0 1 4 1
-// CHECK-NEXT: /fc/Gemm dense 4 4/4 3 3/4 4 1 1 0 1
+// CHECK-NEXT: layer op cts input span/period output span/period diags baby giant out depth
+// CHECK-NEXT: /down/Conv conv2d 3x3 s2 1->1 2x8x8 g1 128/128 4x4x4 g2 64/64 16 3 4 1 1
+// CHECK-NEXT: /act/Mul square 1->1 4x4x4 g2 64/64 4x4x4 g2 64/64 - - - - 1
+// CHECK-NEXT: /conv/Conv conv2d 3x3 1->1 4x4x4 g2 64/64 4x4x4 g2 64/64 49 6 7 0 1
+// CHECK-NEXT: /res/Add add 1->1 4x4x4 g2 64/64 4x4x4 g2 64/64 - - - - 0
+// CHECK-NEXT: /gap/GlobalAveragePool global_avgpool 1->1 4x4x4 g2 64/64 4 4/4 2 0 1 4 1
+// CHECK-NEXT: /fc/Gemm dense 1->1 4 4/4 3 3/4 4 1 1 0 1
 // CHECK-NEXT: total (6 layers, 4 linear) 71 10 13 5 5
 
 // ERR: error: --stats needs the pack level
