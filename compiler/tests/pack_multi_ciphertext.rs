@@ -9,7 +9,7 @@
 
 mod conv_nets;
 
-use conv_nets::{conv_attrs, Lcg, Net};
+use conv_nets::{conv_attrs, resnet18_cifar, Lcg, Net};
 use orion_compiler::{PassManager, PassOptions};
 use orion_dialects::ckks::ParamsAttr;
 use orion_dialects::nn::conv::{Conv2dAttrs, PoolAttrs};
@@ -260,4 +260,35 @@ fn a_layout_beyond_the_ciphertext_limit_names_the_layer() {
     let err = pm.run(&mut model, |_, _| {}).unwrap_err().to_string();
     assert!(err.contains("\"/huge/Conv\""), "{err}");
     assert!(err.contains("65536"), "{err}");
+}
+
+/// The standard CIFAR ResNet-18 at 2^15 slots: the stem and the first
+/// stage (64x32x32) take two ciphertexts, the later stages one (128x16x16
+/// at gap 2 fills one exactly); the pack interpreter computes what the nn
+/// interpreter does.
+#[test]
+fn resnet18_cifar_packs_its_first_stage_over_two_ciphertexts() {
+    let model = resnet18_cifar(5);
+    let opts = PassOptions {
+        params: ParamsAttr::resnet_bootstrapped(),
+        ..PassOptions::default()
+    };
+    let mut packed = model.clone();
+    run(&mut packed, &["pack"], &opts);
+    orion_dialects::verify::verify_module(&packed).unwrap();
+    let (rows, depth) = orion_compiler::pack_stats::collect(&packed).unwrap();
+    eprintln!("{}", orion_compiler::pack_stats::render(&rows, depth));
+    let blocks = linear_blocks(&packed);
+    let of = |name: &str| blocks.iter().find(|b| b.0 == name).map(|b| (b.1, b.2));
+    assert_eq!(of("/conv1/Conv"), Some((1, 2)));
+    assert_eq!(of("/layer1/layer1.1/conv2/Conv"), Some((2, 2)));
+    assert_eq!(of("/layer2/layer2.0/conv1/Conv"), Some((2, 1)));
+    assert_eq!(of("/layer2/layer2.0/shortcut/Conv"), Some((2, 1)));
+    assert_eq!(of("/layer4/layer4.1/conv2/Conv"), Some((1, 1)));
+    let x = Lcg::new(77).tensor(&[1, 3, 32, 32]);
+    let want = &nn::interpret(&model, std::slice::from_ref(&x)).unwrap()[0];
+    let got = &pack::interpret(&packed, std::slice::from_ref(&x)).unwrap()[0];
+    let rel = got.max_rel_diff(want);
+    eprintln!("ResNet-18 (CIFAR): pack vs nn {rel:.2e}");
+    assert!(rel < 1e-9, "pack vs nn: {rel}");
 }

@@ -1,9 +1,9 @@
 //! Random-weight convolutional networks built at the `nn` level, for the
 //! packing tests: a small builder (conv, pools, residual add, flatten, gemm,
-//! a polynomial activation) and the ResNet-20 topology (CIFAR-10: 3x32x32
-//! input, 16/32/64 channels, three stages of three basic blocks, stride-2
-//! downsampling with 1x1 stride-2 shortcut convs, global average pool, 10
-//! classes).
+//! a polynomial activation) and the CIFAR ResNet topologies (3x32x32 input,
+//! stages of basic blocks, stride-2 downsampling with 1x1 stride-2 shortcut
+//! convs, global average pool, 10 classes): ResNet-20 (16/32/64 channels,
+//! three blocks per stage) and ResNet-18 (64/128/256/512, two per stage).
 
 #![allow(dead_code)] // each test file uses part of the builder
 
@@ -252,12 +252,28 @@ pub fn conv_attrs(stride: [usize; 2], pads: [usize; 4]) -> Conv2dAttrs {
 /// ResNet-20's topology with random weights (no batchnorm: folded into the
 /// convs it would be just other weights) and the activation `act`.
 pub fn resnet20(seed: u64) -> Module {
+    resnet_cifar(seed, 16, &[(16, 3), (32, 3), (64, 3)])
+}
+
+/// The standard CIFAR ResNet-18 (He et al.'s basic blocks as in the common
+/// CIFAR code: 3x3 stem of 64 channels, stages of 64/128/256/512 channels
+/// with two blocks each), random weights.
+pub fn resnet18_cifar(seed: u64) -> Module {
+    resnet_cifar(seed, 64, &[(64, 2), (128, 2), (256, 2), (512, 2)])
+}
+
+/// A CIFAR ResNet of basic blocks on 3x32x32: a 3x3 stem of `stem`
+/// channels, then per stage `(channels, blocks)`, stride 2 and a 1x1
+/// stride-2 projection shortcut on the first block of every stage but the
+/// first; global average pool, dense 10.
+pub fn resnet_cifar(seed: u64, stem: usize, stages: &[(usize, usize)]) -> Module {
     let (mut net, x) = Net::new(&[1, 3, 32, 32], seed);
     let same = conv_attrs([1, 1], [1, 1, 1, 1]);
-    let mut h = net.conv("/conv1/Conv", x, 16, [3, 3], same.clone());
+    let mut h = net.conv("/conv1/Conv", x, stem, [3, 3], same.clone());
     h = net.act("/relu/Relu", h);
-    for (stage, channels) in [(1, 16), (2, 32), (3, 64)] {
-        for block in 0..3 {
+    for (s, &(channels, blocks)) in stages.iter().enumerate() {
+        let stage = s + 1;
+        for block in 0..blocks {
             let p = format!("/layer{stage}/layer{stage}.{block}");
             let stride = if stage > 1 && block == 0 { 2 } else { 1 };
             let first = conv_attrs([stride, stride], [1, 1, 1, 1]);
