@@ -15,19 +15,10 @@ cd "$(dirname "$0")/.."
 name=${1:?usage: examples/run_encrypted.sh resnet20|mobilenetv2|inception [FIRST LAST]}
 first=${2:-0}
 last=${3:-3}
-# --compare runs the cleartext ckks interpreter beside the encrypted run;
-# for MobileNetV2 it needs 11 GB on top of the keys' 13, more than a 23 GB
-# machine has, so its encrypted logits are compared with the cleartext
-# network's below instead.
-compare=(--compare)
 case "$name" in
-    resnet20)
+    resnet20|mobilenetv2)
         data=examples/data/fashion-test-1000
         shape=(--pad 2 --channels 3) ;;
-    mobilenetv2)
-        data=examples/data/fashion-test-1000
-        shape=(--pad 2 --channels 3)
-        compare=() ;;
     inception)
         data=examples/data/mnist-test-1000
         shape=() ;;
@@ -56,7 +47,7 @@ echo "==> the original network in the clear (nn level)"
 
 echo "==> encrypted (orion-run)"
 "$bin/orion-run" "$out/$name.ckks.mlir" --input "$images" "${shape[@]}" --range "$first..$last" \
-    --labels "$labels" "${compare[@]}" --profile --seed 1 | tee "$out/encrypted.log"
+    --labels "$labels" --compare --profile --seed 1 | tee "$out/encrypted.log"
 
 echo "==> classes: encrypted vs the original network in the clear"
 paste <(grep -o '^image [0-9]*: .* class [0-9]*' "$out/clear.log" | awk '{print $2, $NF}') \

@@ -5,38 +5,78 @@
 use crate::ckks::CtType;
 use crate::diag::Diagnostic;
 use crate::ir::limits::check_memory;
-use crate::ir::Func;
+use crate::ir::{Func, Type};
 use crate::pack::VecLayout;
 
-/// An upper bound of the bytes an interpreter holds running `func`: every
-/// value's data as f64 (tensors; packed vectors, every block; a ckks
-/// ciphertext or plaintext as `ckks_slots` values), as if none died.
+/// Bytes of one value's data as f64: a tensor's elements, a packed
+/// vector's slots over every block, a ckks ciphertext or plaintext as
+/// `ckks_slots` values.
+fn value_bytes(ty: &Type, ckks_slots: usize) -> usize {
+    let elements = if let Some(n) = ty.num_elements() {
+        n
+    } else if let Ok(l) = VecLayout::from_type(ty) {
+        l.blocks().saturating_mul(l.slots)
+    } else if CtType::from_type(ty).is_ok() || ty.is_dialect("ckks", "pt") {
+        ckks_slots
+    } else {
+        0
+    };
+    elements.saturating_mul(std::mem::size_of::<f64>())
+}
+
+/// An upper bound of the bytes an interpreter holds running `func`, as if
+/// no value died.
 pub fn interpreter_bytes(func: &Func, ckks_slots: usize) -> usize {
     func.values
         .iter()
-        .map(|v| {
-            let elements = if let Some(n) = v.ty.num_elements() {
-                n
-            } else if let Ok(l) = VecLayout::from_type(&v.ty) {
-                l.blocks().saturating_mul(l.slots)
-            } else if CtType::from_type(&v.ty).is_ok() || v.ty.is_dialect("ckks", "pt") {
-                ckks_slots
-            } else {
-                0
-            };
-            elements.saturating_mul(std::mem::size_of::<f64>())
-        })
+        .map(|v| value_bytes(&v.ty, ckks_slots))
         .fold(0usize, usize::saturating_add)
 }
 
+/// The bytes an interpreter holds at its peak when it drops each value
+/// after its last use and copies an op's operands while evaluating it:
+/// the values alive before the op, its operands again, and its results.
+pub fn peak_live_bytes(func: &Func, ckks_slots: usize) -> usize {
+    let mut last = vec![usize::MAX; func.values.len()];
+    for (i, op) in func.body.iter().enumerate() {
+        for v in &op.operands {
+            last[v.0 as usize] = i;
+        }
+    }
+    let bytes = |v: &crate::ir::ValueId| value_bytes(func.ty(*v), ckks_slots);
+    let mut live: usize = func.args.iter().map(bytes).fold(0, usize::saturating_add);
+    let mut peak = live;
+    for (i, op) in func.body.iter().enumerate() {
+        let operands = op.operands.iter().map(bytes).fold(0, usize::saturating_add);
+        let results = op.results.iter().map(bytes).fold(0, usize::saturating_add);
+        peak = peak.max(live.saturating_add(operands).saturating_add(results));
+        let mut dead: Vec<_> = op
+            .operands
+            .iter()
+            .filter(|v| last[v.0 as usize] == i)
+            .collect();
+        dead.sort_unstable();
+        dead.dedup();
+        live = live.saturating_sub(dead.into_iter().map(bytes).sum()) + results;
+    }
+    peak
+}
+
 /// Refuses to interpret `func` when its estimate exceeds the memory the
-/// machine has available.
-pub fn check_interpreter_memory(func: &Func, ckks_slots: usize) -> Result<(), Diagnostic> {
-    check_memory(
-        &format!("interpreting @{}", func.name),
-        interpreter_bytes(func, ckks_slots),
-    )
-    .map_err(|m| Diagnostic::new(func.loc.clone(), m))
+/// machine has available: every value (`frees` false), or the peak of the
+/// live ones for an interpreter that drops values after their last use.
+pub fn check_interpreter_memory(
+    func: &Func,
+    ckks_slots: usize,
+    frees: bool,
+) -> Result<(), Diagnostic> {
+    let bytes = if frees {
+        peak_live_bytes(func, ckks_slots)
+    } else {
+        interpreter_bytes(func, ckks_slots)
+    };
+    check_memory(&format!("interpreting @{}", func.name), bytes)
+        .map_err(|m| Diagnostic::new(func.loc.clone(), m))
 }
 
 #[cfg(test)]
@@ -57,12 +97,37 @@ mod tests {
         );
         f.push_op("func.return", y, vec![], vec![], Location::Unknown);
         assert_eq!(interpreter_bytes(&f, 0), (2 * 8) << 31);
+        // x, its copy as the operand, and y: 48 GiB at the peak.
+        assert_eq!(peak_live_bytes(&f, 0), (3 * 8) << 31);
         // 32 GiB: more than any machine here has.
-        let err = check_interpreter_memory(&f, 0).unwrap_err();
+        let err = check_interpreter_memory(&f, 0, false).unwrap_err();
         assert!(
             err.message
                 .starts_with("interpreting @main needs about 34.4 GB"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn values_dead_after_their_last_use_do_not_count() {
+        // A chain of 100 squares of a 2^20-element tensor: every value as
+        // if alive is 101 tensors, the live peak three (input, operand
+        // copy, result).
+        let ty = Type::f32_tensor(&[1 << 20]);
+        let mut f = Func::new("main");
+        let mut x = f.add_arg(ty.clone(), None);
+        for _ in 0..100 {
+            x = f.push_op(
+                "nn.square",
+                vec![x],
+                vec![],
+                vec![ty.clone()],
+                Location::Unknown,
+            )[0];
+        }
+        f.push_op("func.return", vec![x], vec![], vec![], Location::Unknown);
+        let tensor = 8 << 20;
+        assert_eq!(interpreter_bytes(&f, 0), 101 * tensor);
+        assert_eq!(peak_live_bytes(&f, 0), 3 * tensor);
     }
 }

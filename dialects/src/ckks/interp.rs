@@ -44,7 +44,7 @@ pub fn interpret_observed(
         .main()
         .ok_or_else(|| Diagnostic::new(Default::default(), "module has no func.func @main"))?;
     let params = ParamsAttr::of_module(module).map_err(|m| Diagnostic::new(func.loc.clone(), m))?;
-    crate::interp_memory::check_interpreter_memory(func, params.slots())?;
+    crate::interp_memory::check_interpreter_memory(func, params.slots(), true)?;
     if inputs.len() != func.args.len() {
         return Err(Diagnostic::new(
             func.loc.clone(),

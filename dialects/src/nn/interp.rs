@@ -23,7 +23,7 @@ pub fn interpret_func(
     inputs: &[Tensor],
     mut observe: impl FnMut(&Op, &[&Tensor]),
 ) -> Result<Vec<Tensor>, Diagnostic> {
-    crate::interp_memory::check_interpreter_memory(func, 0)?;
+    crate::interp_memory::check_interpreter_memory(func, 0, false)?;
     if inputs.len() != func.args.len() {
         return Err(Diagnostic::new(
             func.loc.clone(),

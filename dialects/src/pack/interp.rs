@@ -29,7 +29,7 @@ pub fn interpret_observed(
     let func = module
         .main()
         .ok_or_else(|| Diagnostic::new(Default::default(), "module has no func.func @main"))?;
-    crate::interp_memory::check_interpreter_memory(func, 0)?;
+    crate::interp_memory::check_interpreter_memory(func, 0, false)?;
     if inputs.len() != func.args.len() {
         return Err(Diagnostic::new(
             func.loc.clone(),
