@@ -482,12 +482,28 @@ impl<'a> Packer<'a> {
         x: ValueId,
         like: ValueId,
     ) -> Result<ValueId, Diagnostic> {
-        let shape = self.shape_of(op.operands[i]);
+        let rank = self.shape_of(op.operands[i]).len();
         let out = VecLayout::from_type(self.new.ty(like)).map_err(|m| op_err(op, m))?;
+        self.place(op, i, x, &vec![0; 2 * rank], &out)
+    }
+
+    /// Operand #`i` of `op`, packed as `x`, zero-padded by `pads` (ONNX
+    /// order) into the layout `out`: a `pack.linear` with a `"pad"` map.
+    fn place(
+        &mut self,
+        op: &Op,
+        i: usize,
+        x: ValueId,
+        pads: &[usize],
+        out: &VecLayout,
+    ) -> Result<ValueId, Diagnostic> {
         let attrs = vec![
             ("map".to_string(), Attribute::String("pad".into())),
-            ("input_shape".to_string(), dims_attr(&shape)),
-            ("pads".to_string(), dims_attr(&vec![0; 2 * shape.len()])),
+            (
+                "input_shape".to_string(),
+                dims_attr(&self.shape_of(op.operands[i])),
+            ),
+            ("pads".to_string(), dims_attr(pads)),
         ];
         linear(
             &mut self.new,
@@ -495,7 +511,7 @@ impl<'a> Packer<'a> {
             op,
             x,
             attrs,
-            &out,
+            out,
             &mut self.stats,
         )
     }
@@ -543,23 +559,7 @@ impl<'a> Packer<'a> {
             let placed = if pads.iter().all(|&p| p == 0) {
                 *x
             } else {
-                let attrs = vec![
-                    ("map".to_string(), Attribute::String("pad".into())),
-                    (
-                        "input_shape".to_string(),
-                        dims_attr(&self.shape_of(op.operands[i])),
-                    ),
-                    ("pads".to_string(), dims_attr(pads)),
-                ];
-                linear(
-                    &mut self.new,
-                    &*self.module,
-                    op,
-                    *x,
-                    attrs,
-                    &out,
-                    &mut self.stats,
-                )?
+                self.place(op, i, *x, pads, &out)?
             };
             sum = Some(match sum {
                 None => placed,
