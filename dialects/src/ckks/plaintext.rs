@@ -95,6 +95,9 @@ type PlanCache = Mutex<HashMap<(String, usize), (Weights, Arc<BlockedPlan>)>>;
 /// weights' bytes): `materialize` runs once per diagonal, and a plan costs
 /// O(nnz) to build. The entry holds the bytes, so their address cannot be
 /// reused by other weights while it is in the cache.
+/// The nonzeros the plan cache may hold (16 bytes each: 1 GiB).
+const PLAN_CACHE_NONZEROS: usize = 1 << 26;
+
 fn plan_cache() -> &'static PlanCache {
     static CACHE: std::sync::OnceLock<PlanCache> = std::sync::OnceLock::new();
     CACHE.get_or_init(Default::default)
@@ -135,7 +138,11 @@ fn diagonal_plan(value: &Attribute, module: &Module) -> Result<Arc<BlockedPlan>,
         get_usize(value, "baby_steps")?,
     )?);
     let mut cache = plan_cache().lock().expect("plan cache");
-    if cache.len() >= 64 {
+    // Bounded by the nonzeros held, not the plan count: a deep network's
+    // 3x3 convs hold tens of millions each, and its diagonals are derived
+    // layer after layer, so the cache need not hold more than a few.
+    let held: usize = cache.values().map(|(_, p)| p.nonzeros()).sum();
+    if cache.len() >= 64 || held + plan.nonzeros() > PLAN_CACHE_NONZEROS {
         cache.clear();
     }
     cache.insert(key, (weights, plan.clone()));

@@ -432,6 +432,11 @@ impl BlockedPlan {
         r
     }
 
+    /// Nonzero matrix entries over all blocks.
+    pub fn nonzeros(&self) -> usize {
+        self.blocks.iter().map(|(_, _, p)| p.nonzeros()).sum()
+    }
+
     /// Nonzero diagonals over all blocks.
     pub fn num_diagonals(&self) -> usize {
         self.blocks.iter().map(|(_, _, p)| p.diagonals.len()).sum()
