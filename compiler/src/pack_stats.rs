@@ -9,7 +9,7 @@
 //!
 //! ```text
 //! layer          op                cts   input        span/period  output        span/period  diags  baby  giant  out  depth
-//! /conv1/Conv    conv2d 3x3        1->2  3x32x32 g1   3072/4096    64x32x32 g1   65536/32768     72     5     14    0      1
+//! /conv1/Conv    conv2d 3x3        1->2  3x32x32 g1   3072/4096    64x32x32 g1   65536/32768     72     8      6    0      1
 //! ```
 
 use crate::passes::lower_to_ckks::{depth_of, network_depth};

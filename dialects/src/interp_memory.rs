@@ -57,7 +57,8 @@ pub fn peak_live_bytes(func: &Func, ckks_slots: usize) -> usize {
             .collect();
         dead.sort_unstable();
         dead.dedup();
-        live = live.saturating_sub(dead.into_iter().map(bytes).sum()) + results;
+        let freed = dead.into_iter().map(bytes).fold(0, usize::saturating_add);
+        live = live.saturating_sub(freed).saturating_add(results);
     }
     peak
 }

@@ -91,13 +91,13 @@ pub fn vector_attr_repeated(
 type Weights = Option<Arc<[u8]>>;
 type PlanCache = Mutex<HashMap<(String, usize), (Weights, Arc<BlockedPlan>)>>;
 
+/// The nonzeros the plan cache may hold (16 bytes each: 1 GiB).
+const PLAN_CACHE_NONZEROS: usize = 1 << 26;
+
 /// Plans by (encode value without its diagonal index, address of the
 /// weights' bytes): `materialize` runs once per diagonal, and a plan costs
 /// O(nnz) to build. The entry holds the bytes, so their address cannot be
 /// reused by other weights while it is in the cache.
-/// The nonzeros the plan cache may hold (16 bytes each: 1 GiB).
-const PLAN_CACHE_NONZEROS: usize = 1 << 26;
-
 fn plan_cache() -> &'static PlanCache {
     static CACHE: std::sync::OnceLock<PlanCache> = std::sync::OnceLock::new();
     CACHE.get_or_init(Default::default)

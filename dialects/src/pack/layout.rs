@@ -46,8 +46,8 @@
 //! `ceil(plane / slots)` of them (spatial tiles by rows); a tap then also
 //! reaches the neighbouring tile, one more block of the matrix. The type
 //! does not change: `!pack.vec<slots = 32768, size = 65536, period =
-//! 32768, shape = [64, 32, 32], gap = 1, grid = ...>` is the layout of
-//! `shape` over as many ciphertexts as its span needs.
+//! 32768, shape = [256, 16, 16], gap = 2>` is 64 planes of 32x32, 32 in
+//! each of two ciphertexts.
 
 use crate::ir::limits::{checked_product, MAX_SLOTS, MAX_TENSOR_ELEMENTS};
 use crate::ir::{Attribute, Type};

@@ -119,16 +119,8 @@ impl LinearPlan {
                 entries.push(e);
             }
         }
-        let baby_steps = if baby_steps == 0 {
-            best_baby_steps(&diagonals, range)
-        } else {
-            baby_steps
-        };
-        if !baby_steps.is_power_of_two() || baby_steps > range {
-            return Err(format!(
-                "baby_steps must be a power of two no larger than {range}, got {baby_steps}"
-            ));
-        }
+        let baby_steps =
+            chosen_baby_steps(baby_steps, range, || best_baby_steps(&diagonals, range))?;
         let mut sum_steps = Vec::new();
         let mut s = out_period;
         while s < period {
@@ -320,20 +312,13 @@ impl BlockedPlan {
             })
             .collect::<Result<Vec<_>, String>>()?;
         let range = input.period.min(output.period);
-        let baby_steps = if baby_steps == 0 {
+        let baby_steps = chosen_baby_steps(baby_steps, range, || {
             let sets: Vec<_> = blocks
                 .iter()
                 .map(|(j, i, p)| (*j, *i, p.diagonals.as_slice()))
                 .collect();
             best_shared_baby_steps(&sets, range)
-        } else {
-            baby_steps
-        };
-        if !baby_steps.is_power_of_two() || baby_steps > range {
-            return Err(format!(
-                "baby_steps must be a power of two no larger than {range}, got {baby_steps}"
-            ));
-        }
+        })?;
         for (_, _, p) in &mut blocks {
             p.baby_steps = baby_steps;
         }
@@ -460,6 +445,22 @@ pub fn apply_blocked(plan: &BlockedPlan, bias: Option<&[f64]>, x: &[f64]) -> Vec
         }
     }
     acc
+}
+
+/// The baby-step size `given`, or `best()` for 0; a power of two no
+/// larger than `range` either way.
+fn chosen_baby_steps(
+    given: usize,
+    range: usize,
+    best: impl FnOnce() -> usize,
+) -> Result<usize, String> {
+    let n1 = if given == 0 { best() } else { given };
+    if !n1.is_power_of_two() || n1 > range {
+        return Err(format!(
+            "baby_steps must be a power of two no larger than {range}, got {n1}"
+        ));
+    }
+    Ok(n1)
 }
 
 /// The power-of-two n1 that needs the fewest baby plus giant rotations for
