@@ -35,11 +35,11 @@ def export_dynamo(model, example, path):
         return f"failed: {type(e).__name__}: {str(e).splitlines()[0]}"
 
 
-def main(build, name, here, dataset, epochs, lr, weight_decay, batch_size=128):
+def main(build, name, here, dataset, epochs, lr, weight_decay, batch_size=128, train_images=60000):
     ap = argparse.ArgumentParser(description=f"Train and export {name}")
     training.add_arguments(ap, here, f"/tmp/{name}.pt", epochs, batch_size, lr, clip=5.0)
     ap.add_argument("--weight-decay", type=float, default=weight_decay)
-    ap.add_argument("--train-images", type=int, default=60000)
+    ap.add_argument("--train-images", type=int, default=train_images)
     ap.add_argument("--data-dir", default=None)
     args = training.parse_arguments(ap, here)
     torch.set_num_threads(args.threads)

@@ -251,11 +251,10 @@ fn encode_result(
 ) -> Result<Type, String> {
     counts(op, 0)?;
     let value = op.attr("value").ok_or("needs a 'value' attribute")?;
-    let slots = plaintext::materialize(value, module)?;
-    if slots.len() != params.slots() {
+    let slots = plaintext::encoded_slots(value, module)?;
+    if slots != params.slots() {
         return Err(format!(
-            "encodes {} slots, the parameters give {}",
-            slots.len(),
+            "encodes {slots} slots, the parameters give {}",
             params.slots()
         ));
     }

@@ -103,12 +103,20 @@ fn plan_cache() -> &'static PlanCache {
     CACHE.get_or_init(Default::default)
 }
 
-/// The plan of a diagonal encode value, from the cache when possible.
-fn diagonal_plan(value: &Attribute, module: &Module) -> Result<Arc<BlockedPlan>, String> {
+/// A diagonal encode value's map description (without its diagonal index)
+/// and the cache key that identifies it: the description's text and the
+/// address of the weights' bytes.
+struct Described {
+    entries: Vec<(String, Attribute)>,
+    weights: Weights,
+    key: (String, usize),
+}
+
+fn described(value: &Attribute, module: &Module) -> Result<Described, String> {
     let Attribute::Dict(entries) = value else {
         return Err("encode value must be a dictionary".into());
     };
-    let described: Vec<(String, Attribute)> = entries
+    let entries: Vec<(String, Attribute)> = entries
         .iter()
         .filter(|(k, _)| !matches!(k.as_str(), "index" | "giant" | "kind" | "block"))
         .cloned()
@@ -121,16 +129,36 @@ fn diagonal_plan(value: &Attribute, module: &Module) -> Result<Arc<BlockedPlan>,
         _ => None,
     };
     let address = weights.as_ref().map_or(0, |w| w.as_ptr() as usize);
-    let key = (Attribute::Dict(described.clone()).to_string(), address);
-    if let Some((_, p)) = plan_cache().lock().expect("plan cache").get(&key) {
-        return Ok(p.clone());
-    }
-    let map = LinearMap::from_attrs(&described, module)?;
+    let key = (Attribute::Dict(entries.clone()).to_string(), address);
+    Ok(Described {
+        entries,
+        weights,
+        key,
+    })
+}
+
+/// The map, input and output layouts of a diagonal encode value.
+fn map_and_layouts(
+    value: &Attribute,
+    entries: &[(String, Attribute)],
+    module: &Module,
+) -> Result<(LinearMap, VecLayout, VecLayout), String> {
+    let map = LinearMap::from_attrs(entries, module)?;
     let input = get_layout(value, "input")?;
     let output = match value.dict_get("output") {
         Some(_) => get_layout(value, "output")?,
         None => VecLayout::replicated(input.slots, map.rows())?,
     };
+    Ok((map, input, output))
+}
+
+/// The plan of a diagonal encode value, from the cache when possible.
+fn diagonal_plan(value: &Attribute, module: &Module) -> Result<Arc<BlockedPlan>, String> {
+    let d = described(value, module)?;
+    if let Some((_, p)) = plan_cache().lock().expect("plan cache").get(&d.key) {
+        return Ok(p.clone());
+    }
+    let (map, input, output) = map_and_layouts(value, &d.entries, module)?;
     let plan = Arc::new(BlockedPlan::new(
         &map,
         &input,
@@ -145,8 +173,94 @@ fn diagonal_plan(value: &Attribute, module: &Module) -> Result<Arc<BlockedPlan>,
     if cache.len() >= 64 || held + plan.nonzeros() > PLAN_CACHE_NONZEROS {
         cache.clear();
     }
-    cache.insert(key, (weights, plan.clone()));
+    cache.insert(d.key, (d.weights, plan.clone()));
     Ok(plan)
+}
+
+/// Layouts of the map descriptions already checked, by the plan cache's key.
+type CheckedMaps = Mutex<HashMap<(String, usize), (Weights, VecLayout, VecLayout)>>;
+
+fn checked_maps() -> &'static CheckedMaps {
+    static CHECKED: std::sync::OnceLock<CheckedMaps> = std::sync::OnceLock::new();
+    CHECKED.get_or_init(Default::default)
+}
+
+/// The number of slots a `ckks.encode` value encodes, checked without
+/// deriving them (the verifier's view): a diagonal's map, layouts, block
+/// and index are checked, not its slots. Deriving every diagonal of CIFAR
+/// ResNet-18 (50160, each needing its layer's plan) after each pass was
+/// most of its compile outside the passes.
+pub fn encoded_slots(value: &Attribute, module: &Module) -> Result<usize, String> {
+    if get(value, "kind")?.as_str() != Some("diagonal") {
+        return Ok(materialize(value, module)?.len());
+    }
+    let d = described(value, module)?;
+    let cached = checked_maps()
+        .lock()
+        .expect("checked maps")
+        .get(&d.key)
+        .cloned();
+    let (input, output) = match cached {
+        Some((_, input, output)) => (input, output),
+        None => {
+            let (map, input, output) = map_and_layouts(value, &d.entries, module)?;
+            if input.size != map.cols() || output.size != map.rows() {
+                return Err(format!(
+                    "a {}x{} map from a layout of {} elements to one of {}",
+                    map.rows(),
+                    map.cols(),
+                    input.size,
+                    output.size
+                ));
+            }
+            if input.slots != output.slots {
+                return Err(format!(
+                    "input and output layouts have different slot counts ({} and {})",
+                    input.slots, output.slots
+                ));
+            }
+            let range = input.period.min(output.period);
+            let baby_steps = get_usize(value, "baby_steps")?;
+            // 0 lets the plan choose.
+            if baby_steps != 0 && (!baby_steps.is_power_of_two() || baby_steps > range) {
+                return Err(format!(
+                    "baby_steps must be 0 or a power of two no larger than {range}, got {baby_steps}"
+                ));
+            }
+            let mut checked = checked_maps().lock().expect("checked maps");
+            if checked.len() >= 4096 {
+                checked.clear();
+            }
+            checked.insert(d.key, (d.weights, input.clone(), output.clone()));
+            (input, output)
+        }
+    };
+    let (j, i) = block_of(value)?;
+    if j >= output.blocks() || i >= input.blocks() {
+        return Err(format!(
+            "block ({j}, {i}) of a {}x{} block matrix",
+            output.blocks(),
+            input.blocks()
+        ));
+    }
+    let range = input.period.min(output.period);
+    let index = get_usize(value, "index")?;
+    if index >= range {
+        return Err(format!("diagonal index {index} out of range (< {range})"));
+    }
+    get_usize(value, "giant")?;
+    Ok(input.slots)
+}
+
+/// A diagonal's `block = [output block, input block]`, (0, 0) when absent.
+fn block_of(value: &Attribute) -> Result<(usize, usize), String> {
+    match value.dict_get("block") {
+        None => Ok((0, 0)),
+        Some(b) => match b.as_i64_list().as_deref() {
+            Some(&[j, i]) if j >= 0 && i >= 0 => Ok((j as usize, i as usize)),
+            _ => Err("encode value: 'block' must be [output block, input block]".into()),
+        },
+    }
 }
 
 fn get<'a>(a: &'a Attribute, k: &str) -> Result<&'a Attribute, String> {
@@ -175,17 +289,7 @@ pub fn materialize(value: &Attribute, module: &Module) -> Result<Vec<f64>, Strin
     match get(value, "kind")?.as_str() {
         Some("diagonal") => {
             let blocked = diagonal_plan(value, module)?;
-            let (j, i) = match value.dict_get("block") {
-                None => (0, 0),
-                Some(b) => match b.as_i64_list().as_deref() {
-                    Some(&[j, i]) if j >= 0 && i >= 0 => (j as usize, i as usize),
-                    _ => {
-                        return Err(
-                            "encode value: 'block' must be [output block, input block]".into()
-                        )
-                    }
-                },
-            };
+            let (j, i) = block_of(value)?;
             let plan = blocked
                 .block(j, i)
                 .ok_or_else(|| format!("block ({j}, {i}) of the matrix is zero or out of range"))?;

@@ -530,21 +530,31 @@ pub fn apply_plan(plan: &LinearPlan, bias: Option<&[f64]>, x: &[f64]) -> Vec<f64
         .into_iter()
         .map(|b| (b, rotate_slots(x, b as i64)))
         .collect();
-    let mut acc = vec![0.0; plan.slots];
+    let (slots, period) = (plan.slots, plan.period);
+    let mut acc = vec![0.0; slots];
+    let mut inner = vec![0.0; slots];
     for (g, ks) in plan.giant_groups() {
-        let mut inner = vec![0.0; plan.slots];
+        inner.fill(0.0);
         for k in ks {
-            let d = plan.diagonal_slots(k, g);
-            let xb = &babies
-                .iter()
-                .find(|(b, _)| *b == k - g)
-                .expect("baby offset")
-                .1;
-            for ((o, dv), xv) in inner.iter_mut().zip(&d).zip(xb) {
-                *o += dv * xv;
+            let b = babies
+                .binary_search_by_key(&(k - g), |(b, _)| *b)
+                .expect("baby offset");
+            let xb = &babies[b].1;
+            let d = plan.diagonals.binary_search(&k).expect("nonzero diagonal");
+            // Diagonal k pre-rotated by -g is entry (j, v) at every slot
+            // s = j + g (mod period): touching only those is the same
+            // product as with the whole diagonal, without building it.
+            for &(j, v) in &plan.entries[d] {
+                let mut s = (j as usize + g) % period;
+                while s < slots {
+                    inner[s] += v * xb[s];
+                    s += period;
+                }
             }
         }
-        for (a, v) in acc.iter_mut().zip(rotate_slots(&inner, g as i64)) {
+        // acc += rot(inner, g), without building the rotation.
+        let g = g % slots;
+        for (a, v) in acc.iter_mut().zip(inner[g..].iter().chain(&inner[..g])) {
             *a += v;
         }
     }

@@ -185,19 +185,22 @@ impl PlaceBootstraps {
         use rayon::prelude::*;
         let func = module.main().expect("main exists");
         let args = func.args.len().max(1);
-        let per_sample = |sample: &[Tensor]| -> Result<Vec<f64>, Diagnostic> {
+        let samples: Vec<Vec<Tensor>> = self.calibration.chunks(args).map(<[_]>::to_vec).collect();
+        // One batch per thread: the interpreter builds each linear op's plan
+        // once per batch, the costly part, and applies it to every sample.
+        let per_thread = samples.len().div_ceil(rayon::current_num_threads()).max(1);
+        let per_batch = |batch: &[Vec<Tensor>]| -> Result<Vec<f64>, Diagnostic> {
             let mut max = vec![0f64; func.values.len()];
-            pack::interp::interpret_observed(module, sample, |op, slots| {
+            pack::interp::interpret_batch_observed(module, batch, |op, slots| {
                 let m = slots.iter().fold(0f64, |m, v| m.max(v.abs()));
                 let r = op.result().0 as usize;
                 max[r] = max[r].max(m);
             })?;
             Ok(max)
         };
-        let maxima = self
-            .calibration
-            .par_chunks(args)
-            .map(per_sample)
+        let maxima = samples
+            .par_chunks(per_thread)
+            .map(per_batch)
             .collect::<Result<Vec<_>, _>>()?;
         let mut max = vec![0f64; func.values.len()];
         for m in maxima {
