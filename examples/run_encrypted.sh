@@ -7,24 +7,28 @@
 # cleartext ckks interpreter with the same approximations: class, relative
 # error and precision in bits per image), --labels and --profile.
 #
-#   examples/run_encrypted.sh resnet20|mobilenetv2|inception [FIRST LAST]   # images FIRST..LAST-1, default 0 3
+#   examples/run_encrypted.sh resnet20|mobilenetv2|inception|resnet18-cifar [FIRST LAST]   # images FIRST..LAST-1, default 0 3
 #
 # Writes its logs to target/<name>-encrypted (OUT_DIR overrides).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-name=${1:?usage: examples/run_encrypted.sh resnet20|mobilenetv2|inception [FIRST LAST]}
+name=${1:?usage: examples/run_encrypted.sh resnet20|mobilenetv2|inception|resnet18-cifar [FIRST LAST]}
 first=${2:-0}
 last=${3:-3}
+onnx=examples/$name/$name.onnx
 case "$name" in
+    resnet18-cifar)
+        onnx=examples/$name/resnet18.onnx
+        data=examples/data/fashion-test-1000
+        shape=(--pad 2 --channels 3) ;;
     resnet20|mobilenetv2)
         data=examples/data/fashion-test-1000
         shape=(--pad 2 --channels 3) ;;
     inception)
         data=examples/data/mnist-test-1000
         shape=() ;;
-    *) echo "unknown example '$name' (resnet20, mobilenetv2 or inception)" >&2; exit 2 ;;
+    *) echo "unknown example '$name' (resnet20, mobilenetv2, inception or resnet18-cifar)" >&2; exit 2 ;;
 esac
-onnx=examples/$name/$name.onnx
 images=$data-images-idx3-ubyte
 labels=$data-labels-idx1-ubyte
 out=${OUT_DIR:-target/$name-encrypted}

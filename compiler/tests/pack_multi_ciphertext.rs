@@ -154,6 +154,24 @@ fn channel_blocks_keep_whole_planes_per_ciphertext() {
     );
 }
 
+/// A ResNet downsampling block across ciphertexts at 512 slots: 4x16x16
+/// (two ciphertexts) through a stride-2 3x3 conv and a stride-2 1x1
+/// projection, each into 8x8x8 at gap 2 (two 16x16 grids: one
+/// ciphertext), then their sum and an activation.
+#[test]
+fn a_downsampling_block_reads_two_ciphertexts_and_writes_one() {
+    let shape = vec![1, 4, 16, 16];
+    let (mut net, x) = Net::new(&shape, 16);
+    let a = net.conv("/conv/Conv", x, 8, [3, 3], strided());
+    let b = net.conv("/shortcut/Conv", x, 8, [1, 1], conv_attrs([2, 2], [0; 4]));
+    let r = net.add("/residual/Add", a, b);
+    let y = net.act("/act", r);
+    let model = net.finish(&[y]);
+    let packed = check_against_nn(&model, &shape, 10);
+    let blocks: Vec<(usize, usize)> = linear_blocks(&packed).iter().map(|b| (b.1, b.2)).collect();
+    assert_eq!(blocks, [(2, 1), (2, 1)]);
+}
+
 /// 14x14 planes (196 slots) at 512 slots: two planes per ciphertext and 120
 /// slots left over in each; 24x7x7 at gap 2 takes three ciphertexts.
 #[test]
@@ -259,7 +277,16 @@ fn a_layout_beyond_the_ciphertext_limit_names_the_layer() {
     pm.add_by_name("pack", &options(13)).unwrap();
     let err = pm.run(&mut model, |_, _| {}).unwrap_err().to_string();
     assert!(err.contains("\"/huge/Conv\""), "{err}");
-    assert!(err.contains("65536"), "{err}");
+    assert!(
+        err.contains("536870912 values take 131072 ciphertexts"),
+        "{err}"
+    );
+    // A preset with more slots would fit it: the advice names it.
+    assert!(
+        err.contains("--params resnet-bootstrapped (32768 slots)"),
+        "{err}"
+    );
+    assert!(err.contains("16384 ciphertexts"), "{err}");
 }
 
 /// The standard CIFAR ResNet-18 at 2^15 slots: the stem and the first

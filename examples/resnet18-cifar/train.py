@@ -25,41 +25,10 @@ import sys
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-import torch.nn as nn  # noqa: E402
-
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
 from common import recipe  # noqa: E402
-
-
-def conv_bn(c_in, c_out, kernel, stride=1):
-    return nn.Sequential(nn.Conv2d(c_in, c_out, kernel, stride, kernel // 2, bias=False), nn.BatchNorm2d(c_out))
-
-
-class BasicBlock(nn.Module):
-    def __init__(self, c_in, c_out, stride):
-        super().__init__()
-        self.body = nn.Sequential(conv_bn(c_in, c_out, 3, stride), nn.ReLU(), conv_bn(c_out, c_out, 3))
-        self.shortcut = conv_bn(c_in, c_out, 1, stride) if stride != 1 or c_in != c_out else nn.Identity()
-        self.relu = nn.ReLU()
-
-    def forward(self, x):
-        return self.relu(self.body(x) + self.shortcut(x))
-
-
-class ResNet18(nn.Module):
-    def __init__(self, classes=10, widths=(64, 128, 256, 512)):
-        super().__init__()
-        layers, c = [conv_bn(3, widths[0], 3), nn.ReLU()], widths[0]
-        for i, w in enumerate(widths):
-            stride = 1 if i == 0 else 2
-            layers += [BasicBlock(c, w, stride), BasicBlock(w, w, 1)]
-            c = w
-        layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c, classes)]
-        self.net = nn.Sequential(*layers)
-
-    def forward(self, x):
-        return self.net(x)
+from common.resnet import ResNet18  # noqa: E402
 
 
 if __name__ == "__main__":

@@ -60,6 +60,8 @@
 //!   %2 = pack.square %1 : !pack.vec<slots = 4096, size = 128, period = 128>
 //! ```
 
+mod too_large;
+
 use super::{Pass, PassOptions, Statistics};
 use orion_dialects::ir::{Attribute, Func, Location, Module, Op, ValueId};
 use orion_dialects::nn::activations::ACTIVATION_OPS;
@@ -119,6 +121,7 @@ impl Pass for Pack {
             .main()
             .cloned()
             .ok_or_else(|| Diagnostic::new(Location::Unknown, "module has no func.func @main"))?;
+        too_large::check(&old, self.slots)?;
         let mut packer = Packer::new(self, module, &old);
         for op in &old.body {
             packer.pack_op(op)?;

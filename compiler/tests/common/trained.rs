@@ -93,11 +93,16 @@ impl Trained {
         let mut packed = approx.clone();
         run_passes(&mut packed, &["pack"], &self.options());
         orion_dialects::verify::verify_module(&packed).unwrap();
+        let images_in: Vec<Vec<Tensor>> = (self.images)(0..images)
+            .into_iter()
+            .map(|x| vec![x])
+            .collect();
+        // One batch: each layer's plan is built once for all the images.
+        let packed_out = pack::interp::interpret_batch(&packed, &images_in).unwrap();
         let mut worst = 0f64;
-        for image in (self.images)(0..images) {
-            let want = &nn::interpret(&approx, std::slice::from_ref(&image)).unwrap()[0];
-            let got = &pack::interpret(&packed, std::slice::from_ref(&image)).unwrap()[0];
-            worst = worst.max(got.max_rel_diff(want));
+        for (image, got) in images_in.iter().zip(&packed_out) {
+            let want = &nn::interpret(&approx, image).unwrap()[0];
+            worst = worst.max(got[0].max_rel_diff(want));
         }
         eprintln!(
             "{} pack vs nn (same approximations): max relative logit error {worst:.2e} over {images} images",

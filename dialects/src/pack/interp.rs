@@ -27,9 +27,16 @@ pub fn interpret(module: &Module, inputs: &[Tensor]) -> Result<Vec<Tensor>, Diag
 }
 
 /// [`interpret`] on several samples (each one list of `@main`'s inputs),
-/// calling `observe(op, slots)` with every slot vector an op produces, for
-/// each sample (calibration of bootstrap input ranges). Returns each
-/// sample's outputs.
+/// each op prepared once for all of them; returns each sample's outputs.
+pub fn interpret_batch(
+    module: &Module,
+    samples: &[Vec<Tensor>],
+) -> Result<Vec<Vec<Tensor>>, Diagnostic> {
+    interpret_batch_observed(module, samples, |_, _| {})
+}
+
+/// [`interpret_batch`], calling `observe(op, slots)` with every slot vector an op produces, for
+/// each sample (calibration of bootstrap input ranges).
 pub fn interpret_batch_observed(
     module: &Module,
     samples: &[Vec<Tensor>],
