@@ -35,12 +35,15 @@ def export_dynamo(model, example, path):
         return f"failed: {type(e).__name__}: {str(e).splitlines()[0]}"
 
 
-def main(build, name, here, dataset, epochs, lr, weight_decay, batch_size=128, train_images=60000):
+def main(build, name, here, dataset, epochs, lr, weight_decay, batch_size=128, train_images=60000,
+         verify_images=None):
     ap = argparse.ArgumentParser(description=f"Train and export {name}")
     training.add_arguments(ap, here, f"/tmp/{name}.pt", epochs, batch_size, lr, clip=5.0)
     ap.add_argument("--weight-decay", type=float, default=weight_decay)
     ap.add_argument("--train-images", type=int, default=train_images)
     ap.add_argument("--data-dir", default=None)
+    ap.add_argument("--verify-images", type=int, default=verify_images,
+                    help="test images onnxruntime and float64 PyTorch are checked on (default: all)")
     args = training.parse_arguments(ap, here)
     torch.set_num_threads(args.threads)
     training.seed_everything(args.seed)
@@ -68,7 +71,9 @@ def main(build, name, here, dataset, epochs, lr, weight_decay, batch_size=128, t
     dummy = torch.from_numpy(x_test[:1])
     onnx_path = os.path.join(args.out_dir, f"{name}.onnx")
     export.export_torchscript(model, dummy, onnx_path)
-    errs, ort_acc = export.verify_against_pytorch(model, onnx_path, x_test, y_test, logits)
+    n_verify = args.verify_images or len(x_test)
+    errs, ort_acc = export.verify_against_pytorch(model, onnx_path, x_test[:n_verify], y_test[:n_verify],
+                                                  logits[:n_verify])
     dynamo = export_dynamo(model, dummy, os.path.join(args.out_dir, f"{name}-dynamo.onnx"))
     print(f"dynamo export: {dynamo}")
     np.save(os.path.join(args.out_dir, "sample-0.npy"), x_test[:1].astype(np.float32))
@@ -80,7 +85,7 @@ def main(build, name, here, dataset, epochs, lr, weight_decay, batch_size=128, t
         "predictions": logits[:10].argmax(1).tolist(),
         "logits": [[round(float(v), 6) for v in row] for row in logits[:10]],
         "max_abs_output_per_layer": training.layer_ranges(model, x_test[:1000]),
-        "onnxruntime_vs_pytorch_fp32_max_abs_diff": errs[("onnxruntime vs PyTorch", len(x_test))][0],
+        "onnxruntime_vs_pytorch_fp32_max_abs_diff": errs[("onnxruntime vs PyTorch", n_verify)][0],
         "accuracy": training.accuracy_json(acc),
         "onnxruntime_accuracy": training.accuracy_json(ort_acc),
         "dynamo_export": dynamo,

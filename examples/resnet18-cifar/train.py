@@ -13,7 +13,8 @@ Fashion-MNIST padded to 3x32x32, and export it to ONNX. Not part of any test pat
         shortcut = identity, or conv1x1 stride s + BN when the shape changes (option B)
 
 11.2 M parameters, 17 ReLUs, 8 residual adds. Training a network of 0.56 GFLOP per image on two cores is
-slow, so the default trains one epoch on 30000 of the 60000 training images (about 12 minutes).
+slow, so the default trains one epoch on 30000 of the 60000 training images (18 minutes here), and
+onnxruntime and float64 PyTorch are checked on the first 1000 test images.
 
 Usage (from the repo root; data from `apt-get install dataset-fashion-mnist`):
     pip install torch onnx onnxruntime onnxscript numpy
@@ -33,4 +34,4 @@ from common.resnet import ResNet18  # noqa: E402
 
 if __name__ == "__main__":
     recipe.main(ResNet18, "resnet18", HERE, "fashion32", epochs=1, lr=0.05, weight_decay=5e-4,
-                train_images=30000)
+                train_images=30000, verify_images=1000)

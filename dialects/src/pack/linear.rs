@@ -25,6 +25,8 @@
 
 use super::layout::VecLayout;
 use super::linear_map::LinearMap;
+use std::collections::HashMap;
+use std::sync::Arc;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct LinearPlan {
@@ -42,9 +44,12 @@ pub struct LinearPlan {
     pub diagonals: Vec<usize>,
     /// Rotate-and-sum strides after the products.
     pub sum_steps: Vec<usize>,
-    /// Nonzero entries (slot j < period, value) of each diagonal, parallel
-    /// to `diagonals`.
-    entries: Vec<Vec<(u32, f64)>>,
+    /// Nonzero entries (slot j < period, coefficient id) of each diagonal,
+    /// parallel to `diagonals`.
+    entries: Vec<Vec<(u32, u32)>>,
+    /// The value of each coefficient id (the map's weights), shared by the
+    /// blocks of a layer.
+    coefficients: Arc<[f64]>,
     output: VecLayout,
 }
 
@@ -83,38 +88,40 @@ impl LinearPlan {
                 input.blocks().max(output.blocks())
             ));
         }
-        let (in_pos, out_pos) = (input.positions(), output.positions());
-        let mut nonzeros = Vec::new();
-        map.for_each_nonzero(|r, c, v| nonzeros.push((in_pos[c], out_pos[r], v)));
-        LinearPlan::from_nonzeros(rows, cols, input.period, output, &nonzeros, baby_steps)
+        let coefficients: Arc<[f64]> = map.coefficients().into();
+        let by_k = grouped_entries(map, input, output)
+            .pop()
+            .map_or_else(Vec::new, |(_, by_k)| by_k);
+        LinearPlan::from_diagonals(
+            rows,
+            cols,
+            input.period,
+            output,
+            by_k,
+            coefficients,
+            baby_steps,
+        )
     }
 
-    /// The plan of the entries `(input slot, output slot, value)` of one
-    /// ciphertext to one ciphertext, the input repeating every `in_period`
-    /// slots and the result laid out as `output` (one ciphertext).
-    fn from_nonzeros(
+    /// The plan of one ciphertext to one ciphertext from its entries
+    /// grouped by diagonal (`by_k[k]`, see [`grouped_entries`]), the input
+    /// repeating every `in_period` slots and the result laid out as
+    /// `output` (one ciphertext).
+    fn from_diagonals(
         rows: usize,
         cols: usize,
         in_period: usize,
         output: &VecLayout,
-        nonzeros: &[(u32, u32, f64)],
+        by_k: Vec<Vec<(u32, u32)>>,
+        coefficients: Arc<[f64]>,
         baby_steps: usize,
     ) -> Result<LinearPlan, String> {
         let out_period = output.period;
         let period = in_period.max(out_period);
         let range = in_period.min(out_period);
-        let tall = out_period > in_period;
-        let mut by_k: Vec<Vec<(u32, f64)>> = vec![Vec::new(); range];
-        for &(ip, op, v) in nonzeros {
-            let (ip, op) = (ip as usize, op as usize);
-            let k = (ip + range - op % range) % range;
-            let j = if tall { op } else { (ip + period - k) % period };
-            debug_assert_eq!(j % out_period, op);
-            by_k[k].push((j as u32, v));
-        }
         let (mut diagonals, mut entries) = (Vec::new(), Vec::new());
         for (k, e) in by_k.into_iter().enumerate() {
-            if e.iter().any(|&(_, v)| v != 0.0) {
+            if !e.is_empty() {
                 diagonals.push(k);
                 entries.push(e);
             }
@@ -139,6 +146,7 @@ impl LinearPlan {
             diagonals,
             sum_steps,
             entries,
+            coefficients,
             output: output.clone(),
         })
     }
@@ -192,8 +200,8 @@ impl LinearPlan {
     pub fn diagonal_slots(&self, k: usize, giant: usize) -> Vec<f64> {
         let mut d = vec![0.0; self.period];
         if let Ok(i) = self.diagonals.binary_search(&k) {
-            for &(j, v) in &self.entries[i] {
-                d[j as usize] += v;
+            for &(j, id) in &self.entries[i] {
+                d[j as usize] += self.coefficients[id as usize];
             }
         }
         // rot(d, -g)[s] = d[s - g]; the diagonal repeats with period P.
@@ -282,19 +290,8 @@ impl BlockedPlan {
             ));
         }
         let slots = input.slots;
-        let (in_pos, out_pos) = (input.positions(), output.positions());
-        // (output block, input block) -> (input slot, output slot, value).
-        type Entries = Vec<(u32, u32, f64)>;
-        let mut by_block: std::collections::BTreeMap<(usize, usize), Entries> =
-            std::collections::BTreeMap::new();
-        map.for_each_nonzero(|r, c, v| {
-            let (ip, op) = (in_pos[c] as usize, out_pos[r] as usize);
-            by_block.entry((op / slots, ip / slots)).or_default().push((
-                (ip % slots) as u32,
-                (op % slots) as u32,
-                v,
-            ));
-        });
+        let coefficients: Arc<[f64]> = map.coefficients().into();
+        let by_block = grouped_entries(map, input, output);
         // Each block's result is one ciphertext of the output's period.
         let block_out = VecLayout {
             slots,
@@ -306,8 +303,16 @@ impl BlockedPlan {
         // output block are shared by all its input blocks (see `giant_groups`).
         let mut blocks = by_block
             .into_iter()
-            .map(|((j, i), nz)| {
-                let plan = LinearPlan::from_nonzeros(rows, cols, input.period, &block_out, &nz, 1)?;
+            .map(|((j, i), by_k)| {
+                let plan = LinearPlan::from_diagonals(
+                    rows,
+                    cols,
+                    input.period,
+                    &block_out,
+                    by_k,
+                    coefficients.clone(),
+                    1,
+                )?;
                 Ok((j, i, plan))
             })
             .collect::<Result<Vec<_>, String>>()?;
@@ -428,6 +433,78 @@ impl BlockedPlan {
     }
 }
 
+/// Entries of one diagonal: (slot j, coefficient id).
+type Diagonal = Vec<(u32, u32)>;
+
+/// The map's entries by block `(output ciphertext, input ciphertext)`,
+/// ascending, and within a block by diagonal (`by_k[k]`, k below
+/// min(P_in, P_out)), each at its slot j (see the module doc). Two passes
+/// over the map, one counting and one writing into vectors of exact size:
+/// a list of all entries first would double the peak, and ImageNet
+/// ResNet-18's 3x3 convs at 56x56 have 116 million.
+fn grouped_entries(
+    map: &LinearMap,
+    input: &VecLayout,
+    output: &VecLayout,
+) -> Vec<((usize, usize), Vec<Diagonal>)> {
+    let slots = input.slots;
+    let (in_pos, out_pos) = (input.positions(), output.positions());
+    let (in_period, out_period) = (input.period, output.period);
+    let period = in_period.max(out_period);
+    let range = in_period.min(out_period);
+    let tall = out_period > in_period;
+    // (block, k, j) of the entry at (row, col).
+    let place = |r: usize, c: usize| {
+        let (ip, op) = (in_pos[c] as usize, out_pos[r] as usize);
+        let block = (op / slots, ip / slots);
+        let (ip, op) = (ip % slots, op % slots);
+        let k = (ip + range - op % range) % range;
+        let j = if tall { op } else { (ip + period - k) % period };
+        debug_assert_eq!(j % out_period, op % out_period);
+        (block, k, j as u32)
+    };
+    // Entries come in runs of one block: remember the last one looked up.
+    let mut index: HashMap<(usize, usize), usize> = HashMap::new();
+    let mut counts: Vec<Vec<u32>> = Vec::new();
+    let mut last = ((usize::MAX, usize::MAX), 0);
+    let mut block_index = |block: (usize, usize), counts: &mut Vec<Vec<u32>>| {
+        if last.0 != block {
+            let next = index.len();
+            let b = *index.entry(block).or_insert(next);
+            if b == counts.len() {
+                counts.push(vec![0; range]);
+            }
+            last = (block, b);
+        }
+        last.1
+    };
+    map.for_each_entry(|r, c, _| {
+        let (block, k, _) = place(r, c);
+        let b = block_index(block, &mut counts);
+        counts[b][k] += 1;
+    });
+    let mut grouped: Vec<Vec<Diagonal>> = counts
+        .iter()
+        .map(|by_k| {
+            by_k.iter()
+                .map(|&n| Vec::with_capacity(n as usize))
+                .collect()
+        })
+        .collect();
+    map.for_each_entry(|r, c, id| {
+        let (block, k, j) = place(r, c);
+        let b = block_index(block, &mut counts);
+        grouped[b][k].push((j, id));
+    });
+    let mut blocks: Vec<((usize, usize), usize)> = index.into_iter().collect();
+    blocks.sort_unstable();
+    let mut grouped: Vec<Option<Vec<Diagonal>>> = grouped.into_iter().map(Some).collect();
+    blocks
+        .into_iter()
+        .map(|(block, b)| (block, grouped[b].take().expect("each block once")))
+        .collect()
+}
+
 /// `A x + b` on the cleartext slots of every block (`x`: `in_blocks`
 /// ciphertexts' slots one after the other; the result: `out_blocks`').
 pub fn apply_blocked(plan: &BlockedPlan, bias: Option<&[f64]>, x: &[f64]) -> Vec<f64> {
@@ -544,7 +621,8 @@ pub fn apply_plan(plan: &LinearPlan, bias: Option<&[f64]>, x: &[f64]) -> Vec<f64
             // Diagonal k pre-rotated by -g is entry (j, v) at every slot
             // s = j + g (mod period): touching only those is the same
             // product as with the whole diagonal, without building it.
-            for &(j, v) in &plan.entries[d] {
+            for &(j, id) in &plan.entries[d] {
+                let v = plan.coefficients[id as usize];
                 let mut s = (j as usize + g) % period;
                 while s < slots {
                     inner[s] += v * xb[s];

@@ -261,8 +261,34 @@ impl LinearMap {
         self.rows() / self.bias_repeat().max(1)
     }
 
+    /// The distinct values of the matrix's entries, indexed by the ids
+    /// [`LinearMap::for_each_entry`] reports: the weights (dense, conv),
+    /// 1/n at n for a pool window of n inputs, 1 for a pad. A plan keeps
+    /// an id per entry (4 bytes, not 8) and these values once.
+    pub fn coefficients(&self) -> Vec<f64> {
+        match self {
+            LinearMap::Dense { weights, .. } | LinearMap::Conv2d { weights, .. } => {
+                weights.iter().map(|&w| w as f64).collect()
+            }
+            LinearMap::AvgPool { attrs, .. } => {
+                let n = attrs.kernel[0] * attrs.kernel[1];
+                (0..=n)
+                    .map(|d| if d == 0 { 0.0 } else { 1.0 / d as f64 })
+                    .collect()
+            }
+            LinearMap::Pad { .. } => vec![1.0],
+        }
+    }
+
     /// Calls `f(row, col, value)` once for every nonzero entry of the matrix.
     pub fn for_each_nonzero(&self, mut f: impl FnMut(usize, usize, f64)) {
+        let values = self.coefficients();
+        self.for_each_entry(|r, c, id| f(r, c, values[id as usize]));
+    }
+
+    /// Calls `f(row, col, id)` once for every nonzero entry of the matrix,
+    /// whose value is `coefficients()[id]`.
+    pub fn for_each_entry(&self, mut f: impl FnMut(usize, usize, u32)) {
         match self {
             LinearMap::Dense {
                 rows,
@@ -271,9 +297,9 @@ impl LinearMap {
             } => {
                 for r in 0..*rows {
                     for c in 0..*cols {
-                        let v = weights[r * cols + c];
-                        if v != 0.0 {
-                            f(r, c, v as f64);
+                        let id = r * cols + c;
+                        if weights[id] != 0.0 {
+                            f(r, c, id as u32);
                         }
                     }
                 }
@@ -296,10 +322,11 @@ impl LinearMap {
                         let ic = g * cg + icg;
                         for ky in 0..kh {
                             for kx in 0..kw {
-                                let v = weights[((oc * cg + icg) * kh + ky) * kw + kx];
-                                if v == 0.0 {
+                                let id = ((oc * cg + icg) * kh + ky) * kw + kx;
+                                if weights[id] == 0.0 {
                                     continue;
                                 }
+                                let id = id as u32;
                                 let dy = (ky * attrs.dilations[0]) as isize - pt;
                                 let dx = (kx * attrs.dilations[1]) as isize - pl;
                                 for oy in 0..oh {
@@ -313,7 +340,7 @@ impl LinearMap {
                                             f(
                                                 (oc * oh + oy) * ow + ox,
                                                 (ic * h + iy as usize) * wd + ix as usize,
-                                                v as f64,
+                                                id,
                                             );
                                         }
                                     }
@@ -345,11 +372,11 @@ impl LinearMap {
                             } else {
                                 count
                             };
-                            let v = 1.0 / div as f64;
+                            let id = div as u32;
                             let row = (ch * oh + oy) * ow + ox;
                             for iy in ys {
                                 for ix in xs.clone() {
-                                    f(row, (ch * h + iy as usize) * w + ix as usize, v);
+                                    f(row, (ch * h + iy as usize) * w + ix as usize, id);
                                 }
                             }
                         }
@@ -370,7 +397,7 @@ impl LinearMap {
                     let row: usize = (0..rank)
                         .map(|d| (col / in_strides[d] % input[d] + pads[d]) * out_strides[d])
                         .sum();
-                    f(row, col, 1.0);
+                    f(row, col, 0);
                 }
             }
         }
