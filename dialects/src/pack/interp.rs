@@ -150,7 +150,7 @@ enum Kernel {
         layout: VecLayout,
         shape: Vec<usize>,
     },
-    Linear(LinearOp),
+    Linear(Box<LinearOp>),
     Square,
     Polynomial(Polynomial),
     Mul,
@@ -172,7 +172,7 @@ impl Kernel {
             "pack.linear" => {
                 let input = VecLayout::from_type(func.ty(op.operands[0]))?;
                 let output = VecLayout::from_type(result_ty)?;
-                Kernel::Linear(LinearOp::from_op(op, &input, &output, module)?)
+                Kernel::Linear(Box::new(LinearOp::from_op(op, &input, &output, module)?))
             }
             "pack.square" => Kernel::Square,
             "pack.polynomial" => Kernel::Polynomial(Polynomial::from_op(op)?),
