@@ -7,11 +7,19 @@
 //! weights through the f64 interpreters take minutes (figures in the
 //! example's README); CI covers the same layouts on a random-weight
 //! ResNet-18 in `pack_multi_ciphertext.rs`.
+//!
+//! The ImageNet-shaped ResNet-18 (examples/resnet18-imagenet: 3x224x224,
+//! its 64x112x112 stem output over 25 ciphertexts) packs, and its `pack`
+//! program, approximations included, gives tract's logits to 1e-3 of the
+//! largest on its 3 sample inputs (`--ignored`: minutes).
 
 mod common;
 
 use common::trained::Trained;
-use common::{fashion_images, fashion_labels};
+use common::{example, fashion_images, fashion_labels, npy_inputs, tract_logits};
+use orion_compiler::{import_onnx_file, passes, PassManager, PassOptions};
+use orion_dialects::{ckks::ParamsAttr, pack};
+use tract_onnx::prelude::*;
 
 const RESNET18: Trained = Trained {
     name: "CIFAR ResNet-18",
@@ -30,4 +38,51 @@ fn resnet18_approximations_keep_the_accuracy_on_1000_images() {
 #[ignore = "100 images through the nn and pack interpreters; run with --ignored"]
 fn resnet18_pack_agrees_with_nn_on_100_images() {
     RESNET18.check_pack(100);
+}
+
+#[test]
+#[ignore = "a 1.8 GFLOP network through calibration and the pack interpreter; run with --ignored"]
+fn resnet18_imagenet_pack_agrees_with_tract_on_3_inputs() {
+    let onnx = "examples/resnet18-imagenet/resnet18.onnx";
+    let opts = PassOptions {
+        params: ParamsAttr::resnet_bootstrapped(),
+        calibration: npy_inputs("examples/resnet18-imagenet/calibration.npy"),
+        ..PassOptions::default()
+    };
+    let mut packed = import_onnx_file(&example(onnx)).unwrap();
+    let mut pm = PassManager::new();
+    // --lower-to-ckks up to the pack level.
+    for p in passes::LOWER_TO_CKKS
+        .iter()
+        .take_while(|&&p| p != "place-bootstraps")
+    {
+        pm.add_by_name(p, &opts).unwrap();
+    }
+    pm.run(&mut packed, |_, _| {}).unwrap();
+    let inputs: Vec<Vec<_>> = npy_inputs("examples/resnet18-imagenet/inputs.npy")
+        .into_iter()
+        .map(|x| vec![x])
+        .collect();
+    let got = pack::interp::interpret_batch(&packed, &inputs).unwrap();
+    let model = tract_onnx::onnx()
+        .model_for_path(example(onnx))
+        .unwrap()
+        .into_optimized()
+        .unwrap()
+        .into_runnable()
+        .unwrap();
+    let mut worst = 0f64;
+    for (x, got) in inputs.iter().zip(&got) {
+        let want = tract_logits(&model, &x[0]);
+        let err = got[0].max_rel_diff(&want);
+        eprintln!(
+            "class pack {} tract {}, relative error {err:.2e}",
+            got[0].argmax(),
+            want.argmax()
+        );
+        assert_eq!(got[0].argmax(), want.argmax());
+        worst = worst.max(err);
+    }
+    eprintln!("ImageNet ResNet-18 pack (approximations included) vs tract: {worst:.2e}");
+    assert!(worst < 1e-3, "pack vs tract {worst:.2e}");
 }

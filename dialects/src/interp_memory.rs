@@ -37,12 +37,7 @@ pub fn interpreter_bytes(func: &Func, ckks_slots: usize) -> usize {
 /// after its last use and copies an op's operands while evaluating it:
 /// the values alive before the op, its operands again, and its results.
 pub fn peak_live_bytes(func: &Func, ckks_slots: usize) -> usize {
-    let mut last = vec![usize::MAX; func.values.len()];
-    for (i, op) in func.body.iter().enumerate() {
-        for v in &op.operands {
-            last[v.0 as usize] = i;
-        }
-    }
+    let last = func.last_uses();
     let bytes = |v: &crate::ir::ValueId| value_bytes(func.ty(*v), ckks_slots);
     let mut live: usize = func.args.iter().map(bytes).fold(0, usize::saturating_add);
     let mut peak = live;

@@ -81,7 +81,7 @@ def train_probe(fc, f, y, steps, lr):
         opt.zero_grad()
         loss.backward()
         opt.step()
-    return float(loss)
+    return loss.item()
 
 
 def main():

@@ -82,3 +82,19 @@ pub fn tract_logits(model: &Arc<TypedRunnableModel>, image: &Tensor) -> Tensor {
         view.iter().map(|&v| v as f64).collect(),
     )
 }
+
+/// The stacked float32 inputs of a committed `.npy` file (`[N, ...]`), as
+/// N tensors of shape `[1, ...]`.
+pub fn npy_inputs(path: &str) -> Vec<Tensor> {
+    let bytes = std::fs::read(example(path)).unwrap();
+    let npy = npyz::NpyFile::new(&bytes[..]).unwrap();
+    let shape: Vec<usize> = npy.shape().iter().map(|&d| d as usize).collect();
+    let values: Vec<f32> = npy.into_vec().unwrap();
+    let per = values.len() / shape[0];
+    let mut one = shape.clone();
+    one[0] = 1;
+    values
+        .chunks(per)
+        .map(|v| Tensor::new(one.clone(), v.iter().map(|&x| x as f64).collect()))
+        .collect()
+}

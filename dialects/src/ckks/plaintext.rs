@@ -91,7 +91,7 @@ pub fn vector_attr_repeated(
 type Weights = Option<Arc<[u8]>>;
 type PlanCache = Mutex<HashMap<(String, usize), (Weights, Arc<BlockedPlan>)>>;
 
-/// The nonzeros the plan cache may hold (16 bytes each: 1 GiB).
+/// The nonzeros the plan cache may hold (8 bytes each: 512 MiB).
 const PLAN_CACHE_NONZEROS: usize = 1 << 26;
 
 /// Plans by (encode value without its diagonal index, address of the

@@ -241,6 +241,18 @@ impl Func {
         def
     }
 
+    /// The index of the last op that reads each value (`usize::MAX`: none),
+    /// where an interpreter may drop it.
+    pub fn last_uses(&self) -> Vec<usize> {
+        let mut last = vec![usize::MAX; self.values.len()];
+        for (i, op) in self.body.iter().enumerate() {
+            for v in &op.operands {
+                last[v.0 as usize] = i;
+            }
+        }
+        last
+    }
+
     /// Replaces every use of `from` by `to`.
     pub fn replace_all_uses(&mut self, from: ValueId, to: ValueId) {
         for op in &mut self.body {

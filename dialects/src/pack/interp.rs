@@ -67,7 +67,7 @@ pub fn interpret_batch_observed(
                 .collect(),
         );
     }
-    let last_use = last_uses(func);
+    let last_use = func.last_uses();
     let first_stages =
         crate::fitted_range::first_stages(func, "pack.polynomial", &["pack.bootstrap"]);
     for (i, op) in func.body.iter().enumerate() {
@@ -113,17 +113,6 @@ pub fn interpret_batch_observed(
         func.loc.clone(),
         "@main has no func.return",
     ))
-}
-
-/// The index of the last op that reads each value.
-fn last_uses(func: &Func) -> Vec<usize> {
-    let mut last = vec![usize::MAX; func.values.len()];
-    for (i, op) in func.body.iter().enumerate() {
-        for v in &op.operands {
-            last[v.0 as usize] = i;
-        }
-    }
-    last
 }
 
 fn returned(op: &Op, v: &Value) -> Result<Tensor, Diagnostic> {

@@ -226,17 +226,6 @@ fn live_values(func: &Func) -> Vec<bool> {
     live
 }
 
-/// The index of the last op using each value (`usize::MAX`: none).
-fn last_uses(func: &Func) -> Vec<usize> {
-    let mut last = vec![usize::MAX; func.values.len()];
-    for (i, op) in func.body.iter().enumerate() {
-        for v in &op.operands {
-            last[v.0 as usize] = i;
-        }
-    }
-    last
-}
-
 /// Optimizes `func` region by region (see the `region` module): linear in
 /// its size, each region's e-graph bounded by `REGION_MAX` ops.
 fn optimize_func(
@@ -245,7 +234,7 @@ fn optimize_func(
     limits: &OptimizeCkks,
 ) -> Result<Optimized, Diagnostic> {
     let model = CostModel::new(params);
-    let (last_use, live) = (last_uses(func), live_values(func));
+    let (last_use, live) = (func.last_uses(), live_values(func));
     let shared = Shared {
         func,
         params,
