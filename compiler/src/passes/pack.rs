@@ -60,6 +60,7 @@
 //!   %2 = pack.square %1 : !pack.vec<slots = 4096, size = 128, period = 128>
 //! ```
 
+mod layout_choice;
 mod too_large;
 
 use super::{Pass, PassOptions, Statistics};
@@ -67,7 +68,7 @@ use orion_dialects::ir::{Attribute, Func, Location, Module, Op, ValueId};
 use orion_dialects::nn::activations::ACTIVATION_OPS;
 use orion_dialects::nn::conv::{Conv2dAttrs, PoolAttrs};
 use orion_dialects::nn::{concat, pad};
-use orion_dialects::pack::{LinearOp, Multiplexed, VecLayout};
+use orion_dialects::pack::{LinearMap, LinearOp, Multiplexed, VecLayout};
 use orion_dialects::Diagnostic;
 
 pub struct Pack {
@@ -333,8 +334,15 @@ impl<'a> Packer<'a> {
         let slots = self.pass.slots;
         let input = VecLayout::from_type(self.new.ty(x)).map_err(|m| op_err(op, m))?;
         let in_shape = [shape[1], shape[2], shape[3]];
-        let out = strided_layout(slots, &input, in_shape, out_shape, strides)
+        let layouts = strided_layouts(slots, &input, in_shape, out_shape, strides)
             .map_err(|m| op_err(op, format!("result: {m}")))?;
+        let out = match layout_choice::without_weighing(&layouts) {
+            Some(l) => l,
+            None => {
+                let map = LinearMap::from_attrs(&attrs, self.module).map_err(|m| op_err(op, m))?;
+                layout_choice::cheapest(&map, &input, layouts)
+            }
+        };
         self.linear(op, x, attrs, &out)
     }
 
@@ -602,22 +610,22 @@ struct LinearStats {
     rotations: i64,
 }
 
-/// The layout of a conv or pool result `out_shape` from an `input` layout of
-/// `in_shape`: the input's gap (1 for a 1-D input, or one laid out for
-/// another shape) times the strides, per axis, on the input's grid when the
-/// result fits in it (so that every tap moves all elements alike: few
-/// diagonals), else on the smallest grid. A 1x1 plane is 1-D (the positions
-/// would be the flat ones anyway). Failing the slots, the same on the
-/// smallest grid, then the input's gap, then gap 1.
-fn strided_layout(
+/// The layouts a conv or pool result `out_shape` may take from an `input`
+/// layout of `in_shape`: the input's gap (1 for a 1-D input, or one laid
+/// out for another shape) times the strides, per axis, on the input's grid
+/// when the result fits in it (so that every tap moves all elements alike:
+/// few diagonals), else on the smallest grid; then the same on the
+/// smallest grid, the input's gap, gap 1: every one that fits, in that
+/// order. A 1x1 plane is 1-D (the positions would be the flat ones anyway).
+fn strided_layouts(
     slots: usize,
     input: &VecLayout,
     in_shape: [usize; 3],
     out_shape: [usize; 3],
     strides: [usize; 2],
-) -> Result<VecLayout, String> {
+) -> Result<Vec<VecLayout>, String> {
     if out_shape[1] == 1 && out_shape[2] == 1 {
-        return VecLayout::replicated(slots, out_shape[0]);
+        return Ok(vec![VecLayout::replicated(slots, out_shape[0])?]);
     }
     let (in_gap, in_grid) = match &input.mux {
         Some(m) if m.shape == in_shape => (m.gap, m.grid),
@@ -632,15 +640,12 @@ fn strided_layout(
     for g in [gap, in_gap, [1, 1]] {
         candidates.push((g, Multiplexed::min_grid(out_shape, g)));
     }
-    let (mut best, mut first_err) = (None::<VecLayout>, None);
+    let (mut fitting, mut first_err) = (Vec::<VecLayout>::new(), None);
     for (gap, grid) in candidates {
         match VecLayout::on_grid(slots, out_shape, gap, grid) {
-            Ok(l) if l.blocks() == 1 => return Ok(l),
-            // Over several ciphertexts, the fewest: every op after it, and
-            // a bootstrap, costs one per ciphertext.
             Ok(l) => {
-                if best.as_ref().is_none_or(|b| l.blocks() < b.blocks()) {
-                    best = Some(l);
+                if !fitting.contains(&l) {
+                    fitting.push(l);
                 }
             }
             Err(e) => {
@@ -648,7 +653,27 @@ fn strided_layout(
             }
         }
     }
-    best.ok_or_else(|| first_err.expect("at least one candidate"))
+    if fitting.is_empty() {
+        return Err(first_err.expect("at least one candidate"));
+    }
+    Ok(fitting)
+}
+
+/// [`strided_layouts`]' first with the fewest ciphertexts: every op after
+/// it, and a bootstrap, costs one per ciphertext.
+fn strided_layout(
+    slots: usize,
+    input: &VecLayout,
+    in_shape: [usize; 3],
+    out_shape: [usize; 3],
+    strides: [usize; 2],
+) -> Result<VecLayout, String> {
+    let layouts = strided_layouts(slots, input, in_shape, out_shape, strides)?;
+    let fewest = layouts.iter().map(VecLayout::blocks).min();
+    Ok(layouts
+        .into_iter()
+        .find(|l| Some(l.blocks()) == fewest)
+        .expect("at least one layout"))
 }
 
 /// The layout of a placement's result of `out_shape` from an input laid

@@ -220,13 +220,7 @@ pub fn encoded_slots(value: &Attribute, module: &Module) -> Result<usize, String
                 ));
             }
             let range = input.period.min(output.period);
-            let baby_steps = get_usize(value, "baby_steps")?;
-            // 0 lets the plan choose.
-            if baby_steps != 0 && (!baby_steps.is_power_of_two() || baby_steps > range) {
-                return Err(format!(
-                    "baby_steps must be 0 or a power of two no larger than {range}, got {baby_steps}"
-                ));
-            }
+            crate::pack::linear::check_baby_steps(get_usize(value, "baby_steps")?, range)?;
             let mut checked = checked_maps().lock().expect("checked maps");
             if checked.len() >= 4096 {
                 checked.clear();

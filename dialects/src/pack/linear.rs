@@ -436,53 +436,107 @@ impl BlockedPlan {
 /// Entries of one diagonal: (slot j, coefficient id).
 type Diagonal = Vec<(u32, u32)>;
 
-/// The map's entries by block `(output ciphertext, input ciphertext)`,
-/// ascending, and within a block by diagonal (`by_k[k]`, k below
-/// min(P_in, P_out)), each at its slot j (see the module doc). Two passes
-/// over the map, one counting and one writing into vectors of exact size:
-/// a list of all entries first would double the peak, and ImageNet
-/// ResNet-18's 3x3 convs at 56x56 have 116 million.
+/// Where the entries of a map land between two layouts (see the module
+/// doc): block `(output ciphertext, input ciphertext)`, diagonal k below
+/// min(P_in, P_out), slot j.
+struct Placement {
+    in_pos: Vec<u32>,
+    out_pos: Vec<u32>,
+    slots: usize,
+    period: usize,
+    range: usize,
+    tall: bool,
+}
+
+impl Placement {
+    fn new(input: &VecLayout, output: &VecLayout) -> Placement {
+        Placement {
+            in_pos: input.positions(),
+            out_pos: output.positions(),
+            slots: input.slots,
+            period: input.period.max(output.period),
+            range: input.period.min(output.period),
+            tall: output.period > input.period,
+        }
+    }
+
+    /// (block, k, j) of the entry at (row, col).
+    fn place(&self, r: usize, c: usize) -> ((usize, usize), usize, u32) {
+        let (ip, op) = (self.in_pos[c] as usize, self.out_pos[r] as usize);
+        let block = (op / self.slots, ip / self.slots);
+        let (ip, op) = (ip % self.slots, op % self.slots);
+        let range = self.range;
+        let k = (ip + range - op % range) % range;
+        let j = if self.tall {
+            op
+        } else {
+            (ip + self.period - k) % self.period
+        };
+        (block, k, j as u32)
+    }
+}
+
+/// Blocks in the order entries first reach them; entries come in runs of
+/// one block, so the last one looked up is remembered.
+#[derive(Default)]
+struct BlockIndex {
+    index: HashMap<(usize, usize), usize>,
+    last: Option<((usize, usize), usize)>,
+}
+
+impl BlockIndex {
+    fn get(&mut self, block: (usize, usize)) -> usize {
+        match self.last {
+            Some((b, i)) if b == block => i,
+            _ => {
+                let next = self.index.len();
+                let i = *self.index.entry(block).or_insert(next);
+                self.last = Some((block, i));
+                i
+            }
+        }
+    }
+}
+
+/// How many entries each diagonal of each block gets (blocks indexed by
+/// `BlockIndex`), in one pass over the map.
+fn diagonal_counts(map: &LinearMap, at: &Placement) -> (BlockIndex, Vec<Vec<u32>>) {
+    let mut blocks = BlockIndex::default();
+    let mut counts: Vec<Vec<u32>> = Vec::new();
+    map.for_each_entry(|r, c, _| {
+        let (block, k, _) = at.place(r, c);
+        let b = blocks.get(block);
+        if b == counts.len() {
+            counts.push(vec![0; at.range]);
+        }
+        counts[b][k] += 1;
+    });
+    (blocks, counts)
+}
+
+/// The nonzero diagonals of `map` between two layouts, over all blocks,
+/// without building the plan: O(nnz) time, O(blocks x range) memory. The
+/// pack pass weighs layouts with it.
+pub fn count_diagonals(map: &LinearMap, input: &VecLayout, output: &VecLayout) -> usize {
+    let (_, counts) = diagonal_counts(map, &Placement::new(input, output));
+    counts
+        .iter()
+        .map(|by_k| by_k.iter().filter(|&&n| n > 0).count())
+        .sum()
+}
+
+/// The map's entries by block, ascending, and within a block by diagonal
+/// (`by_k[k]`), each at its slot j. Two passes over the map, one counting
+/// and one writing into vectors of exact size: a list of all entries
+/// first would double the peak, and ImageNet ResNet-18's 3x3 convs at
+/// 56x56 have 116 million.
 fn grouped_entries(
     map: &LinearMap,
     input: &VecLayout,
     output: &VecLayout,
 ) -> Vec<((usize, usize), Vec<Diagonal>)> {
-    let slots = input.slots;
-    let (in_pos, out_pos) = (input.positions(), output.positions());
-    let (in_period, out_period) = (input.period, output.period);
-    let period = in_period.max(out_period);
-    let range = in_period.min(out_period);
-    let tall = out_period > in_period;
-    // (block, k, j) of the entry at (row, col).
-    let place = |r: usize, c: usize| {
-        let (ip, op) = (in_pos[c] as usize, out_pos[r] as usize);
-        let block = (op / slots, ip / slots);
-        let (ip, op) = (ip % slots, op % slots);
-        let k = (ip + range - op % range) % range;
-        let j = if tall { op } else { (ip + period - k) % period };
-        debug_assert_eq!(j % out_period, op % out_period);
-        (block, k, j as u32)
-    };
-    // Entries come in runs of one block: remember the last one looked up.
-    let mut index: HashMap<(usize, usize), usize> = HashMap::new();
-    let mut counts: Vec<Vec<u32>> = Vec::new();
-    let mut last = ((usize::MAX, usize::MAX), 0);
-    let mut block_index = |block: (usize, usize), counts: &mut Vec<Vec<u32>>| {
-        if last.0 != block {
-            let next = index.len();
-            let b = *index.entry(block).or_insert(next);
-            if b == counts.len() {
-                counts.push(vec![0; range]);
-            }
-            last = (block, b);
-        }
-        last.1
-    };
-    map.for_each_entry(|r, c, _| {
-        let (block, k, _) = place(r, c);
-        let b = block_index(block, &mut counts);
-        counts[b][k] += 1;
-    });
+    let at = Placement::new(input, output);
+    let (mut blocks, counts) = diagonal_counts(map, &at);
     let mut grouped: Vec<Vec<Diagonal>> = counts
         .iter()
         .map(|by_k| {
@@ -492,14 +546,13 @@ fn grouped_entries(
         })
         .collect();
     map.for_each_entry(|r, c, id| {
-        let (block, k, j) = place(r, c);
-        let b = block_index(block, &mut counts);
-        grouped[b][k].push((j, id));
+        let (block, k, j) = at.place(r, c);
+        grouped[blocks.get(block)][k].push((j, id));
     });
-    let mut blocks: Vec<((usize, usize), usize)> = index.into_iter().collect();
-    blocks.sort_unstable();
+    let mut order: Vec<((usize, usize), usize)> = blocks.index.into_iter().collect();
+    order.sort_unstable();
     let mut grouped: Vec<Option<Vec<Diagonal>>> = grouped.into_iter().map(Some).collect();
-    blocks
+    order
         .into_iter()
         .map(|(block, b)| (block, grouped[b].take().expect("each block once")))
         .collect()
@@ -522,6 +575,17 @@ pub fn apply_blocked(plan: &BlockedPlan, bias: Option<&[f64]>, x: &[f64]) -> Vec
         }
     }
     acc
+}
+
+/// A written `baby_steps`: 0 (the plan chooses) or a power of two no
+/// larger than the diagonal range.
+pub fn check_baby_steps(baby_steps: usize, range: usize) -> Result<(), String> {
+    if baby_steps != 0 && (!baby_steps.is_power_of_two() || baby_steps > range) {
+        return Err(format!(
+            "baby_steps must be 0 or a power of two no larger than {range}, got {baby_steps}"
+        ));
+    }
+    Ok(())
 }
 
 /// The baby-step size `given`, or `best()` for 0; a power of two no
