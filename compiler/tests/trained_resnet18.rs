@@ -48,10 +48,10 @@ fn resnet18_imagenet_pack_agrees_with_tract_on_3_inputs() {
         params: ParamsAttr::resnet_bootstrapped(),
         calibration: npy_inputs("examples/resnet18-imagenet/calibration.npy"),
         // Eight calibration images see less of the ranges than 100 do:
-        // widened by 20% instead of 10% (at 10% one input leaves them and
-        // a composite sign diverges; at 30% the wider approximations cost
-        // 1.05e-3).
-        calibration_margin: 0.2,
+        // widened by 25% instead of 10% (at 10% and 20% one input leaves
+        // them and a composite sign diverges; at 30% the wider
+        // approximations cost 1.05e-3, at 25% 9.5e-4).
+        calibration_margin: 0.25,
         ..PassOptions::default()
     };
     let mut packed = import_onnx_file(&example(onnx)).unwrap();
