@@ -15,7 +15,11 @@
 //! before: conv2d 7x7 s2  5->25  3x224x224 g1 -> 64x112x112 g1    4005064 diagonals
 //! after:  conv2d 7x7 s2  5->32  3x224x224 g1 -> 64x112x112 g2      10224 diagonals
 //! before: conv2d 3x3 s2  2->1   256x14x14 g16 -> 512x7x7 g16 (112x112 grid)  62558 diagonals
+//! after:  conv2d 3x3 s2  2->2   256x14x14 g16 -> 512x7x7 g32 (224x224 grid)  13667 diagonals
 //! ```
+//!
+//! (`compiler/tests/pack_multi_ciphertext.rs` pins a case where the tiles
+//! of the input's grid win over fewer ciphertexts.)
 
 use crate::cost_model::CostModel;
 use orion_dialects::pack::linear::count_diagonals;
