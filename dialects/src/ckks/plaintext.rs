@@ -204,21 +204,7 @@ pub fn encoded_slots(value: &Attribute, module: &Module) -> Result<usize, String
         Some((_, input, output)) => (input, output),
         None => {
             let (map, input, output) = map_and_layouts(value, &d.entries, module)?;
-            if input.size != map.cols() || output.size != map.rows() {
-                return Err(format!(
-                    "a {}x{} map from a layout of {} elements to one of {}",
-                    map.rows(),
-                    map.cols(),
-                    input.size,
-                    output.size
-                ));
-            }
-            if input.slots != output.slots {
-                return Err(format!(
-                    "input and output layouts have different slot counts ({} and {})",
-                    input.slots, output.slots
-                ));
-            }
+            crate::pack::linear::check_layouts(&map, &input, &output)?;
             let range = input.period.min(output.period);
             crate::pack::linear::check_baby_steps(get_usize(value, "baby_steps")?, range)?;
             let mut checked = checked_maps().lock().expect("checked maps");

@@ -276,19 +276,8 @@ impl BlockedPlan {
                 output: output.clone(),
             });
         }
+        check_layouts(map, input, output)?;
         let (rows, cols) = (map.rows(), map.cols());
-        if input.size != cols || output.size != rows {
-            return Err(format!(
-                "a {rows}x{cols} map from a layout of {} elements to one of {}",
-                input.size, output.size
-            ));
-        }
-        if input.slots != output.slots {
-            return Err(format!(
-                "input and output layouts have different slot counts ({} and {})",
-                input.slots, output.slots
-            ));
-        }
         let slots = input.slots;
         let coefficients: Arc<[f64]> = map.coefficients().into();
         let by_block = grouped_entries(map, input, output);
@@ -575,6 +564,25 @@ pub fn apply_blocked(plan: &BlockedPlan, bias: Option<&[f64]>, x: &[f64]) -> Vec
         }
     }
     acc
+}
+
+/// That `map` goes from the `input` layout's elements to the `output`
+/// layout's, on ciphertexts of the same slot count.
+pub fn check_layouts(map: &LinearMap, input: &VecLayout, output: &VecLayout) -> Result<(), String> {
+    let (rows, cols) = (map.rows(), map.cols());
+    if input.size != cols || output.size != rows {
+        return Err(format!(
+            "a {rows}x{cols} map from a layout of {} elements to one of {}",
+            input.size, output.size
+        ));
+    }
+    if input.slots != output.slots {
+        return Err(format!(
+            "input and output layouts have different slot counts ({} and {})",
+            input.slots, output.slots
+        ));
+    }
+    Ok(())
 }
 
 /// A written `baby_steps`: 0 (the plan chooses) or a power of two no

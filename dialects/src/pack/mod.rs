@@ -111,19 +111,7 @@ impl LinearOp {
             .and_then(Attribute::as_int)
             .unwrap_or(0)
             .max(0) as usize;
-        let (rows, cols) = (map.rows(), map.cols());
-        if input.size != cols || output.size != rows {
-            return Err(format!(
-                "a {rows}x{cols} map from a layout of {} elements to one of {}",
-                input.size, output.size
-            ));
-        }
-        if input.slots != output.slots {
-            return Err(format!(
-                "input and output layouts have different slot counts ({} and {})",
-                input.slots, output.slots
-            ));
-        }
+        linear::check_layouts(&map, input, output)?;
         linear::check_baby_steps(baby, input.period.min(output.period))?;
         // The plan folds the products with rotate-and-sum exactly when the
         // result's period is below the input's.
