@@ -49,6 +49,10 @@ struct Args {
     /// Baby step of the linear transform (default: the library's choice).
     #[arg(long)]
     baby: Option<usize>,
+    /// Seeded keys (`KeyLevels::seeded`): the relinearization and Galois
+    /// keys hold each digit's uniform half as a seed, expanded per use.
+    #[arg(long)]
+    seeded_keys: bool,
 }
 
 /// `--level`: the top of the chain or a level number.
@@ -179,12 +183,25 @@ impl Bench {
         let kg = KeyGenerator::with_seed(&ctx, 1);
         let sk = kg.gen_secret_key();
         let pk = kg.gen_public_key(&sk)?;
-        let rlk = kg.gen_relin_key(&sk)?;
-        let gks = kg.gen_galois_keys(&sk, &steps)?;
+        let (rlk, gks) = if args.seeded_keys {
+            let mut need = KeyLevels {
+                seeded: true,
+                ..KeyLevels::default()
+            };
+            let top = ctx.max_level();
+            need.relinearize(top);
+            steps.iter().for_each(|&s| need.rotate(s, top, ctx.slots()));
+            let (rlk, gks) = need.generate(&ctx, &sk, Some(2), &|| {})?;
+            (rlk.expect("asked for"), gks)
+        } else {
+            (kg.gen_relin_key(&sk)?, kg.gen_galois_keys(&sk, &steps)?)
+        };
         println!(
-            "keygen (sk, pk, rlk, {} Galois keys): {:.1} ms",
+            "keygen (sk, pk, rlk, {} Galois keys{}): {:.1} ms, {} MB of Galois keys",
             steps.len(),
-            t0.elapsed().as_secs_f64() * 1e3
+            if args.seeded_keys { ", seeded" } else { "" },
+            t0.elapsed().as_secs_f64() * 1e3,
+            gks.size_bytes() >> 20
         );
         let encryptor = Encryptor::new(&ctx, &pk);
         let ev = Evaluator::new(&ctx, Some(&rlk), Some(&gks));

@@ -97,7 +97,7 @@ impl LevelKeys {
                 for (o, src) in s_out.limbs.iter_mut().zip(&sk.ntt.limbs) {
                     permute(src, &perm, o);
                 }
-                let key = CompactKey::generate(ctx, &mut rng, &sk.ntt, &s_out, level);
+                let key = CompactKey::generate(ctx, &mut rng, &sk.ntt, &s_out, level, false);
                 on_key();
                 (step, g, key)
             })

@@ -50,8 +50,8 @@ impl EncapsulationKeys {
         let eph = ctx.poly_from_small(&coeffs, &ctx.basis_all());
         let top = params.levels().top;
         Some(Self {
-            to_sparse: CompactKey::generate(ctx, &mut rng, &sk.ntt, &eph, 0),
-            to_dense: CompactKey::generate(ctx, &mut rng, &eph, &sk.ntt, top),
+            to_sparse: CompactKey::generate(ctx, &mut rng, &sk.ntt, &eph, 0, false),
+            to_dense: CompactKey::generate(ctx, &mut rng, &eph, &sk.ntt, top, false),
         })
     }
 

@@ -79,6 +79,7 @@ impl BootstrapKeys {
             rotations: plan.rotation_levels(ctx.slots()),
             conjugation: Some(evalmod),
             relinearization: Some(evalmod),
+            seeded: false,
         })
     }
 

@@ -12,7 +12,7 @@ use rand::RngCore;
 use crate::ring::context::Context;
 use crate::ring::poly::RnsPoly;
 use crate::scheme::keygen::add_gadget_term;
-use crate::scheme::keys::SwitchingKey;
+use crate::scheme::keys::{expand_mask_limb, Mask, SwitchingKey};
 use crate::scheme::keyswitch::Decomposed;
 use crate::scheme::sampler;
 
@@ -23,24 +23,40 @@ use crate::scheme::sampler;
 pub(crate) struct CompactKey {
     pub(crate) level: usize,
     pub(crate) digits: Vec<(RnsPoly, RnsPoly)>,
+    /// The seed of each digit's `a_j` when the key is to be held seeded
+    /// ([`Mask::Seeded`]): `a_j` is kept until [`Self::into_switching_key`].
+    pub(crate) seeds: Option<Vec<[u8; 32]>>,
 }
 
 impl CompactKey {
-    /// Generates the key from `s_in` to `s_out` (both in NTT form over all primes).
+    /// Generates the key from `s_in` to `s_out` (both in NTT form over all
+    /// primes); with `seeded`, each `a_j` is expanded from a seed drawn
+    /// from `rng` (see [`expand_mask_limb`]) and the seeds are kept.
     pub(crate) fn generate<R: RngCore>(
         ctx: &Context,
         rng: &mut R,
         s_in: &RnsPoly,
         s_out: &RnsPoly,
         level: usize,
+        seeded: bool,
     ) -> Self {
         let basis = ctx.basis_qp(level);
         let s_out_l = restrict(ctx, s_out, level);
+        let mut seeds = seeded.then(Vec::new);
         let digits = (0..ctx.dnum_at(level))
             .map(|j| {
                 let mut a = ctx.scratch.uninit_poly(basis.len(), true);
-                for (limb, &g) in a.limbs.iter_mut().zip(&basis) {
-                    sampler::uniform_limb(rng, &ctx.primes[g].m, limb);
+                if let Some(seeds) = &mut seeds {
+                    let mut seed = [0u8; 32];
+                    rng.fill_bytes(&mut seed);
+                    for (limb, &g) in a.limbs.iter_mut().zip(&basis) {
+                        expand_mask_limb(&seed, g, &ctx.primes[g].m, limb);
+                    }
+                    seeds.push(seed);
+                } else {
+                    for (limb, &g) in a.limbs.iter_mut().zip(&basis) {
+                        sampler::uniform_limb(rng, &ctx.primes[g].m, limb);
+                    }
                 }
                 let e = sampler::gaussian(rng, ctx.n());
                 let mut b = ctx.poly_from_small(&e, &basis);
@@ -51,7 +67,11 @@ impl CompactKey {
                 (b, a)
             })
             .collect();
-        Self { level, digits }
+        Self {
+            level,
+            digits,
+            seeds,
+        }
     }
 
     /// Bytes of key material held.
@@ -78,11 +98,24 @@ impl CompactKey {
     /// evaluator's rotations, hoisting and relinearization can use it.
     pub(crate) fn into_switching_key(self, ctx: &Context) -> SwitchingKey {
         let level = self.level;
-        let digits = self
-            .digits
-            .into_iter()
-            .map(|(b, a)| (to_global(ctx, b, level), to_global(ctx, a, level)))
-            .collect();
+        let digits = match self.seeds {
+            Some(seeds) => self
+                .digits
+                .into_iter()
+                .zip(seeds)
+                .map(|((b, _), seed)| (to_global(ctx, b, level), Mask::Seeded(seed)))
+                .collect(),
+            None => self
+                .digits
+                .into_iter()
+                .map(|(b, a)| {
+                    (
+                        to_global(ctx, b, level),
+                        Mask::Held(to_global(ctx, a, level)),
+                    )
+                })
+                .collect(),
+        };
         SwitchingKey {
             digits,
             top: Some(level),

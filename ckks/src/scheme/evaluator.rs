@@ -16,7 +16,7 @@ use crate::ring::conjugate_invariant::Ring;
 use crate::ring::context::Context;
 use crate::ring::poly::{for_each_limb, Op, RnsPoly};
 use crate::scheme::ciphertext::{Ciphertext, Plaintext};
-use crate::scheme::keys::{GaloisKeys, RelinearizationKey, SwitchingKey};
+use crate::scheme::keys::{GaloisKeys, Mask, RelinearizationKey, SwitchingKey};
 use crate::scheme::keyswitch::Decomposed;
 
 /// Largest relative difference of two scales that still count as equal.
@@ -422,7 +422,10 @@ impl Evaluator {
         let ok = key.digits.len() == key.top.map_or(ctx.dnum, |l| ctx.dnum_at(l))
             && key.digits.iter().all(|(b, a)| {
                 b.num_limbs() == ctx.basis_all().len()
-                    && a.num_limbs() == b.num_limbs()
+                    && match a {
+                        Mask::Held(a) => a.num_limbs() == b.num_limbs(),
+                        Mask::Seeded(_) => true,
+                    }
                     && b.n() == ctx.n()
             });
         if ok {

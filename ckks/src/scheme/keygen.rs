@@ -16,7 +16,9 @@ use crate::ring::conjugate_invariant::Ring;
 use crate::ring::context::Context;
 use crate::ring::params::SecretDist;
 use crate::ring::poly::RnsPoly;
-use crate::scheme::keys::{GaloisKeys, PublicKey, RelinearizationKey, SecretKey, SwitchingKey};
+use crate::scheme::keys::{
+    GaloisKeys, Mask, PublicKey, RelinearizationKey, SecretKey, SwitchingKey,
+};
 use crate::scheme::sampler;
 
 /// Generates keys for one context.
@@ -113,7 +115,7 @@ impl KeyGenerator {
             .map(|j| {
                 let (mut b, a) = self.rlwe_sample(s_out);
                 add_gadget_term(ctx, &mut b, s_in, j, nq);
-                (b, a)
+                (b, Mask::Held(a))
             })
             .collect();
         SwitchingKey { digits, top: None }

@@ -9,8 +9,13 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+
 use crate::error::CkksError;
+use crate::math::arith::Modulus;
 use crate::ring::poly::RnsPoly;
+use crate::scheme::sampler;
 
 /// The secret key `s`, ternary.
 #[derive(Clone, Debug)]
@@ -46,7 +51,7 @@ pub struct PublicKey {
 /// memory when the chain above `l` is bootstrapping's alone.
 #[derive(Clone, Debug)]
 pub(crate) struct SwitchingKey {
-    pub(crate) digits: Vec<(RnsPoly, RnsPoly)>,
+    pub(crate) digits: Vec<(RnsPoly, Mask)>,
     /// Highest level the key can switch at; `None` for the whole chain.
     pub(crate) top: Option<usize>,
 }
@@ -69,10 +74,61 @@ impl SwitchingKey {
     pub(crate) fn size_bytes(&self) -> usize {
         self.digits
             .iter()
-            .flat_map(|(b, a)| b.limbs.iter().chain(&a.limbs))
-            .map(|l| l.len() * std::mem::size_of::<u64>())
+            .map(|(b, a)| poly_bytes(b) + a.size_bytes())
             .sum()
     }
+}
+
+fn poly_bytes(p: &RnsPoly) -> usize {
+    p.limbs
+        .iter()
+        .map(|l| l.len() * std::mem::size_of::<u64>())
+        .sum()
+}
+
+/// The uniform half `a_j` of a key-switching digit: held, or only the seed
+/// it is expanded from at each use. A seeded key takes half the memory for
+/// the price of sampling `a_j` (one ChaCha20 stream per limb) in every key
+/// switch; `a_j` is public and uniform, so a seed reveals nothing more.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Mask {
+    /// `a_j` over the key's primes, NTT form (limbs above a restricted
+    /// key's top are empty).
+    Held(RnsPoly),
+    /// `a_j` expanded by [`expand_mask_limb`]: limb `i` is stream `i`
+    /// of ChaCha20 keyed by the seed, sampled uniformly in NTT form.
+    Seeded([u8; 32]),
+}
+
+impl Mask {
+    /// Bytes this half takes in memory.
+    pub(crate) fn size_bytes(&self) -> usize {
+        match self {
+            Mask::Held(a) => poly_bytes(a),
+            Mask::Seeded(seed) => seed.len(),
+        }
+    }
+
+    /// Limb `i` (global prime index) of `a_j`: borrowed when held, else
+    /// expanded into `buf`.
+    pub(crate) fn limb<'a>(&'a self, i: usize, m: &Modulus, buf: &'a mut [u64]) -> &'a [u64] {
+        match self {
+            Mask::Held(a) => &a.limbs[i],
+            Mask::Seeded(seed) => {
+                expand_mask_limb(seed, i, m, buf);
+                buf
+            }
+        }
+    }
+}
+
+/// Limb `i` of the uniform polynomial a seed stands for (NTT form): the
+/// values of ChaCha20 stream `i`, rejection-sampled below the prime. One
+/// stream per limb, so a key restricted to some primes expands only those.
+pub(crate) fn expand_mask_limb(seed: &[u8; 32], i: usize, m: &Modulus, out: &mut [u64]) {
+    let mut rng = ChaCha20Rng::from_seed(*seed);
+    rng.set_stream(i as u64);
+    sampler::uniform_limb(&mut rng, m, out);
 }
 
 /// Relinearization key: switches `s^2` to `s`.

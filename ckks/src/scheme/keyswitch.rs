@@ -32,7 +32,7 @@ use rayon::prelude::*;
 use crate::math::simd::{reduce_once_sub, sub_mul_const};
 use crate::ring::context::Context;
 use crate::ring::poly::{RnsPoly, PAR_THRESHOLD};
-use crate::scheme::keys::SwitchingKey;
+use crate::scheme::keys::{Mask, SwitchingKey};
 
 /// The two accumulator limbs of one prime in the key inner product.
 type AccPair<'a> = (&'a mut Vec<u64>, &'a mut Vec<u64>);
@@ -112,10 +112,16 @@ impl Context {
         let mut acc1 = self.scratch.zero_poly(basis_qp.len(), true);
         let job = |((o0, o1), (t, &g)): (AccPair<'_>, (usize, &usize))| {
             let plan = &self.primes[g].plan;
+            let mut buf = Vec::new();
             for (d, (kb, ka)) in dec.digits.iter().zip(&key.digits) {
                 plan.mul_accumulate(o0, &d.limbs[t], &kb.limbs[g]);
-                plan.mul_accumulate(o1, &d.limbs[t], &ka.limbs[g]);
+                if matches!(ka, Mask::Seeded(_)) && buf.is_empty() {
+                    buf = self.scratch.take();
+                }
+                let a = ka.limb(g, &self.primes[g].m, &mut buf);
+                plan.mul_accumulate(o1, &d.limbs[t], a);
             }
+            self.scratch.give(buf);
         };
         if n * basis_qp.len() >= PAR_THRESHOLD {
             acc0.limbs

@@ -23,7 +23,9 @@ use crate::ring::automorphism::permute;
 use crate::ring::conjugate_invariant::Ring;
 use crate::ring::context::Context;
 use crate::scheme::compact_key::CompactKey;
-use crate::scheme::keys::{GaloisKeys, RelinearizationKey, SecretKey};
+#[cfg(doc)]
+use crate::scheme::keys::Mask;
+use crate::scheme::keys::{GaloisKeys, RelinearizationKey, SecretKey, SwitchingKey};
 
 /// The highest level each evaluation key is used at.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -34,6 +36,10 @@ pub struct KeyLevels {
     pub conjugation: Option<usize>,
     /// Level of the relinearization key, if one is needed.
     pub relinearization: Option<usize>,
+    /// Generate the keys seeded ([`Mask::Seeded`]): each digit's uniform
+    /// half is a 32-byte seed expanded at every key switch, so the keys
+    /// take half the memory (and half the file) for a slower switch.
+    pub seeded: bool,
 }
 
 fn raise(slot: &mut Option<usize>, level: usize) {
@@ -84,7 +90,9 @@ impl KeyLevels {
 
     /// Bytes the keys will take (from their digit and limb counts).
     pub fn size_bytes(&self, ctx: &Context) -> usize {
-        let key = |level: usize| ctx.dnum_at(level) * 2 * ctx.basis_qp(level).len() * ctx.n() * 8;
+        let halves = if self.seeded { 1 } else { 2 };
+        let key =
+            |level: usize| ctx.dnum_at(level) * halves * ctx.basis_qp(level).len() * ctx.n() * 8;
         self.rotations.values().map(|&l| key(l)).sum::<usize>()
             + self.conjugation.map_or(0, key)
             + self.relinearization.map_or(0, key)
@@ -128,7 +136,9 @@ impl KeyLevels {
             jobs.extend(self.conjugation.map(|l| (Job::Conj, l)));
         }
         jobs.extend(self.rotations.iter().map(|(&s, &l)| (Job::Rotate(s), l)));
-        let keys: Vec<(&Job, CompactKey)> = jobs
+        // Each key laid out as it will be held as soon as it is made: a
+        // seeded key's `a_j` is freed here, not after the whole set.
+        let keys: Vec<(&Job, SwitchingKey)> = jobs
             .par_iter()
             .enumerate()
             .map(|(i, (job, level))| {
@@ -145,19 +155,21 @@ impl KeyLevels {
                 };
                 let key = match job {
                     // s^2 -> s.
-                    Job::Relin => CompactKey::generate(ctx, &mut rng, &s_in, &sk.ntt, *level),
+                    Job::Relin => {
+                        CompactKey::generate(ctx, &mut rng, &s_in, &sk.ntt, *level, self.seeded)
+                    }
                     // The library's convention: the key of g switches s to
                     // σ_g^-1(s) (apply to the un-permuted c_1, permute after).
-                    _ => CompactKey::generate(ctx, &mut rng, &sk.ntt, &s_in, *level),
+                    _ => CompactKey::generate(ctx, &mut rng, &sk.ntt, &s_in, *level, self.seeded),
                 };
                 on_key();
-                (job, key)
+                (job, key.into_switching_key(ctx))
             })
             .collect();
         let mut relin = None;
         let mut galois = GaloisKeys::default();
         for (job, key) in keys {
-            let key = Arc::new(key.into_switching_key(ctx));
+            let key = Arc::new(key);
             match job {
                 Job::Relin => relin = Some(RelinearizationKey { key }),
                 Job::Conj => galois.conjugation = Some(key),
@@ -295,5 +307,59 @@ mod tests {
             bad.generate(&ctx, &sk, None, &|| {}),
             Err(CkksError::InvalidLevel { .. })
         ));
+    }
+
+    /// Seeded keys (each `a_j` expanded from 32 bytes at every use) take
+    /// about half the memory of held ones and rotate and relinearize with
+    /// the same precision.
+    #[test]
+    fn seeded_keys_switch_like_held_keys_at_half_the_memory() {
+        let bp = BootstrapParams::test_n12();
+        let ctx = Context::new(bp.ckks_params()).unwrap();
+        let top = bp.levels().residual;
+        let kg = KeyGenerator::with_seed(&ctx, 5);
+        let sk = kg.gen_secret_key();
+        let pk = kg.gen_public_key(&sk).unwrap();
+        let slots = ctx.slots();
+        let mut need = KeyLevels::default();
+        need.rotate(3, top, slots);
+        need.rotate(-70, top - 1, slots);
+        need.relinearize(top);
+        let (held_rlk, held_gk) = need.generate(&ctx, &sk, Some(6), &|| {}).unwrap();
+        need.seeded = true;
+        let (rlk, gk) = need.generate(&ctx, &sk, Some(6), &|| {}).unwrap();
+        let (rlk, held_rlk) = (rlk.unwrap(), held_rlk.unwrap());
+        // The estimate leaves out the seeds' 32 bytes per digit.
+        let bytes = gk.size_bytes() + rlk.size_bytes();
+        assert!(need.size_bytes(&ctx) <= bytes && bytes < need.size_bytes(&ctx) + 1024);
+        let held = held_gk.size_bytes() + held_rlk.size_bytes();
+        assert!(2 * (gk.size_bytes() + rlk.size_bytes()) < held + 4096);
+
+        let enc = Encoder::new(&ctx);
+        let dec = Decryptor::new(&ctx, &sk);
+        let x: Vec<f64> = (0..slots)
+            .map(|i| ((i * 53 % 97) as f64) / 97.0 - 0.5)
+            .collect();
+        let ct = Encryptor::new(&ctx, &pk)
+            .encrypt(&enc.encode(&x, 1, ctx.default_scale()).unwrap())
+            .unwrap();
+        let read = |c: &Ciphertext| enc.decode(&dec.decrypt(c).unwrap()).unwrap();
+        let ev = Evaluator::new(&ctx, Some(&rlk), Some(&gk));
+        for s in [3i64, -70] {
+            let got = read(&ev.rotate(&ct, s).unwrap());
+            let err = (0..slots)
+                .map(|i| (got[i] - x[(i as i64 + s).rem_euclid(slots as i64) as usize]).abs())
+                .fold(0f64, f64::max);
+            // Fresh encryption at 2^40: within 1e-6 of the rotated input.
+            assert!(err < 1e-6, "step {s}: {err}");
+        }
+        // At level 1 or above: the square at scale 2^80 must fit.
+        let sq = read(&ev.square_relin(&ct).unwrap());
+        let err = sq
+            .iter()
+            .zip(&x)
+            .map(|(s, v)| (s - v * v).abs())
+            .fold(0f64, f64::max);
+        assert!(err < 1e-6, "relinearization: {err}");
     }
 }

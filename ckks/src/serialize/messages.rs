@@ -128,6 +128,10 @@ pub struct SwitchingKeyMsg {
     /// Highest level the key switches at; absent for the whole chain.
     #[prost(uint32, optional, tag = "3")]
     pub top: Option<u32>,
+    /// A seeded key: the 32-byte seed each `a_j` is expanded from, in
+    /// place of `a` (half the size).
+    #[prost(bytes = "vec", repeated, tag = "4")]
+    pub a_seeds: Vec<Vec<u8>>,
 }
 
 /// The Galois key of one rotation step.

@@ -9,7 +9,7 @@ use super::messages::{PolyMsg, SwitchingKeyMsg};
 use crate::ring::context::Context;
 use crate::ring::poly::RnsPoly;
 use crate::scheme::compact_key::{to_global, CompactKey};
-use crate::scheme::keys::SwitchingKey;
+use crate::scheme::keys::{Mask, SwitchingKey};
 
 pub(super) fn poly_to_msg(p: &RnsPoly) -> PolyMsg {
     PolyMsg {
@@ -83,10 +83,18 @@ pub(super) fn swk_to_msg(k: &SwitchingKey) -> SwitchingKeyMsg {
             .collect(),
         ntt: p.ntt,
     };
+    let (mut a, mut a_seeds) = (Vec::new(), Vec::new());
+    for (_, mask) in &k.digits {
+        match mask {
+            Mask::Held(p) => a.push(local(p)),
+            Mask::Seeded(seed) => a_seeds.push(seed.to_vec()),
+        }
+    }
     SwitchingKeyMsg {
         b: k.digits.iter().map(|(b, _)| local(b)).collect(),
-        a: k.digits.iter().map(|(_, a)| local(a)).collect(),
+        a,
         top: k.top.map(|t| t as u32),
+        a_seeds,
     }
 }
 
@@ -98,7 +106,7 @@ pub(super) fn digits_from_msg(
     m: &SwitchingKeyMsg,
     kind: FileKind,
     what: &str,
-) -> Result<(Option<usize>, Vec<(RnsPoly, RnsPoly)>), FileError> {
+) -> Result<(Option<usize>, Vec<(RnsPoly, Mask)>), FileError> {
     let bad = |message: String| FileError::Invalid {
         what: kind.what(),
         message,
@@ -117,24 +125,36 @@ pub(super) fn digits_from_msg(
         None => (ctx.dnum, ctx.basis_all()),
         Some(t) => (ctx.dnum_at(t), ctx.basis_qp(t)),
     };
-    if m.b.len() != dnum || m.a.len() != dnum {
+    let seeded = !m.a_seeds.is_empty();
+    let masks = if seeded { m.a_seeds.len() } else { m.a.len() };
+    if m.b.len() != dnum || masks != dnum || (seeded && !m.a.is_empty()) {
         return Err(bad(format!(
             "{what} has {}/{} digits, {dnum} expected",
             m.b.len(),
-            m.a.len(),
+            m.a.len() + m.a_seeds.len(),
         )));
     }
-    let digits =
-        m.b.iter()
-            .zip(&m.a)
-            .enumerate()
-            .map(|(j, (b, a))| {
-                Ok((
-                    poly_from_msg(ctx, Some(b), &basis, kind, &format!("{what} digit {j} (b)"))?,
-                    poly_from_msg(ctx, Some(a), &basis, kind, &format!("{what} digit {j} (a)"))?,
-                ))
-            })
-            .collect::<Result<_, FileError>>()?;
+    let digits = m
+        .b
+        .iter()
+        .enumerate()
+        .map(|(j, b)| {
+            let b = poly_from_msg(ctx, Some(b), &basis, kind, &format!("{what} digit {j} (b)"))?;
+            let a = if seeded {
+                let seed = m.a_seeds[j].as_slice().try_into().map_err(|_| {
+                    bad(format!(
+                        "{what} digit {j} has a seed of {} bytes, 32 expected",
+                        m.a_seeds[j].len()
+                    ))
+                })?;
+                Mask::Seeded(seed)
+            } else {
+                let what = format!("{what} digit {j} (a)");
+                Mask::Held(poly_from_msg(ctx, Some(&m.a[j]), &basis, kind, &what)?)
+            };
+            Ok((b, a))
+        })
+        .collect::<Result<_, FileError>>()?;
     Ok((top, digits))
 }
 
@@ -149,7 +169,13 @@ pub(super) fn swk_from_msg(
         None => digits,
         Some(t) => digits
             .into_iter()
-            .map(|(b, a)| (to_global(ctx, b, t), to_global(ctx, a, t)))
+            .map(|(b, a)| {
+                let a = match a {
+                    Mask::Held(a) => Mask::Held(to_global(ctx, a, t)),
+                    seeded => seeded,
+                };
+                (to_global(ctx, b, t), a)
+            })
             .collect(),
     };
     Ok(SwitchingKey { digits, top })
@@ -161,6 +187,7 @@ pub(super) fn compact_to_msg(k: &CompactKey) -> SwitchingKeyMsg {
         b: k.digits.iter().map(|(b, _)| limbs(b)).collect(),
         a: k.digits.iter().map(|(_, a)| limbs(a)).collect(),
         top: Some(k.level as u32),
+        a_seeds: Vec::new(),
     }
 }
 
@@ -178,7 +205,17 @@ pub(super) fn compact_from_msg(
     };
     let m = m.ok_or_else(|| bad(format!("{what} is missing")))?;
     match digits_from_msg(ctx, m, kind, what)? {
-        (Some(t), digits) if level.is_none_or(|l| l == t) => Ok(CompactKey { level: t, digits }),
+        (Some(t), digits) if level.is_none_or(|l| l == t) => {
+            let held = |(b, a)| match a {
+                Mask::Held(a) => Ok((b, a)),
+                Mask::Seeded(_) => Err(bad(format!("{what} is seeded; this key must be held"))),
+            };
+            Ok(CompactKey {
+                level: t,
+                digits: digits.into_iter().map(held).collect::<Result<_, _>>()?,
+                seeds: None,
+            })
+        }
         (None, _) => Err(bad(format!("{what} has no level"))),
         (Some(t), _) => Err(bad(format!(
             "{what} is for level {t}, bootstrapping uses it at level {}",

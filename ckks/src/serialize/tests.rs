@@ -167,6 +167,64 @@ fn leveled_keys_round_trip() {
     assert!(e.contains("3/3 digits, 5 expected"), "{e}");
 }
 
+/// Seeded keys are written as their seeds (about half the file), come
+/// back identical, and a seed of the wrong size is refused.
+#[test]
+fn seeded_keys_round_trip() {
+    let s = set(vec![40, 30, 30, 30, 30], 6);
+    let id = key_id(&s.pk);
+    let slots = s.ctx.slots();
+    let mut need = crate::KeyLevels::default();
+    need.rotate(2, 3, slots);
+    need.relinearize(3);
+    let held_bytes = {
+        let (relin, galois) = need.generate(&s.ctx, &s.sk, Some(8), &|| {}).unwrap();
+        let ek = EvaluationKeys {
+            relin,
+            galois,
+            encapsulation: None,
+        };
+        encode_eval_keys(&s.ctx, &ek, id).len()
+    };
+    need.seeded = true;
+    let (relin, galois) = need.generate(&s.ctx, &s.sk, Some(8), &|| {}).unwrap();
+    let ek = EvaluationKeys {
+        relin,
+        galois,
+        encapsulation: None,
+    };
+    let bytes = encode_eval_keys(&s.ctx, &ek, id);
+    assert!(
+        2 * bytes.len() < held_bytes + 4096,
+        "{} of {held_bytes}",
+        bytes.len()
+    );
+    let (back, _) = decode_eval_keys(&s.ctx, &bytes).unwrap();
+    let (a, b) = (
+        &ek.relin.as_ref().unwrap().key,
+        &back.relin.as_ref().unwrap().key,
+    );
+    assert_eq!((a.top, &a.digits), (b.top, &b.digits));
+    let ev = Evaluator::new(&s.ctx, back.relin.as_ref(), Some(&back.galois));
+    let x = ev.level_down(&encrypt(&s, &[0.5, -0.25, 1.0]), 3).unwrap();
+    let out = decrypt(&s, &s.sk, &ev.rotate(&x, 2).unwrap());
+    assert!((out[0] - 1.0).abs() < 1e-3, "{}", out[0]);
+
+    let mut m = EvalKeysMsg::decode(
+        open(&s.ctx, FileKind::EvalKeys, Bytes::from(bytes.clone()))
+            .unwrap()
+            .1,
+    )
+    .unwrap();
+    m.relin.as_mut().unwrap().a_seeds[0].pop();
+    let err =
+        decode_eval_keys(&s.ctx, seal(&s.ctx, FileKind::EvalKeys, id, payload(m))).unwrap_err();
+    assert!(
+        err.to_string().contains("a seed of 31 bytes, 32 expected"),
+        "{err}"
+    );
+}
+
 #[test]
 fn other_params_are_refused() {
     let a = set(vec![40, 30, 30], 1);

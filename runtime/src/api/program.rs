@@ -131,7 +131,8 @@ impl Program {
 
     /// `opts` adapted to their memory budget, and the estimate with them:
     /// over the budget, the bootstrapping matrices are encoded on use, then
-    /// the plaintext cache shrinks to what is left; what still exceeds the
+    /// the keys are held seeded, then the plaintext cache shrinks to what
+    /// is left; what still exceeds the
     /// budget or the machine's available memory is refused, before any
     /// allocation. `parts` picks what counts (a client holds only keys).
     pub fn fit_memory(
@@ -145,6 +146,10 @@ impl Program {
         if let Some(budget) = opts.memory_budget {
             if estimate.total() > budget && estimate.bootstrap_matrices > 0 {
                 opts.lazy_bootstrap_matrices = true;
+                estimate = parts(&self.memory_estimate(&opts)?);
+            }
+            if estimate.total() > budget && !opts.seeded_keys {
+                opts.seeded_keys = true;
                 estimate = parts(&self.memory_estimate(&opts)?);
             }
             let rest = estimate.total() - estimate.plaintext_cache;

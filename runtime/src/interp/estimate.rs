@@ -158,6 +158,7 @@ pub fn estimate_memory(
 ) -> Result<MemoryEstimate, RunError> {
     let (func, params) = main_and_params(module)?;
     let mut need = program_key_levels(module, func, ctx)?;
+    need.seeded = opts.seeded_keys;
     let boot = bootstrap_for(func, &params)?;
     let top = ctx.max_level();
     // The public key: two polynomials over Q ∪ P.

@@ -134,6 +134,7 @@ impl SessionKeys {
         let pk = kg.gen_public_key(&sk).map_err(RunError::Keygen)?;
 
         let mut need = program_key_levels(module, func, ctx)?;
+        need.seeded = opts.seeded_keys;
         // A bootstrapping circuit with the BSGS DFT shares the program's
         // keys (one per Galois element, at the highest level either uses);
         // the chained DFT has keys of its own.

@@ -62,6 +62,10 @@ pub struct RunOptions {
     /// instead of keeping them all encoded (at LogN 16 with 2^14 slots:
     /// 3.6 GB less, each bootstrap slower by the encoding).
     pub lazy_bootstrap_matrices: bool,
+    /// Hold the evaluation keys seeded: each key-switching digit's uniform
+    /// half is a 32-byte seed expanded at every use (half the key memory
+    /// and key file, each key switch slower by the sampling).
+    pub seeded_keys: bool,
     /// Bytes the cached slot vectors and encoded plaintexts may take
     /// (default [`DEFAULT_CACHE_BUDGET`]); past it, plaintexts are encoded
     /// at each use.

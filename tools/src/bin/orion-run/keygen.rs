@@ -25,6 +25,11 @@ pub struct KeygenArgs {
     /// Seed of key generation (reproducible keys; tests only).
     #[arg(long)]
     seed: Option<u64>,
+    /// Seeded evaluation keys: each key's uniform half written (and held by
+    /// the server) as a 32-byte seed, expanded at every key switch. Half
+    /// the size of eval.keys; key switches slower.
+    #[arg(long)]
+    seeded_keys: bool,
     /// No progress output on stderr.
     #[arg(long, short)]
     quiet: bool,
@@ -35,6 +40,7 @@ pub fn keygen(args: &KeygenArgs) -> Result<ExitCode, String> {
     let opts = RunOptions {
         seed: args.seed,
         progress: !args.quiet,
+        seeded_keys: args.seeded_keys,
         ..RunOptions::default()
     };
     // The keys, then their file bytes: the prost message holds a copy and

@@ -77,8 +77,13 @@ pub struct RunArgs {
     /// bootstrap runs instead of keeping them (less memory, slower).
     #[arg(long)]
     lazy_bootstrap_matrices: bool,
+    /// Hold each evaluation key's uniform half as a 32-byte seed expanded
+    /// at every key switch: half the key memory, slower key switches.
+    #[arg(long)]
+    seeded_keys: bool,
     /// Memory the encrypted run may take, in MiB: over it, bootstrapping
-    /// matrices are encoded on use and the plaintext cache shrinks; what
+    /// matrices are encoded on use, keys are held seeded and the plaintext
+    /// cache shrinks; what
     /// still does not fit is refused before keygen (the machine's
     /// available memory is a bound in any case).
     #[arg(long, value_name = "MIB")]
@@ -150,6 +155,7 @@ impl Runner {
             seed: args.seed,
             progress: !args.quiet,
             lazy_bootstrap_matrices: args.lazy_bootstrap_matrices,
+            seeded_keys: args.seeded_keys,
             plaintext_cache_bytes: args.plaintext_cache_mib.map(|mib| mib << 20),
             memory_budget: args.memory_budget.map(|mib| mib << 20),
         };
