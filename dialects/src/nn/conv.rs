@@ -300,6 +300,14 @@ pub fn conv2d(
                         }
                         let dy = (ky * a.dilations[0]) as isize - pt;
                         let dx = (kx * a.dilations[1]) as isize - pl;
+                        // The columns whose tap lands inside the row, so
+                        // that the inner loop has no test (and vectorizes
+                        // at stride 1).
+                        let sx = a.strides[1];
+                        let cols = in_bounds(dx, sx, wd, ow);
+                        if cols.is_empty() {
+                            continue;
+                        }
                         for oy in 0..oh {
                             let iy = (oy * a.strides[0]) as isize + dy;
                             if iy < 0 || iy >= h as isize {
@@ -307,11 +315,14 @@ pub fn conv2d(
                             }
                             let xrow = xbase + iy as usize * wd;
                             let orow = obase + oy * ow;
-                            for ox in 0..ow {
-                                let ix = (ox * a.strides[1]) as isize + dx;
-                                if ix >= 0 && ix < wd as isize {
-                                    out[orow + ox] += wv * x.data[xrow + ix as usize];
-                                }
+                            let o = &mut out[orow + cols.start..orow + cols.end];
+                            let x0 = (xrow as isize + (cols.start * sx) as isize + dx) as usize;
+                            if sx == 1 {
+                                let xs = &x.data[x0..x0 + o.len()];
+                                o.iter_mut().zip(xs).for_each(|(o, &v)| *o += wv * v);
+                            } else {
+                                let xs = x.data[x0..].iter().step_by(sx);
+                                o.iter_mut().zip(xs).for_each(|(o, &v)| *o += wv * v);
                             }
                         }
                     }
@@ -320,6 +331,21 @@ pub fn conv2d(
         }
     }
     Ok(Tensor::new(vec![n, m, oh, ow], out))
+}
+
+/// The outputs `ox < out_len` whose input `ox * stride + offset` lies in
+/// `0..len`.
+fn in_bounds(offset: isize, stride: usize, len: usize, out_len: usize) -> std::ops::Range<usize> {
+    let s = stride as isize;
+    let lo = if offset >= 0 {
+        0
+    } else {
+        (-offset + s - 1) / s
+    };
+    let last = len as isize - 1 - offset;
+    let hi = if last < 0 { 0 } else { last / s + 1 };
+    let (lo, hi) = (lo as usize, (hi as usize).min(out_len));
+    lo.min(hi)..hi
 }
 
 /// `reduce` over each window's elements (padding is not an element).
@@ -380,4 +406,31 @@ pub fn global_avgpool(x: &Tensor) -> Result<Tensor, String> {
         .map(|p| p.iter().sum::<f64>() / inner as f64)
         .collect();
     Ok(Tensor::new(vec![n, c, 1, 1], data))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::in_bounds;
+
+    /// The column range against the per-column test it replaces, on
+    /// offsets from padding, strides and rows where no tap lands.
+    #[test]
+    fn in_bounds_is_the_columns_whose_tap_is_inside_the_row() {
+        for len in [1usize, 2, 5, 8] {
+            for stride in 1..4 {
+                for offset in -6isize..8 {
+                    for out_len in [0usize, 1, 3, 4, 7] {
+                        let want: Vec<usize> = (0..out_len)
+                            .filter(|&o| {
+                                let i = (o * stride) as isize + offset;
+                                i >= 0 && i < len as isize
+                            })
+                            .collect();
+                        let got: Vec<usize> = in_bounds(offset, stride, len, out_len).collect();
+                        assert_eq!(got, want, "len {len} stride {stride} offset {offset}");
+                    }
+                }
+            }
+        }
+    }
 }
