@@ -109,6 +109,16 @@ fn round_trips() {
     assert!(ct_bytes < 2 * 3 * 4096 * 8 + 1024, "{ct_bytes} bytes");
 }
 
+/// The relinearization and Galois keys `need` asks for, from `seed`.
+fn generated(s: &Set, need: &crate::KeyLevels, seed: u64) -> EvaluationKeys {
+    let (relin, galois) = need.generate(&s.ctx, &s.sk, Some(seed), &|| {}).unwrap();
+    EvaluationKeys {
+        relin,
+        galois,
+        encapsulation: None,
+    }
+}
+
 /// Keys stored up to their level of use (`KeyLevels`) keep their level
 /// through a file, take only their limbs' bytes, and a level above the
 /// chain or a digit count that does not match it is refused.
@@ -121,12 +131,7 @@ fn leveled_keys_round_trip() {
     need.rotate(1, 1, slots);
     need.rotate(-3, 3, slots);
     need.relinearize(2);
-    let (relin, galois) = need.generate(&s.ctx, &s.sk, Some(7), &|| {}).unwrap();
-    let ek = EvaluationKeys {
-        relin,
-        galois,
-        encapsulation: None,
-    };
+    let ek = generated(&s, &need, 7);
     let bytes = encode_eval_keys(&s.ctx, &ek, id);
     assert!(
         bytes.len() < need.size_bytes(&s.ctx) + 4096,
@@ -177,22 +182,9 @@ fn seeded_keys_round_trip() {
     let mut need = crate::KeyLevels::default();
     need.rotate(2, 3, slots);
     need.relinearize(3);
-    let held_bytes = {
-        let (relin, galois) = need.generate(&s.ctx, &s.sk, Some(8), &|| {}).unwrap();
-        let ek = EvaluationKeys {
-            relin,
-            galois,
-            encapsulation: None,
-        };
-        encode_eval_keys(&s.ctx, &ek, id).len()
-    };
+    let held_bytes = encode_eval_keys(&s.ctx, &generated(&s, &need, 8), id).len();
     need.seeded = true;
-    let (relin, galois) = need.generate(&s.ctx, &s.sk, Some(8), &|| {}).unwrap();
-    let ek = EvaluationKeys {
-        relin,
-        galois,
-        encapsulation: None,
-    };
+    let ek = generated(&s, &need, 8);
     let bytes = encode_eval_keys(&s.ctx, &ek, id);
     assert!(
         2 * bytes.len() < held_bytes + 4096,

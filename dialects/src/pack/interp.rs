@@ -11,7 +11,8 @@
 
 use rayon::prelude::*;
 
-use super::{layout::VecLayout, linear::apply_blocked, LinearOp};
+use super::linear::{apply_blocked, apply_entries};
+use super::{layout::VecLayout, LinearMap, LinearOp};
 use crate::diag::Diagnostic;
 use crate::ir::{Func, Module, Op};
 use crate::nn::interp::Polynomial;
@@ -39,10 +40,39 @@ pub fn interpret_batch(
 }
 
 /// [`interpret_batch`], calling `observe(op, slots)` with every slot vector an op produces, for
-/// each sample (calibration of bootstrap input ranges).
+/// each sample.
 pub fn interpret_batch_observed(
     module: &Module,
     samples: &[Vec<Tensor>],
+    observe: impl FnMut(&Op, &[f64]),
+) -> Result<Vec<Vec<Tensor>>, Diagnostic> {
+    run(module, samples, Linear::Planned, observe)
+}
+
+/// [`interpret_batch_observed`] with each `pack.linear` applied from its
+/// map's entries, one pass over them for the whole batch
+/// ([`apply_entries`]): the same values up to the order of the sums, and
+/// no plan built, for bounding values (bootstrap inputs) on many samples.
+pub fn interpret_batch_values(
+    module: &Module,
+    samples: &[Vec<Tensor>],
+    observe: impl FnMut(&Op, &[f64]),
+) -> Result<Vec<Vec<Tensor>>, Diagnostic> {
+    run(module, samples, Linear::Entries, observe)
+}
+
+/// How `pack.linear` runs: through its plan (the rotations and diagonals
+/// of the ciphertext program) or from its map's entries.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Linear {
+    Planned,
+    Entries,
+}
+
+fn run(
+    module: &Module,
+    samples: &[Vec<Tensor>],
+    linear: Linear,
     mut observe: impl FnMut(&Op, &[f64]),
 ) -> Result<Vec<Vec<Tensor>>, Diagnostic> {
     let func = module
@@ -92,7 +122,7 @@ pub fn interpret_batch_observed(
                 .collect();
         }
         let located = |m: String| Diagnostic::new(op.loc.clone(), format!("{} {m}", op.label()));
-        let kernel = Kernel::prepare(op, func, module).map_err(located)?;
+        let kernel = Kernel::prepare(op, func, module, linear).map_err(located)?;
         if first_stages[i] {
             for a in args.first().into_iter().flat_map(|a| a.iter()) {
                 if let Value::Slots(x) = a {
@@ -100,11 +130,14 @@ pub fn interpret_batch_observed(
                 }
             }
         }
-        let out: Vec<Value> = (0..samples.len())
-            .into_par_iter()
-            .map(|s| kernel.apply(&args.iter().map(|a| &a[s]).collect::<Vec<_>>()))
-            .collect::<Result<_, _>>()
-            .map_err(located)?;
+        let out: Vec<Value> = match &kernel {
+            Kernel::LinearEntries(lin) => lin.apply(args[0]).map_err(located)?,
+            _ => (0..samples.len())
+                .into_par_iter()
+                .map(|s| kernel.apply(&args.iter().map(|a| &a[s]).collect::<Vec<_>>()))
+                .collect::<Result<_, _>>()
+                .map_err(located)?,
+        };
         for value in &out {
             if let Value::Slots(slots) = value {
                 observe(op, slots);
@@ -148,6 +181,7 @@ enum Kernel {
         shape: Vec<usize>,
     },
     Linear(Box<LinearOp>),
+    LinearEntries(Box<Unplanned>),
     Square,
     Polynomial(Polynomial),
     Mul,
@@ -158,7 +192,7 @@ enum Kernel {
 }
 
 impl Kernel {
-    fn prepare(op: &Op, func: &Func, module: &Module) -> Result<Kernel, String> {
+    fn prepare(op: &Op, func: &Func, module: &Module, linear: Linear) -> Result<Kernel, String> {
         let result_ty = func.ty(op.result());
         Ok(match op.name.as_str() {
             "pack.pack" => Kernel::Pack(VecLayout::from_type(result_ty)?),
@@ -169,7 +203,20 @@ impl Kernel {
             "pack.linear" => {
                 let input = VecLayout::from_type(func.ty(op.operands[0]))?;
                 let output = VecLayout::from_type(result_ty)?;
-                Kernel::Linear(Box::new(LinearOp::from_op(op, &input, &output, module)?))
+                match linear {
+                    Linear::Planned => {
+                        Kernel::Linear(Box::new(LinearOp::from_op(op, &input, &output, module)?))
+                    }
+                    Linear::Entries => {
+                        let (map, bias) = LinearOp::map_and_bias(op, &input, &output, module)?;
+                        Kernel::LinearEntries(Box::new(Unplanned {
+                            map,
+                            bias,
+                            input,
+                            output,
+                        }))
+                    }
+                }
             }
             "pack.square" => Kernel::Square,
             "pack.polynomial" => Kernel::Polynomial(Polynomial::from_op(op)?),
@@ -202,6 +249,9 @@ impl Kernel {
                 lin.bias.as_deref(),
                 slots(args[0])?,
             )),
+            Kernel::LinearEntries(lin) => {
+                return Ok(lin.apply(&[args[0].clone()])?.remove(0));
+            }
             Kernel::Square => Value::Slots(slots(args[0])?.iter().map(|v| v * v).collect()),
             Kernel::Polynomial(p) => {
                 Value::Slots(slots(args[0])?.iter().map(|&v| p.eval(v)).collect())
@@ -220,5 +270,35 @@ impl Kernel {
                 Value::Slots(x.to_vec())
             }
         })
+    }
+}
+
+/// A `pack.linear` applied from its map's entries ([`apply_entries`]).
+struct Unplanned {
+    map: LinearMap,
+    bias: Option<Vec<f64>>,
+    input: VecLayout,
+    output: VecLayout,
+}
+
+impl Unplanned {
+    /// The op on every sample of a batch: the samples split between the
+    /// threads, each thread one pass over the entries for its share.
+    fn apply(&self, batch: &[Value]) -> Result<Vec<Value>, String> {
+        let xs: Vec<&[f64]> = batch.iter().map(slots).collect::<Result<_, _>>()?;
+        let per_thread = xs.len().div_ceil(rayon::current_num_threads()).max(1);
+        let parts = xs
+            .par_chunks(per_thread)
+            .map(|xs| {
+                apply_entries(
+                    &self.map,
+                    &self.input,
+                    &self.output,
+                    self.bias.as_deref(),
+                    xs,
+                )
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        Ok(parts.into_iter().flatten().map(Value::Slots).collect())
     }
 }

@@ -57,6 +57,17 @@ impl LinearOp {
         Ok(LinearOp { map, bias, plan })
     }
 
+    /// The op's map and bias, checked as [`LinearOp::from_op`] checks
+    /// them, without the plan (see [`linear::apply_entries`]).
+    pub fn map_and_bias(
+        op: &Op,
+        input: &VecLayout,
+        output: &VecLayout,
+        module: &Module,
+    ) -> Result<(LinearMap, Option<Vec<f64>>), String> {
+        Self::checked_parts(op, input, output, module).map(|(m, b, _)| (m, b))
+    }
+
     /// Everything [`LinearOp::from_op`] checks except the plan itself,
     /// which costs O(nnz) (116 million entries for one of ImageNet
     /// ResNet-18's convs): the verifier's view.

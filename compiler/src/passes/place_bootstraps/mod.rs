@@ -185,13 +185,13 @@ impl PlaceBootstraps {
         let func = module.main().expect("main exists");
         let args = func.args.len().max(1);
         let samples: Vec<Vec<Tensor>> = self.calibration.chunks(args).map(<[_]>::to_vec).collect();
-        // The interpreter builds each linear op's plan once per batch, the
-        // costly part, and applies it to the batch's samples in parallel:
-        // one batch, unless the samples' values would not fit in memory.
+        // Linear ops applied from their maps' entries, one pass per op for
+        // the whole batch (no plan: it had been half of this pass on
+        // ImageNet ResNet-18); one batch unless its values would not fit.
         let per_batch = CALIBRATION_BATCH.min(samples.len()).max(1);
         let mut max = vec![0f64; func.values.len()];
         for batch in samples.chunks(per_batch) {
-            pack::interp::interpret_batch_observed(module, batch, |op, slots| {
+            pack::interp::interpret_batch_values(module, batch, |op, slots| {
                 let m = slots.iter().fold(0f64, |m, v| m.max(v.abs()));
                 let r = op.result().0 as usize;
                 max[r] = max[r].max(m);
@@ -204,9 +204,9 @@ impl PlaceBootstraps {
     }
 }
 
-/// Samples interpreted together for bootstrap bounds: the plans are built
-/// once per batch, and the batch's live values are held at once (100 CIFAR
-/// ResNet-18 samples: about 0.5 GB).
+/// Samples interpreted together for bootstrap bounds: each map's entries
+/// are enumerated once per batch, and the batch's live values are held at
+/// once (100 CIFAR ResNet-18 samples: about 0.5 GB).
 const CALIBRATION_BATCH: usize = 128;
 
 /// One bootstrap per value: stages that bootstrap the same value for
