@@ -102,6 +102,43 @@ fn client_and_server_apart_agree_with_the_clear_run() {
     assert!(max_diff(&outs[0], &want) < 1e-3, "{:?}", outs[0].data);
 }
 
+/// A memory budget that fits the keys only seeded makes the client
+/// generate them seeded (half the key file), not count them seeded and
+/// generate them held; the server evaluates with them as with held keys.
+#[test]
+fn a_budget_for_seeded_keys_generates_seeded_keys() {
+    let program = program();
+    let x = input();
+    let want = program.run_clear(&x).unwrap().remove(0);
+    let held = program.memory_estimate(&seeded(1)).unwrap().keys;
+    let half = RunOptions {
+        seeded_keys: true,
+        ..seeded(1)
+    };
+    let halved = program.memory_estimate(&half).unwrap().keys;
+    assert!(halved < held, "{halved} vs {held}");
+    let budgeted = RunOptions {
+        memory_budget: Some((held + halved) / 2),
+        ..seeded(1)
+    };
+    let held_bytes = Client::keygen(program.clone(), &seeded(1))
+        .unwrap()
+        .evaluation_key_bytes()
+        .unwrap()
+        .len();
+    let mut client = Client::keygen(program.clone(), &budgeted).unwrap();
+    let eval_keys = client.evaluation_key_bytes().unwrap();
+    assert!(
+        10 * eval_keys.len() < 6 * held_bytes,
+        "{} bytes of eval keys, {held_bytes} held",
+        eval_keys.len()
+    );
+    let mut server = Server::from_key_bytes(program.clone(), eval_keys, &seeded(2)).unwrap();
+    let out = server.evaluate(client.encrypt(&x).unwrap()).unwrap();
+    let got = client.decrypt(out).unwrap().remove(0);
+    assert!(max_diff(&got, &want) < 1e-3, "{:?}", got.data);
+}
+
 #[test]
 fn bad_inputs_are_typed_errors() {
     let program = program();

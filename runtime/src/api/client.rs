@@ -44,11 +44,13 @@ impl Client {
     /// keys if it bootstraps).
     pub fn keygen(program: Arc<Program>, opts: &RunOptions) -> Result<Client, Error> {
         let module = program.module();
-        program.fit_memory(opts, "key generation", |e| MemoryEstimate {
+        // The options as the budget adapted them: keys it counted seeded
+        // must be generated seeded.
+        let (opts, _) = program.fit_memory(opts, "key generation", |e| MemoryEstimate {
             keys: e.keys,
             ..MemoryEstimate::default()
         })?;
-        let keys = SessionKeys::generate(module, program.context(), opts)?;
+        let keys = SessionKeys::generate(module, program.context(), &opts)?;
         let (Some(secret), Some(public)) = (keys.secret, keys.public) else {
             return Err(Error::MissingKey(
                 "key generation made no secret or public key".into(),
@@ -72,7 +74,7 @@ impl Client {
                 .and_then(|(_, b)| b.encapsulation().cloned()),
         };
         let id = key_id(&public);
-        let mut client = Client::new(program, id, Some(secret), Some(public), opts)?;
+        let mut client = Client::new(program, id, Some(secret), Some(public), &opts)?;
         client.evaluation = Some(evaluation);
         client.not_exportable = not_exportable;
         Ok(client)
