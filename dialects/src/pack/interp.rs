@@ -131,7 +131,10 @@ fn run(
             }
         }
         let out: Vec<Value> = match &kernel {
-            Kernel::LinearEntries(lin) => lin.apply(args[0]).map_err(located)?,
+            Kernel::LinearEntries(lin) => {
+                let xs = args[0].iter().map(slots).collect::<Result<Vec<_>, _>>();
+                lin.apply(&xs.map_err(located)?).map_err(located)?
+            }
             _ => (0..samples.len())
                 .into_par_iter()
                 .map(|s| kernel.apply(&args.iter().map(|a| &a[s]).collect::<Vec<_>>()))
@@ -249,9 +252,7 @@ impl Kernel {
                 lin.bias.as_deref(),
                 slots(args[0])?,
             )),
-            Kernel::LinearEntries(lin) => {
-                return Ok(lin.apply(&[args[0].clone()])?.remove(0));
-            }
+            Kernel::LinearEntries(lin) => return Ok(lin.apply(&[slots(args[0])?])?.remove(0)),
             Kernel::Square => Value::Slots(slots(args[0])?.iter().map(|v| v * v).collect()),
             Kernel::Polynomial(p) => {
                 Value::Slots(slots(args[0])?.iter().map(|&v| p.eval(v)).collect())
@@ -284,8 +285,7 @@ struct Unplanned {
 impl Unplanned {
     /// The op on every sample of a batch: the samples split between the
     /// threads, each thread one pass over the entries for its share.
-    fn apply(&self, batch: &[Value]) -> Result<Vec<Value>, String> {
-        let xs: Vec<&[f64]> = batch.iter().map(slots).collect::<Result<_, _>>()?;
+    fn apply(&self, xs: &[&[f64]]) -> Result<Vec<Value>, String> {
         let per_thread = xs.len().div_ceil(rayon::current_num_threads()).max(1);
         let parts = xs
             .par_chunks(per_thread)

@@ -128,12 +128,7 @@ impl LinearPlan {
         }
         let baby_steps =
             chosen_baby_steps(baby_steps, range, || best_baby_steps(&diagonals, range))?;
-        let mut sum_steps = Vec::new();
-        let mut s = out_period;
-        while s < period {
-            sum_steps.push(s);
-            s *= 2;
-        }
+        let sum_steps = sum_steps(out_period, period);
         Ok(LinearPlan {
             rows,
             cols,
@@ -608,14 +603,10 @@ pub fn apply_entries(
             t += period;
         }
     });
+    let steps = sum_steps(output.period, period);
     for y in &mut ys {
         for block in y.chunks_mut(slots) {
-            let mut s = output.period;
-            while s < period {
-                let r = rotate_slots(block, s as i64);
-                block.iter_mut().zip(r).for_each(|(a, v)| *a += v);
-                s *= 2;
-            }
+            add_rotations(block, &steps);
         }
         if let Some(b) = bias {
             y.iter_mut().zip(output.pack(b)).for_each(|(a, v)| *a += v);
@@ -737,6 +728,24 @@ pub fn default_baby_steps(range: usize) -> usize {
     1 << log.div_ceil(2)
 }
 
+/// The rotate-and-sum steps that fold a product repeating every `period`
+/// slots into a result repeating every `out_period`: out_period,
+/// 2 out_period, ... below period (none unless the result's period is the
+/// smaller).
+fn sum_steps(out_period: usize, period: usize) -> Vec<usize> {
+    std::iter::successors(Some(out_period), |s| Some(s * 2))
+        .take_while(|&s| s < period)
+        .collect()
+}
+
+/// `v += rot(v, s)` for each step in turn (a rotate-and-sum).
+fn add_rotations(v: &mut [f64], steps: &[usize]) {
+    for &s in steps {
+        let r = rotate_slots(v, s as i64);
+        v.iter_mut().zip(r).for_each(|(a, b)| *a += b);
+    }
+}
+
 /// Cyclic left rotation of a slot vector: out[i] = v[(i + k) mod n].
 pub fn rotate_slots(v: &[f64], k: i64) -> Vec<f64> {
     let n = v.len() as i64;
@@ -785,12 +794,7 @@ pub fn apply_plan(plan: &LinearPlan, bias: Option<&[f64]>, x: &[f64]) -> Vec<f64
             *a += v;
         }
     }
-    for &s in &plan.sum_steps {
-        let r = rotate_slots(&acc, s as i64);
-        for (a, v) in acc.iter_mut().zip(r) {
-            *a += v;
-        }
-    }
+    add_rotations(&mut acc, &plan.sum_steps);
     if let Some(b) = bias {
         let out = plan.output_layout();
         for (a, v) in acc.iter_mut().zip(out.pack(b)) {

@@ -157,8 +157,7 @@ pub fn estimate_memory(
     opts: &RunOptions,
 ) -> Result<MemoryEstimate, RunError> {
     let (func, params) = main_and_params(module)?;
-    let mut need = program_key_levels(module, func, ctx)?;
-    need.seeded = opts.seeded_keys;
+    let mut need = program_key_levels(module, func, ctx, opts)?;
     let boot = bootstrap_for(func, &params)?;
     let top = ctx.max_level();
     // The public key: two polynomials over Q ∪ P.

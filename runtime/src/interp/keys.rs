@@ -133,8 +133,7 @@ impl SessionKeys {
         let sk = kg.gen_secret_key();
         let pk = kg.gen_public_key(&sk).map_err(RunError::Keygen)?;
 
-        let mut need = program_key_levels(module, func, ctx)?;
-        need.seeded = opts.seeded_keys;
+        let mut need = program_key_levels(module, func, ctx, opts)?;
         // A bootstrapping circuit with the BSGS DFT shares the program's
         // keys (one per Galois element, at the highest level either uses);
         // the chained DFT has keys of its own.
@@ -231,11 +230,13 @@ impl SessionKeys {
 /// operand that uses it: the steps `ckks.rotations` records (the module's
 /// statement of its Galois keys; a step no op rotates by gets the top
 /// level, a rotation by an unrecorded step finds no key at run time) and
-/// relinearization (polynomials multiply inside the op).
+/// relinearization (polynomials multiply inside the op); held `seeded`
+/// if the options say so.
 pub(super) fn program_key_levels(
     module: &Module,
     func: &Func,
     ctx: &Context,
+    opts: &RunOptions,
 ) -> Result<KeyLevels, RunError> {
     let slots = ctx.slots();
     let operand_level = |op: &Op| -> Result<usize, RunError> {
@@ -266,6 +267,7 @@ pub(super) fn program_key_levels(
         .max_level();
     let mut need = KeyLevels {
         relinearization: used.relinearization,
+        seeded: opts.seeded_keys,
         ..KeyLevels::default()
     };
     for step in rotations_of_module(module) {
